@@ -1,0 +1,338 @@
+"""Typed, validated settings: every config key is read and checked here, once.
+
+`load(config)` returns a frozen `Settings` or raises `ConfigError(key, problem)`;
+`__main__` turns that error into one line on stderr before any resource exists.
+Secrets stay `pulumi.Output`s end to end: nothing here ever unwraps them.
+"""
+from __future__ import annotations
+
+import math
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import time
+from typing import Any, Callable, Mapping
+
+import pulumi
+
+NAMESPACE = "datadog-stack"
+DATABASE_KINDS = {"postgres": 5432, "mysql": 3306}
+# A Datadog host tag is `key:value`: lowercase-friendly ASCII, no spaces (both seeds
+# broke their host map with spaces or a flow-style string here).
+_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*:[A-Za-z0-9_./:-]+$")
+_HANDLE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+# Downtime windows that touch office hours must not contain a daylight-saving change
+# (see downtime_rules): DST changes happen before 04:00 local, so office hours must
+# start at 06:00 or later (04:00 plus the one hour a DST change can shift a window).
+EARLIEST_OFFICE_START = time(6, 0)
+
+
+class ConfigError(Exception):
+    """Bad input: names the config key and says what is wrong with it."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str  # the Datadog hostname and the resource name
+    address: str
+    ssh_port: int
+    ssh_user: str
+
+
+@dataclass(frozen=True)
+class Database:
+    kind: str  # "postgres" | "mysql"
+    host: str
+    port: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    warning: float
+    critical: float
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """Monday-Friday, [start, end) local wall-clock time; end may be 24:00."""
+
+    start_minutes: int
+    end_minutes: int
+
+    @staticmethod
+    def label(minutes: int) -> str:
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Apm:
+    service: str
+    version: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secret inputs as Pulumi secret Outputs; never unwrapped outside an apply."""
+
+    api_key: pulumi.Output
+    database_password: pulumi.Output
+    ssh_private_key: pulumi.Output
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    env: str
+    site: str
+    hosts: tuple[Host, ...]
+    host_tags: tuple[str, ...]
+    database: Database
+    thresholds: Thresholds
+    no_data_minutes: int
+    notify: str
+    timezone: str
+    office_hours: OfficeHours
+    check_interval: int
+    logs_enabled: bool
+    install_agent: bool
+    apm: Apm
+    secrets: Secrets
+
+    @property
+    def resource_tags(self) -> tuple[str, ...]:
+        """Tags on every Datadog object, so a search finds what this stack owns."""
+        return ("managed-by:pulumi", f"stack:{self.stack}", f"env:{self.env}")
+
+
+class _Reader:
+    """Reads raw config values, turning every failure into a ConfigError."""
+
+    def __init__(self, config: pulumi.Config):
+        self._config = config
+
+    def raw(self, key: str) -> Any:
+        try:
+            return self._config.get_object(key)
+        except Exception as exc:  # malformed YAML/JSON in the stack file
+            raise ConfigError(_k(key), f"cannot be parsed ({exc})") from None
+
+    def value(self, key: str, default: Any = None) -> Any:
+        value = self.raw(key)
+        return default if value is None else value
+
+    def secret(self, key: str) -> pulumi.Output:
+        namespace, _, name = _k(key).partition(":")
+        config = pulumi.Config(namespace)
+        if config.get_secret(name) is None:
+            raise ConfigError(_k(key), "is missing; set it with `pulumi config set --secret "
+                              f"{_k(key)} ...`")
+        return config.require_secret(name)
+
+
+def _k(key: str) -> str:
+    return key if ":" in key else f"{NAMESPACE}:{key}"
+
+
+def _string(key: str, value: Any, pattern: re.Pattern | None = None, what: str = "") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(key, "must be a non-empty string")
+    if pattern is not None and not pattern.match(value):
+        raise ConfigError(key, f"{value!r} is not {what}")
+    return value
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise ConfigError(key, f"{value!r} is not a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(key, f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ConfigError(key, f"{value!r} is not a finite number")
+    return number
+
+
+def _integer(key: str, value: Any, low: int, high: int, unit: str = "") -> int:
+    number = _number(key, value)
+    if number != int(number):
+        raise ConfigError(key, f"{value!r} is not a whole number")
+    if not low <= number <= high:
+        raise ConfigError(key, f"{int(number)} is outside {low}-{high}{unit}")
+    return int(number)
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(key, f"{value!r} is not true or false")
+
+
+def _clock(key: str, value: Any) -> int:
+    match = _CLOCK.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ConfigError(key, f"{value!r} is not a time of day HH:MM")
+    hours, minutes = int(match[1]), int(match[2])
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        raise ConfigError(key, f"{value!r} is outside 00:00-24:00")
+    return hours * 60 + minutes
+
+
+def _hosts(read: _Reader) -> tuple[Host, ...]:
+    key = _k("hosts")
+    raw = read.raw("hosts")
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(key, "must list at least one host (name, address)")
+    hosts = tuple(_host(f"{key}[{i}]", item) for i, item in enumerate(raw))
+    seen: set[str] = set()
+    for i, host in enumerate(hosts):
+        if host.name in seen:
+            raise ConfigError(f"{key}[{i}].name", f"{host.name!r} is listed twice")
+        seen.add(host.name)
+    return hosts
+
+
+def _host(key: str, item: Any) -> Host:
+    if not isinstance(item, Mapping):
+        raise ConfigError(key, "must be a mapping with name and address")
+    unknown = set(item) - {"name", "address", "sshPort", "sshUser"}
+    if unknown:
+        raise ConfigError(f"{key}.{sorted(unknown)[0]}", "is not a known host setting "
+                          "(name, address, sshPort, sshUser)")
+    return Host(
+        name=_string(f"{key}.name", item.get("name"), _HOSTNAME, "a valid hostname"),
+        address=_string(f"{key}.address", item.get("address"), _HOSTNAME,
+                        "a hostname or IP address"),
+        ssh_port=_integer(f"{key}.sshPort", item.get("sshPort", 22), 1, 65535),
+        ssh_user=_string(f"{key}.sshUser", item.get("sshUser", "root")),
+    )
+
+
+def _host_tags(read: _Reader) -> tuple[str, ...]:
+    key = _k("hostTags")
+    raw = read.value("hostTags", [])
+    if not isinstance(raw, list):
+        raise ConfigError(key, "must be a list of key:value strings")
+    for i, tag in enumerate(raw):
+        _string(f"{key}[{i}]", tag, _TAG, "a key:value tag without spaces")
+    return tuple(raw)
+
+
+def _database(read: _Reader) -> Database:
+    kind = read.value("databaseKind")
+    if kind not in DATABASE_KINDS:
+        raise ConfigError(_k("databaseKind"), f"{kind!r} is not one of "
+                          f"{', '.join(sorted(DATABASE_KINDS))}")
+    return Database(
+        kind=kind,
+        host=_string(_k("databaseHost"), read.value("databaseHost", "localhost"), _HOSTNAME,
+                     "a hostname or IP address"),
+        port=_integer(_k("databasePort"), read.value("databasePort", DATABASE_KINDS[kind]),
+                      1, 65535),
+        name=_string(_k("databaseName"), read.value("databaseName", "postgres"
+                     if kind == "postgres" else "mysql"), _NAME, "a database name"),
+    )
+
+
+def _thresholds(read: _Reader) -> Thresholds:
+    warning = _number(_k("warningThreshold"), read.value("warningThreshold", 500))
+    critical = _number(_k("criticalThreshold"), read.value("criticalThreshold", 800))
+    if warning >= critical:
+        raise ConfigError(_k("warningThreshold"),
+                          f"{warning:g} must be below criticalThreshold {critical:g} "
+                          "(the monitor alerts on values above them)")
+    return Thresholds(warning=warning, critical=critical)
+
+
+def _timezone(read: _Reader) -> str:
+    key = _k("timezone")
+    name = _string(key, read.value("timezone", "UTC"))
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(key, f"{name!r} is not an IANA timezone such as Europe/Paris") from None
+    return name
+
+
+def _office_hours(read: _Reader) -> OfficeHours:
+    start = _clock(_k("officeHoursStart"), read.value("officeHoursStart", "09:00"))
+    end = _clock(_k("officeHoursEnd"), read.value("officeHoursEnd", "19:00"))
+    if start >= end:
+        raise ConfigError(_k("officeHoursStart"), f"{OfficeHours.label(start)} must be before "
+                          f"officeHoursEnd {OfficeHours.label(end)}")
+    earliest = EARLIEST_OFFICE_START.hour * 60
+    if start < earliest:
+        raise ConfigError(_k("officeHoursStart"), f"{OfficeHours.label(start)} is before "
+                          f"{OfficeHours.label(earliest)}, the earliest start the "
+                          "DST-safe downtimes support")
+    return OfficeHours(start_minutes=start, end_minutes=end)
+
+
+def _apm(read: _Reader) -> Apm:
+    return Apm(
+        service=_string(_k("apmService"), read.value("apmService", "flask-app"), _NAME,
+                        "a service name (lowercase letters, digits, - and _)"),
+        version=_string(_k("apmVersion"), read.value("apmVersion", "1.0.0")),
+        port=_integer(_k("apmPort"), read.value("apmPort", 5050), 1, 65535),
+    )
+
+
+_KNOWN_KEYS = {
+    "hosts", "hostTags", "env", "site", "databaseKind", "databaseHost", "databasePort",
+    "databaseName", "databasePassword", "warningThreshold", "criticalThreshold",
+    "noDataTimeframe", "notify", "timezone", "officeHoursStart", "officeHoursEnd",
+    "checkInterval", "logsEnabled", "installAgent", "apmService", "apmVersion", "apmPort",
+    "sshPrivateKey",
+}
+
+
+def check_known_keys(keys: list[str]) -> None:
+    """A misspelt key would silently fall back to a default: reject it instead."""
+    for full in sorted(keys):
+        namespace, _, key = full.partition(":")
+        if namespace == NAMESPACE and key not in _KNOWN_KEYS:
+            raise ConfigError(full, "is not a setting of this stack (see the README's table)")
+
+
+def load(config: pulumi.Config, stack: str,
+         secret: Callable[[str], pulumi.Output] | None = None) -> Settings:
+    """Read and validate every setting; raise ConfigError on the first bad one."""
+    read = _Reader(config)
+    secret = secret or read.secret
+    return Settings(
+        stack=stack,
+        env=_string(_k("env"), read.value("env", stack), _NAME, "an env tag value"),
+        site=_string(_k("site"), read.value("site", "datadoghq.com"), _HOSTNAME, "a Datadog site"),
+        hosts=_hosts(read),
+        host_tags=_host_tags(read),
+        database=_database(read),
+        thresholds=_thresholds(read),
+        no_data_minutes=_integer(_k("noDataTimeframe"), read.value("noDataTimeframe", 10),
+                                 1, 1440, " minutes"),
+        notify=_string(_k("notify"), read.value("notify"), _HANDLE,
+                       "an email @-handle such as @ops@example.com"),
+        timezone=_timezone(read),
+        office_hours=_office_hours(read),
+        check_interval=_integer(_k("checkInterval"), read.value("checkInterval", 45),
+                                1, 86400, " seconds"),
+        logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled", False)),
+        install_agent=_boolean(_k("installAgent"), read.value("installAgent", False)),
+        apm=_apm(read),
+        secrets=Secrets(
+            api_key=secret("datadog:apiKey"),
+            database_password=secret("databasePassword"),
+            ssh_private_key=secret("sshPrivateKey"),
+        ),
+    )
