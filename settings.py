@@ -16,6 +16,8 @@ from typing import Any, Callable, Mapping
 import pulumi
 
 NAMESPACE = "datadog-stack"
+# Secrets the program reads; the offline plan stands "[secret]" in for missing ones.
+SECRET_KEYS = ("datadog:apiKey", f"{NAMESPACE}:databasePassword", f"{NAMESPACE}:sshPrivateKey")
 DATABASE_KINDS = {"postgres": 5432, "mysql": 3306}
 # A Datadog host tag is `key:value`: lowercase-friendly ASCII, no spaces (both seeds
 # broke their host map with spaces or a flow-style string here).
@@ -109,6 +111,11 @@ class Settings:
     secrets: Secrets
 
     @property
+    def app_url(self) -> str:
+        """The web app of the site: app.datadoghq.com, app.datadoghq.eu, us3.datadoghq.com."""
+        return f"https://app.{self.site}" if self.site.count(".") == 1 else f"https://{self.site}"
+
+    @property
     def resource_tags(self) -> tuple[str, ...]:
         """Tags on every Datadog object, so a search finds what this stack owns."""
         return ("managed-by:pulumi", f"stack:{self.stack}", f"env:{self.env}")
@@ -121,13 +128,15 @@ class _Reader:
         self._config = config
 
     def raw(self, key: str) -> Any:
+        """A structured (list or mapping) value."""
         try:
             return self._config.get_object(key)
-        except Exception as exc:  # malformed YAML/JSON in the stack file
-            raise ConfigError(_k(key), f"cannot be parsed ({exc})") from None
+        except Exception:  # the engine hands structured values over as JSON
+            raise ConfigError(_k(key), "must be a list or mapping, not a plain value") from None
 
     def value(self, key: str, default: Any = None) -> Any:
-        value = self.raw(key)
+        """A scalar value, as the string the engine hands over."""
+        value = self._config.get(key)
         return default if value is None else value
 
     def secret(self, key: str) -> pulumi.Output:
@@ -222,7 +231,8 @@ def _host(key: str, item: Any) -> Host:
 
 def _host_tags(read: _Reader) -> tuple[str, ...]:
     key = _k("hostTags")
-    raw = read.value("hostTags", [])
+    raw = read.raw("hostTags")
+    raw = [] if raw is None else raw
     if not isinstance(raw, list):
         raise ConfigError(key, "must be a list of key:value strings")
     for i, tag in enumerate(raw):
@@ -298,6 +308,13 @@ _KNOWN_KEYS = {
 }
 
 
+def config_keys() -> list[str]:
+    """Every config key the engine (or the offline plan) handed this program."""
+    from pulumi.runtime import config as runtime_config
+
+    return sorted(set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()))
+
+
 def check_known_keys(keys: list[str]) -> None:
     """A misspelt key would silently fall back to a default: reject it instead."""
     for full in sorted(keys):
@@ -331,8 +348,8 @@ def load(config: pulumi.Config, stack: str,
         install_agent=_boolean(_k("installAgent"), read.value("installAgent", False)),
         apm=_apm(read),
         secrets=Secrets(
-            api_key=secret("datadog:apiKey"),
-            database_password=secret("databasePassword"),
-            ssh_private_key=secret("sshPrivateKey"),
+            api_key=secret(SECRET_KEYS[0]),
+            database_password=secret(SECRET_KEYS[1]),
+            ssh_private_key=secret(SECRET_KEYS[2]),
         ),
     )

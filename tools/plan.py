@@ -1,0 +1,193 @@
+"""The offline plan: run the program under the Pulumi SDK's mock runtime and print
+every resource it declares, with no CLI, no account and no network.
+
+    python -m tools.plan [--stack NAME | --config-file PATH] [--json] [--render-dir DIR]
+
+Secret values, whether `secure:` in the stack file or absent from it, print as
+"[secret]"; values only known after creation print as "[unknown]". Bad config exits 2
+with the settings' one-line error on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "datadog-stack"
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+# The Pulumi SDK's wire markers (pulumi.runtime.rpc) for secrets and unknowns.
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "resources": self.resources, "outputs": self.outputs}
+
+
+class StackConfig:
+    """A stack's config as the engine hands it to the program: strings, JSON for objects."""
+
+    def __init__(self, values: dict[str, str], secret_keys: list[str]):
+        self.values = values
+        self.secret_keys = secret_keys
+
+    @classmethod
+    def from_file(cls, path: Path) -> "StackConfig":
+        document = yaml.safe_load(path.read_text()) or {}
+        values: dict[str, str] = {}
+        secret_keys: list[str] = []
+        for key, value in (document.get("config") or {}).items():
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                values[key], secret_keys = SECRET, secret_keys + [key]
+            else:
+                values[key] = value if isinstance(value, str) else json.dumps(value)
+        from settings import SECRET_KEYS  # the secrets the program requires
+
+        for key in SECRET_KEYS:
+            if key not in values:
+                values[key], secret_keys = SECRET, secret_keys + [key]
+        return cls(values, secret_keys)
+
+
+def _clean(value: Any) -> Any:
+    """Wire values -> plain JSON, secrets and unknowns masked."""
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return SECRET
+        return {key: _clean(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    if value == _UNKNOWN_VALUE:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def run(config: StackConfig, stack: str) -> Plan:
+    """Run the program under mocks; raises settings.ConfigError on bad config."""
+    import pulumi
+    from google.protobuf import json_format
+    from pulumi.runtime import mocks, settings as runtime_settings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    import program
+    import settings
+
+    plan = Plan(stack=stack)
+    urn_names: dict[str, str] = {}
+
+    class Recorder(mocks.MockMonitor):
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            # The stack itself is no one's parent in the plan: top level shows as null.
+            if request.type != "pulumi:pulumi:Stack":
+                urn_names[response.urn] = request.name
+                plan.resources.append({
+                    "type": request.type,
+                    "name": request.name,
+                    "parent": urn_names.get(request.parent),
+                    "inputs": _clean(json_format.MessageToDict(request.object)),
+                })
+            return response
+
+    class PreviewMocks(mocks.Mocks):
+        # An empty id during a preview leaves the id, and what derives from it, unknown,
+        # as the engine does for a resource not created yet.
+        def new_resource(self, args):
+            return "", {}
+
+        def call(self, args):
+            return {}
+
+    runtime_settings.set_root_resource(None)
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    mocks.set_mocks(PreviewMocks(), project=PROJECT, stack=stack, preview=True,
+                    monitor=Recorder(PreviewMocks()))
+    pulumi.runtime.set_all_config(config.values, config.secret_keys)
+    settings.check_known_keys(settings.config_keys())
+    loaded = settings.load(pulumi.Config(settings.NAMESPACE), stack)
+
+    def body():
+        outputs = program.build(loaded)
+        plan.outputs = _sync_await(_resolve(outputs))
+
+    _sync_await(run_pulumi_func(body))
+    plan.resources.sort(key=lambda r: (r["parent"] or "", r["type"], r["name"]))
+    return plan
+
+
+async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
+    import pulumi
+
+    resolved = {}
+    for name, value in sorted(outputs.items()):
+        output = pulumi.Output.from_input(value)
+        if await output.is_secret():
+            resolved[name] = SECRET
+        elif not await output.is_known():
+            resolved[name] = UNKNOWN
+        else:
+            resolved[name] = _clean(await output.future())
+    return resolved
+
+
+def render_table(plan: Plan) -> str:
+    rows = [("TYPE", "NAME", "PARENT")] + [
+        (r["type"], r["name"], r["parent"] or "-") for r in plan.resources]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [f"Stack {plan.stack}: {len(plan.resources)} resources (offline plan, mock runtime)"]
+    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+              for row in rows]
+    lines.append("Outputs:")
+    lines += [f"  {name}: {json.dumps(value)}" for name, value in plan.outputs.items()]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--stack", default="dev", help="use Pulumi.<NAME>.yaml (default dev)")
+    source.add_argument("--config-file", type=Path, help="use this stack config file")
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    path = args.config_file or ROOT / f"Pulumi.{args.stack}.yaml"
+    stack = args.stack if args.config_file is None else path.stem.removeprefix("Pulumi.")
+    if not path.is_file():
+        print(f"error: no stack config file {path}", file=sys.stderr)
+        return 2
+    from settings import ConfigError
+
+    try:
+        plan = run(StackConfig.from_file(path), stack)
+    except ConfigError as error:
+        print(f"error: invalid configuration: {error}", file=sys.stderr)
+        return 2
+    except yaml.YAMLError as error:
+        print(f"error: {path} is not valid YAML: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 2
+    print(json.dumps(plan.as_json(), indent=2, sort_keys=True) if args.json else render_table(plan))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
