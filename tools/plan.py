@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def run(config: StackConfig, stack: str) -> Plan:
-    """Run the program under mocks; raises settings.ConfigError on bad config."""
+def run(config: StackConfig, stack: str, created: bool = False) -> Plan:
+    """Run the program under mocks; raises settings.ConfigError on bad config.
+
+    `created=False` is a preview of a new stack (ids unknown); `created=True` is an
+    `up`, with stable made-up ids, so tests can check what derives from them.
+    """
     import pulumi
     from google.protobuf import json_format
     from pulumi.runtime import mocks, settings as runtime_settings
@@ -106,19 +111,22 @@ def run(config: StackConfig, stack: str) -> Plan:
                 })
             return response
 
-    class PreviewMocks(mocks.Mocks):
+    class PlanMocks(mocks.Mocks):
         # An empty id during a preview leaves the id, and what derives from it, unknown,
         # as the engine does for a resource not created yet.
         def new_resource(self, args):
-            return "", {}
+            if not created:
+                return "", {}
+            id_ = str(zlib.crc32(args.name.encode()) % 10**7)
+            return id_, {**args.inputs, "url": f"/dashboard/{id_}"}
 
         def call(self, args):
             return {}
 
     runtime_settings.set_root_resource(None)
     runtime_settings.SETTINGS.rpc_manager.clear()
-    mocks.set_mocks(PreviewMocks(), project=PROJECT, stack=stack, preview=True,
-                    monitor=Recorder(PreviewMocks()))
+    mocks.set_mocks(PlanMocks(), project=PROJECT, stack=stack, preview=not created,
+                    monitor=Recorder(PlanMocks()))
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     settings.check_known_keys(settings.config_keys())
     loaded = settings.load(pulumi.Config(settings.NAMESPACE), stack)

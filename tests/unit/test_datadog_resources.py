@@ -1,0 +1,197 @@
+"""Every input of the Datadog-side resources, against the Datadog semantics it stands for.
+
+The program runs once per configuration under the SDK's mock runtime (tools.plan.run),
+exactly as `pulumi up` would declare it; the tests read the recorded inputs.
+"""
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from tools.plan import StackConfig, run
+
+DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
+MONITOR = "datadog:index/monitor:Monitor"
+DASHBOARD = "datadog:index/dashboard:Dashboard"
+DOWNTIME = "datadog:index/downtimeSchedule:DowntimeSchedule"
+
+
+@lru_cache(maxsize=None)
+def _plan(overrides: tuple = (), created: bool = True):
+    config = StackConfig.from_file(DEV)
+    for key, value in overrides:
+        config.values[f"datadog-stack:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    return run(config, "dev", created=created)
+
+
+def resources(type_: str, overrides: tuple = ()) -> list[dict]:
+    return [r for r in _plan(overrides).resources if r["type"] == type_]
+
+
+def one(type_: str, overrides: tuple = ()) -> dict:
+    (resource,) = resources(type_, overrides)
+    return resource
+
+
+def monitor_inputs(overrides: tuple = ()) -> dict:
+    return one(MONITOR, overrides)["inputs"]
+
+
+def timeboard_inputs(overrides: tuple = ()) -> dict:
+    return next(r for r in resources(DASHBOARD, overrides) if r["name"] == "timeboard")["inputs"]
+
+
+def queries(dashboard: dict) -> list[str]:
+    return [w["timeseriesDefinition"]["requests"][0]["q"] for w in dashboard["widgets"]]
+
+
+# --- timeboard ---------------------------------------------------------------------
+
+def test_timeboard_is_an_ordered_dashboard():
+    assert timeboard_inputs()["layoutType"] == "ordered", \
+        "a timeboard is an ordered-layout dashboard: widgets share one time frame"
+
+
+def test_timeboard_has_a_host_template_variable_defaulting_to_the_host():
+    (variable,) = timeboard_inputs()["templateVariables"]
+    assert variable["name"] == "host" and variable["prefix"] == "host", \
+        "$host must filter on the host tag"
+    assert variable["defaults"] == ["vm1"], "the board opens scoped to the configured host"
+
+
+def test_timeboard_graphs_my_metric_scoped_to_the_host():
+    assert queries(timeboard_inputs())[0] == "avg:my_metric{$host}"
+
+
+def test_timeboard_applies_anomalies_to_a_database_metric():
+    assert queries(timeboard_inputs())[1] == \
+        "anomalies(avg:postgresql.rows_fetched{$host}, 'basic', 2)", \
+        "anomalies(<query>, 'basic', 2): the basic algorithm with a band of 2 deviations"
+
+
+def test_timeboard_anomaly_graph_follows_the_database_kind():
+    assert queries(timeboard_inputs((("databaseKind", "mysql"),)))[1].startswith(
+        "anomalies(avg:mysql."), "a MySQL stack graphs a metric of the MySQL integration"
+
+
+def test_timeboard_rolls_my_metric_up_into_hourly_sums():
+    assert queries(timeboard_inputs())[2] == "sum:my_metric{$host}.rollup(sum, 3600)", \
+        ".rollup(sum, 3600): each point sums every value of the past hour (time is seconds)"
+
+
+def test_timeboard_widgets_are_titled_timeseries():
+    widgets = timeboard_inputs()["widgets"]
+    assert len(widgets) == 3
+    assert all(w["timeseriesDefinition"]["title"] for w in widgets), "each graph says what it shows"
+
+
+# --- monitor -----------------------------------------------------------------------
+
+def test_monitor_is_a_metric_alert_on_the_5_minute_average_grouped_by_host():
+    inputs = monitor_inputs()
+    assert inputs["type"] == "metric alert"
+    assert inputs["query"] == "avg(last_5m):avg:my_metric{host:vm1} by {host} > 800", (
+        "average of my_metric over the last 5 minutes, per host (Datadog fills {{host.ip}} "
+        "only on a monitor grouped by host), alerting above the critical threshold")
+
+
+def test_monitor_thresholds_come_from_config():
+    assert monitor_inputs()["monitorThresholds"] == {"critical": "800", "warning": "500"}
+
+
+def test_monitor_query_threshold_matches_critical_threshold():
+    inputs = monitor_inputs((("criticalThreshold", "900"), ("warningThreshold", "600")))
+    assert inputs["query"].endswith("> 900"), "Datadog rejects a query whose threshold differs from critical"
+    assert inputs["monitorThresholds"] == {"critical": "900", "warning": "600"}
+
+
+def test_monitor_notifies_when_no_data_for_10_minutes():
+    inputs = monitor_inputs()
+    assert inputs["notifyNoData"] is True and inputs["noDataTimeframe"] == 10
+
+
+def test_monitor_message_has_one_block_per_state():
+    message = monitor_inputs()["message"]
+    for state in ("is_alert", "is_warning", "is_no_data", "is_recovery"):
+        assert f"{{{{#{state}}}}}" in message and f"{{{{/{state}}}}}" in message, \
+            f"the message needs a {state} block so each state says something different"
+
+
+def test_alert_block_shows_the_triggering_value_and_host_ip():
+    message = monitor_inputs()["message"]
+    alert = re.search(r"\{\{#is_alert\}\}(.*?)\{\{/is_alert\}\}", message, re.S).group(1)
+    assert "{{value}}" in alert and "{{host.ip}}" in alert
+
+
+def test_monitor_notifies_the_configured_handle_in_every_state():
+    message = monitor_inputs()["message"]
+    assert message.rstrip().endswith("@ops@example.com"), \
+        "the @-handle outside the state blocks emails on every state"
+
+
+def test_monitor_over_several_hosts_matches_exactly_those_hosts():
+    hosts = [{"name": "vm1", "address": "10.0.0.1"}, {"name": "vm2", "address": "10.0.0.2"}]
+    assert "{host:vm1 OR host:vm2} by {host}" in monitor_inputs((("hosts", json.dumps(hosts)),))["query"]
+
+
+def test_every_datadog_resource_is_tagged_with_owner_and_stack():
+    assert {"managed-by:pulumi", "stack:dev"} <= set(monitor_inputs()["tags"])
+
+
+# --- downtimes ---------------------------------------------------------------------
+
+def test_two_recurring_downtimes_mute_only_this_monitor():
+    downtimes = resources(DOWNTIME)
+    assert sorted(d["name"] for d in downtimes) == ["off-hours-weekday-nights", "off-hours-weekends"]
+    monitor_id = int(_plan().outputs["monitorId"])
+    for downtime in downtimes:
+        assert downtime["inputs"]["monitorIdentifier"] == {"monitorId": monitor_id}, \
+            "scoped by monitor id: a downtime without it would mute every monitor"
+        assert downtime["inputs"]["scope"] == "host:vm1", "only this stack's hosts' groups"
+
+
+def test_downtimes_recur_in_the_configured_timezone():
+    for downtime in resources(DOWNTIME):
+        schedule = downtime["inputs"]["recurringSchedule"]
+        assert schedule["timezone"] == "America/New_York"
+        assert downtime["inputs"]["displayTimezone"] == "America/New_York"
+
+
+def test_downtime_recurrences_have_no_start_so_they_never_go_stale():
+    for downtime in resources(DOWNTIME):
+        for recurrence in downtime["inputs"]["recurringSchedule"]["recurrences"]:
+            assert "start" not in recurrence, (
+                "Datadog rejects a recurrence start in the past on create and update: "
+                "a fixed start would break the stack once that date passes")
+
+
+def test_downtime_messages_notify_the_handle():
+    for downtime in resources(DOWNTIME):
+        assert "@ops@example.com" in downtime["inputs"]["message"]
+
+
+def test_weekday_night_recurrences_follow_office_hours():
+    nights = next(d for d in resources(DOWNTIME) if d["name"].endswith("weekday-nights"))
+    rrules = [r["rrule"] for r in nights["inputs"]["recurringSchedule"]["recurrences"]]
+    assert "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=19;BYMINUTE=0;BYSECOND=0" in rrules, \
+        "the evening window starts when the office closes at 19:00"
+
+
+# --- outputs -----------------------------------------------------------------------
+
+def test_stack_outputs_ids_and_urls():
+    outputs = _plan().outputs
+    assert outputs["dashboardUrl"] == f"https://app.datadoghq.com/dashboard/{outputs['dashboardId']}"
+    assert outputs["monitorUrl"] == f"https://app.datadoghq.com/monitors/{outputs['monitorId']}"
+    assert len(outputs["downtimeIds"]) == 2
+
+
+@pytest.mark.parametrize("site, app", [("datadoghq.eu", "https://app.datadoghq.eu"),
+                                       ("us3.datadoghq.com", "https://us3.datadoghq.com")])
+def test_urls_follow_the_datadog_site(site, app):
+    plan = _plan((("site", site),))
+    assert plan.outputs["monitorUrl"].startswith(f"{app}/monitors/")

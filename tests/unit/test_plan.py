@@ -1,0 +1,90 @@
+"""The offline plan: `python -m tools.plan`, tested in-process (one subprocess smoke test)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools import plan as plan_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT = ROOT / "tests" / "snapshots" / "dev-plan.json"
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = plan_tool.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def write_config(tmp_path: Path, **changes) -> Path:
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"].update(changes)
+    path = tmp_path / "Pulumi.review.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def test_json_plan_lists_every_resource_with_type_name_parent_and_inputs(capsys):
+    code, out, _ = run_cli(capsys, "--json")
+    plan = json.loads(out)
+    assert code == 0 and plan["stack"] == "dev"
+    types = {r["type"] for r in plan["resources"]}
+    assert {"datadog:index/dashboard:Dashboard", "datadog:index/monitor:Monitor",
+            "datadog:index/downtimeSchedule:DowntimeSchedule"} <= types
+    assert all(set(r) == {"type", "name", "parent", "inputs"} for r in plan["resources"])
+    monitor = next(r for r in plan["resources"] if r["type"] == "datadog:index/monitor:Monitor")
+    assert monitor["parent"] == "my-metric-high", "the monitor is a child of its component"
+
+
+def test_table_plan_is_readable(capsys):
+    code, out, _ = run_cli(capsys)
+    assert code == 0
+    assert "datadog:index/monitor:Monitor" in out and "Outputs:" in out
+
+
+def test_plan_matches_the_committed_snapshot(capsys):
+    _, out, _ = run_cli(capsys, "--json")
+    if os.environ.get("UPDATE_SNAPSHOT"):
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(out)
+    assert json.loads(out) == json.loads(SNAPSHOT.read_text()), (
+        "what the dev stack provisions changed: review the diff, then run `make snapshot`")
+
+
+def test_two_runs_give_identical_plans(capsys):
+    first = run_cli(capsys, "--json")[1]
+    second = run_cli(capsys, "--json")[1]
+    assert first == second, "the program must be deterministic so a second `pulumi up` changes nothing"
+
+
+def test_secure_config_values_print_as_secret(capsys, tmp_path):
+    canary = "v1:CANARYciphertextNEVERshown=="
+    path = write_config(tmp_path, **{"datadog-stack:databasePassword": {"secure": canary}})
+    code, out, _ = run_cli(capsys, "--json", "--config-file", str(path))
+    assert code == 0 and canary not in out
+
+
+def test_bad_config_exits_2_with_one_line_naming_the_key(capsys, tmp_path):
+    path = write_config(tmp_path, **{"datadog-stack:warningThreshold": 900})
+    code, out, err = run_cli(capsys, "--config-file", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "datadog-stack:warningThreshold" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_stack_exits_2(capsys):
+    code, _, err = run_cli(capsys, "--stack", "nosuchstack")
+    assert code == 2 and "Pulumi.nosuchstack.yaml" in err
+
+
+def test_plan_runs_as_a_command():
+    result = subprocess.run([sys.executable, "-m", "tools.plan", "--json"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["stack"] == "dev"

@@ -1,0 +1,116 @@
+"""Bad input stops the program with one line naming the config key, before any resource."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pulumi
+import pytest
+
+import settings
+from tools.plan import StackConfig
+
+DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
+NS = settings.NAMESPACE
+
+
+def load(**overrides):
+    """Load the dev stack's settings with some keys replaced (None removes a key)."""
+    config = StackConfig.from_file(DEV)
+    values = dict(config.values)
+    for key, value in overrides.items():
+        full = key if ":" in key else f"{NS}:{key}"
+        if value is None:
+            values.pop(full, None)
+        else:
+            values[full] = value if isinstance(value, str) else json.dumps(value)
+    pulumi.runtime.set_all_config(values, config.secret_keys)
+    settings.check_known_keys(list(values))
+    return settings.load(pulumi.Config(NS), "dev")
+
+
+def error_for(**overrides) -> settings.ConfigError:
+    with pytest.raises(settings.ConfigError) as caught:
+        load(**overrides)
+    assert "\n" not in str(caught.value), "the error is a single line"
+    return caught.value
+
+
+def test_dev_stack_loads_with_seed_values():
+    loaded = load()
+    assert loaded.thresholds == settings.Thresholds(warning=500, critical=800)
+    assert loaded.no_data_minutes == 10 and loaded.check_interval == 45
+    assert loaded.hosts[0].name == "vm1" and loaded.database.kind == "postgres"
+    assert loaded.database.port == 5432, "postgres defaults to its standard port"
+
+
+def test_defaults_apply_to_unset_keys():
+    loaded = load(warningThreshold=None, criticalThreshold=None, timezone=None,
+                  officeHoursStart=None, officeHoursEnd=None, checkInterval=None)
+    assert (loaded.thresholds.warning, loaded.thresholds.critical) == (500, 800)
+    assert loaded.timezone == "UTC" and loaded.check_interval == 45
+    assert (loaded.office_hours.start_minutes, loaded.office_hours.end_minutes) == (540, 1140)
+
+
+def test_mysql_defaults_to_port_3306():
+    assert load(databaseKind="mysql", databaseName=None).database.port == 3306
+
+
+def test_settings_are_frozen():
+    loaded = load()
+    with pytest.raises(Exception):
+        loaded.notify = "@someone@example.com"
+
+
+@pytest.mark.parametrize("overrides, key", [
+    ({"warningThreshold": "high"}, "warningThreshold"),
+    ({"criticalThreshold": "nan"}, "criticalThreshold"),
+    ({"warningThreshold": "800"}, "warningThreshold"),
+    ({"warningThreshold": "900"}, "warningThreshold"),
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+    ({"databaseKind": "mongodb"}, "databaseKind"),
+    ({"databasePort": "99999"}, "databasePort"),
+    ({"hosts": []}, "hosts"),
+    ({"hosts": None}, "hosts"),
+    ({"hosts": [{"name": "", "address": "10.0.0.1"}]}, "hosts[0].name"),
+    ({"hosts": [{"name": "vm1"}]}, "hosts[0].address"),
+    ({"hosts": [{"name": "vm1", "address": "a", "sshPort": 0}]}, "hosts[0].sshPort"),
+    ({"hosts": [{"name": "vm1", "address": "a", "sshPort": 65536}]}, "hosts[0].sshPort"),
+    ({"hosts": [{"name": "vm1", "address": "a", "port": 22}]}, "hosts[0].port"),
+    ({"hosts": [{"name": "vm1", "address": "a"}, {"name": "vm1", "address": "b"}]},
+     "hosts[1].name"),
+    ({"notify": ""}, "notify"),
+    ({"notify": None}, "notify"),
+    ({"notify": "ops@example.com"}, "notify"),
+    ({"notify": "@ops"}, "notify"),
+    ({"officeHoursStart": "25:00"}, "officeHoursStart"),
+    ({"officeHoursEnd": "24:30"}, "officeHoursEnd"),
+    ({"officeHoursStart": "9am"}, "officeHoursStart"),
+    ({"officeHoursStart": "19:00"}, "officeHoursStart"),
+    ({"officeHoursStart": "05:00"}, "officeHoursStart"),
+    ({"noDataTimeframe": "0"}, "noDataTimeframe"),
+    ({"noDataTimeframe": "2.5"}, "noDataTimeframe"),
+    ({"checkInterval": "0"}, "checkInterval"),
+    ({"hostTags": ["machine_name: vagrant"]}, "hostTags[0]"),
+    ({"hostTags": "role:database"}, "hostTags"),
+    ({"logsEnabled": "yes"}, "logsEnabled"),
+    ({"apmPort": "0"}, "apmPort"),
+    ({"thresholds": "500"}, "thresholds"),
+])
+def test_bad_input_names_the_key(overrides, key):
+    error = error_for(**overrides)
+    assert error.key == f"{NS}:{key}", f"the one-line error must name {key}: {error}"
+
+
+def test_missing_secret_names_the_key_and_how_to_set_it():
+    config = dict(StackConfig.from_file(DEV).values)
+    del config["datadog:apiKey"]
+    pulumi.runtime.set_all_config(config, [])
+    with pytest.raises(settings.ConfigError) as caught:
+        settings.load(pulumi.Config(NS), "dev")
+    assert caught.value.key == "datadog:apiKey"
+    assert "pulumi config set --secret datadog:apiKey" in str(caught.value)
+
+
+def test_warning_equal_to_critical_explains_the_rule():
+    assert "must be below criticalThreshold 800" in str(error_for(warningThreshold="800"))
