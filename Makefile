@@ -1,0 +1,53 @@
+# The README's commands. `make plan` is the main job offline; `make test` runs every tier.
+PYTHON ?= python3
+VENV := venv
+PY := $(VENV)/bin/python
+
+.PHONY: plan test test-unit test-agent test-apm snapshot bench clean
+
+plan: $(VENV)/.installed
+	$(PY) -m tools.plan
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-standin.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-standin.txt
+	touch $@
+
+venv-agent/.installed: requirements-agent.txt
+	test -x venv-agent/bin/python || $(PYTHON) -m venv venv-agent
+	venv-agent/bin/python -m pip install -q -r requirements-agent.txt
+	touch $@
+
+venv-apm/.installed: requirements-apm-test.txt app/requirements.txt
+	test -x venv-apm/bin/python || $(PYTHON) -m venv venv-apm
+	venv-apm/bin/python -m pip install -q -r requirements-apm-test.txt
+	touch $@
+
+policy/venv/.installed: policy/requirements.txt
+	test -x policy/venv/bin/python || $(PYTHON) -m venv policy/venv
+	policy/venv/bin/python -m pip install -q -r policy/requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: test-unit test-agent test-apm
+
+test-unit: $(VENV)/.installed policy/venv/.installed node_modules/.installed
+	$(PY) -m pytest tests/unit
+
+test-agent: venv-agent/.installed
+	venv-agent/bin/python -m pytest -p no:cacheprovider tests/agent
+
+test-apm: venv-apm/.installed
+	venv-apm/bin/python -m pytest -p no:cacheprovider tests/apm
+
+snapshot: $(VENV)/.installed
+	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
+
+bench: $(VENV)/.installed
+	$(PY) -m tools.bench
+
+clean:
+	rm -rf $(VENV) venv-agent venv-apm policy/venv node_modules .pytest_cache

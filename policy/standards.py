@@ -1,0 +1,308 @@
+"""The datadog-stack standards as pure functions: (resource_type, props) -> [violation messages].
+
+No Pulumi import here: `__main__.py` wires these into a `pulumi_policy.PolicyPack`, and the
+unit tests call them directly with plain dicts.
+
+`props` are the engine's view of a resource's inputs, keyed by the wire (camelCase) names of
+the provider schema, as the `@pulumi.getter(name=...)` decorators of the Python SDKs show:
+
+- `datadog:index/monitor:Monitor`: `message`, `notifyNoData`, `query`, `type`,
+  `monitorThresholds: {warning, critical}` (thresholds are strings in the schema: "500").
+- `datadog:index/downtimeSchedule:DowntimeSchedule`: `scope`,
+  `monitorIdentifier: {monitorId | monitorTags}`.
+- `datadog:index/dashboard:Dashboard`: `title`, `widgets`.
+- `command:remote:Command`: `create`, `delete`.
+
+Values that the engine cannot know yet (during `pulumi preview`, e.g. a downtime's
+`monitorId` taken from a monitor that does not exist yet) are treated as set but not
+judged: the same policy runs again with real values during `pulumi up`. They show up either
+as pulumi_policy's unknown-checking proxy raising `UnknownValueError` on access, or as the
+engine's raw unknown sentinel strings; `_peek` handles both.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, List
+
+MONITOR = "datadog:index/monitor:Monitor"
+DOWNTIME_SCHEDULE = "datadog:index/downtimeSchedule:DowntimeSchedule"
+DASHBOARD = "datadog:index/dashboard:Dashboard"
+REMOTE_COMMAND = "command:remote:Command"
+
+# The engine's wire sentinels for values unknown during preview (pulumi's resource protocol;
+# pulumi_policy.proxy lists the same ones).
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",  # boolean
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",  # number
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",  # string
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",  # array
+        "030794c1-ac77-496b-92df-f27374a8bd58",  # asset
+        "e48ece36-62e2-4504-bad9-02848725956a",  # archive
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",  # object
+    }
+)
+
+
+class _Marker:
+    def __init__(self, name: str):
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+
+MISSING = _Marker("MISSING")  # the key is absent (or null)
+COMPUTED = _Marker("COMPUTED")  # the key is set, to a value known only after `up`
+
+
+def _peek(props: Any, key: str) -> Any:
+    """props[key], MISSING, or COMPUTED; never raises for an unknown value."""
+    if not isinstance(props, Mapping):
+        return MISSING
+    # Iterate the keys rather than `key in props`: Mapping.__contains__ reads the value,
+    # which pulumi_policy's proxy turns into UnknownValueError for an unknown one.
+    if key not in list(iter(props)):
+        return MISSING
+    try:
+        value = props[key]
+    except KeyError:
+        return MISSING
+    except Exception as error:  # pulumi_policy.proxy.UnknownValueError, not imported here
+        if type(error).__name__ == "UnknownValueError":
+            return COMPUTED
+        raise
+    if value is None:
+        return MISSING
+    if isinstance(value, str) and value in _UNKNOWN_SENTINELS:
+        return COMPUTED
+    return value
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def _items(seq: Any) -> List[Any]:
+    """The elements of a sequence, each unknown one as COMPUTED."""
+    out = []
+    for index in range(len(seq)):
+        try:
+            item = seq[index]
+        except Exception as error:
+            if type(error).__name__ == "UnknownValueError":
+                out.append(COMPUTED)
+                continue
+            raise
+        out.append(COMPUTED if isinstance(item, str) and item in _UNKNOWN_SENTINELS else item)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Monitors
+
+# A Datadog notification handle: `@ops@example.com`, `@slack-alerts`, `@pagerduty-db`,
+# `@webhook-x`, `@team-y`. The `@` must start a token, so a bare `ops@example.com` is no handle.
+_HANDLE = re.compile(r"(?:^|[\s(\[{,;:'\"])@[A-Za-z0-9_][A-Za-z0-9_.%+@-]*")
+# The comparison that closes a metric/query alert: `avg(last_5m):avg:my_metric{*} > 800`.
+_COMPARATOR = re.compile(r"(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$")
+
+
+def monitor_notifies(resource_type: str, props: Mapping[str, Any]) -> List[str]:
+    """A monitor notifies at least one @-handle and alerts on missing data (notifyNoData)."""
+    if resource_type != MONITOR:
+        return []
+    problems = []
+    message = _peek(props, "message")
+    if message is not COMPUTED:
+        if not isinstance(message, str) or not _HANDLE.search(message):
+            problems.append(
+                "monitor message notifies no one: add an @-handle (e.g. @ops@example.com) to `message`"
+            )
+    notify_no_data = _peek(props, "notifyNoData")
+    if notify_no_data is not COMPUTED and notify_no_data is not True:
+        problems.append("monitor does not alert on missing data: set `notifyNoData` to true")
+    return problems
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def monitor_thresholds_ordered(resource_type: str, props: Mapping[str, Any]) -> List[str]:
+    """Warning fires before critical: below it for `>`/`>=` queries, above it for `<`/`<=`."""
+    if resource_type != MONITOR:
+        return []
+    query = _peek(props, "query")
+    thresholds = _peek(props, "monitorThresholds")
+    if query is COMPUTED or thresholds is COMPUTED or not isinstance(query, str):
+        return []
+    match = _COMPARATOR.search(query)
+    if match is None or not isinstance(thresholds, Mapping):
+        return []  # not a threshold query, or no thresholds to order
+    warning = _peek(thresholds, "warning")
+    critical = _peek(thresholds, "critical")
+    if warning in (MISSING, COMPUTED) or critical in (MISSING, COMPUTED):
+        return []
+    warn, crit = _number(warning), _number(critical)
+    problems = []
+    if warn is None:
+        problems.append(f"monitor warning threshold {warning!r} is not a number")
+    if crit is None:
+        problems.append(f"monitor critical threshold {critical!r} is not a number")
+    if problems:
+        return problems
+    comparator = match.group(1)
+    if comparator.startswith(">") and not warn < crit:
+        return [
+            f"monitor warning threshold ({warning}) must be below the critical one ({critical}) "
+            f"for a `{comparator}` query"
+        ]
+    if comparator.startswith("<") and not warn > crit:
+        return [
+            f"monitor warning threshold ({warning}) must be above the critical one ({critical}) "
+            f"for a `{comparator}` query"
+        ]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Downtimes
+
+
+def downtime_scoped_to_monitors(resource_type: str, props: Mapping[str, Any]) -> List[str]:
+    """A downtime silences named monitors (monitorId, or monitorTags without `*`), never all."""
+    if resource_type != DOWNTIME_SCHEDULE:
+        return []
+    identifier = _peek(props, "monitorIdentifier")
+    if identifier is COMPUTED:
+        return []
+    if isinstance(identifier, Mapping):
+        monitor_id = _peek(identifier, "monitorId")
+        if monitor_id is COMPUTED:
+            return []  # e.g. a monitor's id before the monitor exists
+        if monitor_id is not MISSING and monitor_id not in ("", 0):
+            return []
+        tags = _peek(identifier, "monitorTags")
+        if tags is COMPUTED:
+            return []
+        if _is_sequence(tags) and len(tags) > 0:
+            wild = [t for t in _items(tags) if isinstance(t, str) and "*" in t]
+            if wild:
+                return [
+                    f"downtime monitorTags {wild} contain `*` and would silence every monitor: "
+                    "name the monitors' tags exactly, or use monitorId"
+                ]
+            return []
+    return [
+        "downtime is not scoped to monitors: set `monitorIdentifier.monitorId`, or "
+        "`monitorIdentifier.monitorTags` without `*`"
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboards
+
+
+def dashboard_has_content(resource_type: str, props: Mapping[str, Any]) -> List[str]:
+    """A dashboard has a non-blank title and at least one widget."""
+    if resource_type != DASHBOARD:
+        return []
+    problems = []
+    title = _peek(props, "title")
+    if title is not COMPUTED and (not isinstance(title, str) or not title.strip()):
+        problems.append("dashboard has no title: set a non-empty `title`")
+    widgets = _peek(props, "widgets")
+    if widgets is not COMPUTED and (not _is_sequence(widgets) or len(widgets) == 0):
+        problems.append("dashboard has no widgets: add at least one to `widgets`")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Remote commands
+
+
+def remote_command_has_delete(resource_type: str, props: Mapping[str, Any]) -> List[str]:
+    """Every remote deploy command undoes itself on destroy (a non-empty `delete`)."""
+    if resource_type != REMOTE_COMMAND:
+        return []
+    delete = _peek(props, "delete")
+    if delete is COMPUTED:
+        return []
+    if not isinstance(delete, str) or not delete.strip():
+        return [
+            "remote command has no delete step: set `delete` so `pulumi destroy` undoes what "
+            "`create` did on the host"
+        ]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue that __main__ turns into the policy pack.
+
+Check = Callable[[str, Mapping[str, Any]], List[str]]
+
+
+@dataclass(frozen=True)
+class Standard:
+    name: str  # the policy's id in the pack: lowercase, dashes
+    description: str
+    resource_type: str
+    check: Check
+
+
+STANDARDS: tuple[Standard, ...] = (
+    Standard(
+        "monitor-notifies-and-alerts-on-no-data",
+        "Every monitor notifies at least one @-handle and alerts on missing data (notifyNoData).",
+        MONITOR,
+        monitor_notifies,
+    ),
+    Standard(
+        "monitor-warning-before-critical",
+        "A monitor's warning threshold is below its critical one for > / >= queries, "
+        "above it for < / <= queries.",
+        MONITOR,
+        monitor_thresholds_ordered,
+    ),
+    Standard(
+        "downtime-scoped-to-monitors",
+        "Downtimes silence named monitors (monitorId, or monitorTags without *), never all of them.",
+        DOWNTIME_SCHEDULE,
+        downtime_scoped_to_monitors,
+    ),
+    Standard(
+        "dashboard-has-title-and-widgets",
+        "Dashboards have a non-empty title and at least one widget.",
+        DASHBOARD,
+        dashboard_has_content,
+    ),
+    Standard(
+        "remote-command-has-delete",
+        "Every remote command (command:remote:Command) has a delete step.",
+        REMOTE_COMMAND,
+        remote_command_has_delete,
+    ),
+)
+
+
+def violations(resource_type: str, props: Mapping[str, Any]) -> List[str]:
+    """Every standard's messages for one resource, in catalogue order."""
+    found: List[str] = []
+    for standard in STANDARDS:
+        found.extend(standard.check(resource_type, props))
+    return found

@@ -1,0 +1,454 @@
+"""The datadog-stack-standards policy pack (policy/).
+
+Most tests call the pure checks of policy/standards.py with plain dicts, as the engine hands
+them to the pack (camelCase wire names). The last two run the real pack in its own virtualenv
+(policy/venv: pulumi-policy needs protobuf 5.29, the program's venv has 6.x): one imports
+__main__'s wiring without serving, one starts the pack's gRPC server as the Pulumi CLI does and
+calls Analyze. Those two skip, saying how to build policy/venv, when it is missing.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from policy import standards
+from policy.standards import (
+    DASHBOARD,
+    DOWNTIME_SCHEDULE,
+    MONITOR,
+    REMOTE_COMMAND,
+    dashboard_has_content,
+    downtime_scoped_to_monitors,
+    monitor_notifies,
+    monitor_thresholds_ordered,
+    remote_command_has_delete,
+    violations,
+)
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICY_DIR = ROOT / "policy"
+POLICY_PYTHON = POLICY_DIR / "venv" / "bin" / "python"
+UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+UNKNOWN_NUMBER = "3eeb2bf0-c639-47a8-9e75-3b44932eb421"
+
+
+def good_monitor(**overrides):
+    props = {
+        "name": "my_metric is high",
+        "type": "metric alert",
+        "query": "avg(last_5m):avg:my_metric{env:dev} > 800",
+        "message": "my_metric is {{value}} on {{host.name}} @ops@example.com",
+        "notifyNoData": True,
+        "noDataTimeframe": 10,
+        "monitorThresholds": {"warning": "500", "critical": "800"},
+    }
+    props.update(overrides)
+    return props
+
+
+def good_downtime(**overrides):
+    props = {
+        "scope": "env:dev",
+        "monitorIdentifier": {"monitorId": 12345},
+        "recurringSchedule": {"timezone": "America/New_York", "recurrences": []},
+        "message": "off hours @ops@example.com",
+    }
+    props.update(overrides)
+    return props
+
+
+def good_dashboard(**overrides):
+    props = {
+        "title": "datadog-stack dev",
+        "layoutType": "ordered",
+        "widgets": [{"timeseriesDefinition": {"title": "my_metric"}}],
+    }
+    props.update(overrides)
+    return props
+
+
+def good_command(**overrides):
+    props = {
+        "connection": {"host": "192.0.2.10", "user": "vagrant"},
+        "create": "sudo install -m 0644 /tmp/x /etc/datadog-agent/conf.d/x.yaml",
+        "delete": "sudo rm -f /etc/datadog-agent/conf.d/x.yaml",
+    }
+    props.update(overrides)
+    return props
+
+
+# --- monitor-notifies-and-alerts-on-no-data -----------------------------------------------
+
+
+def test_monitor_with_handle_and_no_data_alert_passes():
+    assert monitor_notifies(MONITOR, good_monitor()) == []
+
+
+@pytest.mark.parametrize(
+    "handle", ["@ops@example.com", "@slack-alerts", "@pagerduty-db", "(@team-sre)"]
+)
+def test_monitor_handle_forms(handle):
+    assert monitor_notifies(MONITOR, good_monitor(message=f"high {handle}")) == []
+
+
+@pytest.mark.parametrize(
+    "message", ["my_metric is high", "mail ops@example.com", "", None]
+)
+def test_monitor_without_handle_fails(message):
+    props = good_monitor(message=message)
+    if message is None:
+        del props["message"]
+    assert monitor_notifies(MONITOR, props) == [
+        "monitor message notifies no one: add an @-handle (e.g. @ops@example.com) to `message`"
+    ]
+
+
+@pytest.mark.parametrize("value", [False, None, "true"])
+def test_monitor_without_no_data_alert_fails(value):
+    props = good_monitor(notifyNoData=value)
+    if value is None:
+        del props["notifyNoData"]
+    assert monitor_notifies(MONITOR, props) == [
+        "monitor does not alert on missing data: set `notifyNoData` to true"
+    ]
+
+
+def test_monitor_failing_both_reports_both():
+    assert len(monitor_notifies(MONITOR, good_monitor(message="x", notifyNoData=False))) == 2
+
+
+# --- monitor-warning-before-critical ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, warning, critical",
+    [
+        ("avg(last_5m):avg:my_metric{*} > 800", "500", "800"),
+        ("avg(last_5m):avg:my_metric{*} >= 800", 500, 800.0),
+        ("avg(last_5m):avg:free_mem{*} < 100", "200", "100"),
+        ("avg(last_5m):avg:free_mem{*} <= 1e2", "200.5", "100"),
+    ],
+)
+def test_thresholds_in_order_pass(query, warning, critical):
+    props = good_monitor(query=query, monitorThresholds={"warning": warning, "critical": critical})
+    assert monitor_thresholds_ordered(MONITOR, props) == []
+
+
+@pytest.mark.parametrize(
+    "query, warning, critical, word",
+    [
+        ("avg(last_5m):avg:my_metric{*} > 800", "900", "800", "below"),
+        ("avg(last_5m):avg:my_metric{*} >= 800", "800", "800", "below"),
+        ("avg(last_5m):avg:free_mem{*} < 100", "50", "100", "above"),
+        ("avg(last_5m):avg:free_mem{*} <= 100", "100", "100", "above"),
+    ],
+)
+def test_thresholds_out_of_order_fail(query, warning, critical, word):
+    props = good_monitor(query=query, monitorThresholds={"warning": warning, "critical": critical})
+    [message] = monitor_thresholds_ordered(MONITOR, props)
+    assert f"must be {word} the critical one" in message
+
+
+def test_thresholds_not_numbers_fail():
+    props = good_monitor(monitorThresholds={"warning": "lots", "critical": "800"})
+    assert monitor_thresholds_ordered(MONITOR, props) == [
+        "monitor warning threshold 'lots' is not a number"
+    ]
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        good_monitor(monitorThresholds={"critical": "800"}),  # no warning: nothing to order
+        good_monitor(query='"http.can_connect".over("*").by("host").last(2).count_by_status()'),
+        {k: v for k, v in good_monitor().items() if k != "monitorThresholds"},
+    ],
+)
+def test_thresholds_not_applicable_pass(props):
+    assert monitor_thresholds_ordered(MONITOR, props) == []
+
+
+# --- downtime-scoped-to-monitors ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        {"monitorId": 12345},
+        {"monitorTags": ["service:my_metric", "env:dev"]},
+        {"monitorId": UNKNOWN_NUMBER},  # the monitor's id during preview
+    ],
+)
+def test_downtime_scoped_passes(identifier):
+    assert downtime_scoped_to_monitors(DOWNTIME_SCHEDULE, good_downtime(monitorIdentifier=identifier)) == []
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [None, {}, {"monitorTags": []}, {"monitorId": 0}, {"monitorId": None, "monitorTags": None}],
+)
+def test_downtime_unscoped_fails(identifier):
+    props = good_downtime(monitorIdentifier=identifier)
+    if identifier is None:
+        del props["monitorIdentifier"]
+    [message] = downtime_scoped_to_monitors(DOWNTIME_SCHEDULE, props)
+    assert message.startswith("downtime is not scoped to monitors")
+
+
+@pytest.mark.parametrize("tags", [["*"], ["env:dev", "service:*"]])
+def test_downtime_wildcard_tags_fail(tags):
+    props = good_downtime(monitorIdentifier={"monitorTags": tags})
+    [message] = downtime_scoped_to_monitors(DOWNTIME_SCHEDULE, props)
+    assert "contain `*`" in message
+
+
+# --- dashboard-has-title-and-widgets ----------------------------------------------------------
+
+
+def test_dashboard_with_title_and_widget_passes():
+    assert dashboard_has_content(DASHBOARD, good_dashboard()) == []
+
+
+@pytest.mark.parametrize("title", ["", "   ", None])
+def test_dashboard_without_title_fails(title):
+    assert dashboard_has_content(DASHBOARD, good_dashboard(title=title)) == [
+        "dashboard has no title: set a non-empty `title`"
+    ]
+
+
+@pytest.mark.parametrize("widgets", [[], None])
+def test_dashboard_without_widgets_fails(widgets):
+    assert dashboard_has_content(DASHBOARD, good_dashboard(widgets=widgets)) == [
+        "dashboard has no widgets: add at least one to `widgets`"
+    ]
+
+
+# --- remote-command-has-delete --------------------------------------------------------------
+
+
+def test_remote_command_with_delete_passes():
+    assert remote_command_has_delete(REMOTE_COMMAND, good_command()) == []
+
+
+@pytest.mark.parametrize("delete", ["", "  ", None])
+def test_remote_command_without_delete_fails(delete):
+    props = good_command(delete=delete)
+    if delete is None:
+        del props["delete"]
+    [message] = remote_command_has_delete(REMOTE_COMMAND, props)
+    assert message.startswith("remote command has no delete step")
+
+
+# --- across the catalogue -------------------------------------------------------------------
+
+
+def test_each_check_ignores_other_resource_types():
+    bad = {"message": "", "notifyNoData": False, "title": "", "widgets": [], "delete": ""}
+    for standard in standards.STANDARDS:
+        assert standard.check("datadog:index/user:User", bad) == []
+        assert standard.check("command:local:Command", bad) == []
+
+
+@pytest.mark.parametrize(
+    "resource_type, props",
+    [
+        (MONITOR, good_monitor()),
+        (DOWNTIME_SCHEDULE, good_downtime()),
+        (DASHBOARD, good_dashboard()),
+        (REMOTE_COMMAND, good_command()),
+    ],
+)
+def test_violations_of_good_resources_are_empty(resource_type, props):
+    assert violations(resource_type, props) == []
+
+
+def test_catalogue_names_are_unique_policy_ids():
+    names = [s.name for s in standards.STANDARDS]
+    assert len(set(names)) == len(names) == 5
+    assert all(n == n.lower() and " " not in n for n in names)
+
+
+# --- values unknown during preview ----------------------------------------------------------
+
+
+class UnknownValueError(Exception):
+    """Stands in for pulumi_policy.proxy.UnknownValueError (matched by class name)."""
+
+
+class UnknownProxy(Mapping):
+    """Like pulumi_policy's _DictProxy: reading an unknown value raises UnknownValueError."""
+
+    def __init__(self, data, unknown):
+        self._data, self._unknown = data, set(unknown)
+
+    def __getitem__(self, key):
+        if key in self._unknown:
+            raise UnknownValueError(key)
+        return self._data[key]
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+
+def test_unknown_values_are_not_judged():
+    monitor = UnknownProxy(good_monitor(message=UNKNOWN_STRING), {"notifyNoData", "monitorThresholds"})
+    assert violations(MONITOR, monitor) == []
+    ident = UnknownProxy({"monitorId": None}, {"monitorId"})
+    assert violations(DOWNTIME_SCHEDULE, good_downtime(monitorIdentifier=ident)) == []
+    assert violations(DASHBOARD, UnknownProxy(good_dashboard(widgets=None), {"widgets"})) == []
+    assert violations(REMOTE_COMMAND, good_command(delete=UNKNOWN_STRING)) == []
+
+
+def test_known_values_beside_unknown_ones_are_still_judged():
+    monitor = UnknownProxy(good_monitor(notifyNoData=False), {"monitorThresholds"})
+    assert violations(MONITOR, monitor) == [
+        "monitor does not alert on missing data: set `notifyNoData` to true"
+    ]
+
+
+# --- the real pack, in policy/venv ----------------------------------------------------------
+
+
+def _policy_python() -> str:
+    if not POLICY_PYTHON.exists():
+        pytest.skip(
+            "policy/venv is missing: python3.11 -m venv policy/venv && "
+            "policy/venv/bin/pip install -r policy/requirements.txt"
+        )
+    return str(POLICY_PYTHON)
+
+
+def _run_in_policy_venv(script: str) -> dict:
+    proc = subprocess.run(
+        [_policy_python(), "-c", textwrap.dedent(script), str(POLICY_DIR)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+WIRING = r"""
+import importlib.util, json, sys
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy.proxy import unknown_checking_proxy
+
+spec = importlib.util.spec_from_file_location("datadog_policy_pack", sys.argv[1] + "/__main__.py")
+pack = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(pack)   # __name__ != "__main__": builds POLICIES, serves nothing
+
+def run(policy, rtype, props):
+    found = []
+    args = ResourceValidationArgs(rtype, unknown_checking_proxy(props), "urn:x", "x", None, None)
+    policy.validate(args, lambda message, urn=None: found.append(message))
+    return found
+
+U = "3eeb2bf0-c639-47a8-9e75-3b44932eb421"
+by = {p.name: p for p in pack.POLICIES}
+out = {
+    "names": sorted(by),
+    "types": sorted({type(p).__name__ for p in pack.POLICIES}),
+    "levels": sorted({p.enforcement_level.value for p in pack.POLICIES}),
+    "bad_monitor": run(by["monitor-notifies-and-alerts-on-no-data"], "datadog:index/monitor:Monitor",
+                       {"message": "no handle", "notifyNoData": False}),
+    "other_type": run(by["remote-command-has-delete"], "command:local:Command", {"create": "x"}),
+    "no_delete": run(by["remote-command-has-delete"], "command:remote:Command", {"create": "x"}),
+    "unknown_id": run(by["downtime-scoped-to-monitors"], "datadog:index/downtimeSchedule:DowntimeSchedule",
+                      {"scope": "env:dev", "monitorIdentifier": {"monitorId": U}}),
+}
+print(json.dumps(out))
+"""
+
+
+def test_pack_wiring_in_policy_venv():
+    out = _run_in_policy_venv(WIRING)
+    assert out["names"] == sorted(s.name for s in standards.STANDARDS)
+    assert out["types"] == ["ResourceValidationPolicy"]
+    assert out["levels"] == ["mandatory"]
+    assert len(out["bad_monitor"]) == 2
+    assert out["other_type"] == []
+    assert out["no_delete"][0].startswith("remote command has no delete step")
+    assert out["unknown_id"] == []  # unknown-checking proxy: a computed monitorId counts as set
+
+
+SERVE = r"""
+import json, subprocess, sys
+import grpc
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+# Start the pack as the Pulumi CLI does: it runs __main__, which prints its port.
+server = subprocess.Popen([sys.executable, sys.argv[1] + "/__main__.py"],
+                          stdout=subprocess.PIPE, text=True)
+try:
+    port = int(server.stdout.readline())
+    stub = analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+    info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=30)
+
+    def analyze(rtype, props):
+        s = struct_pb2.Struct()
+        s.update(props)
+        req = analyzer_pb2.AnalyzeRequest(type=rtype, properties=s, urn="urn:pulumi:dev::p::" + rtype + "::r", name="r")
+        resp = stub.Analyze(req, timeout=30)
+        return [[d.policyName, d.message, d.enforcementLevel] for d in resp.diagnostics]
+
+    out = {
+        "name": info.name,
+        "policies": sorted(p.name for p in info.policies),
+        "mandatory": all(p.enforcementLevel == analyzer_pb2.MANDATORY for p in info.policies),
+        "good_dashboard": analyze("datadog:index/dashboard:Dashboard", {"title": "t", "widgets": [{"a": 1}]}),
+        "bad_dashboard": analyze("datadog:index/dashboard:Dashboard", {"title": "", "widgets": []}),
+        "bad_thresholds": analyze("datadog:index/monitor:Monitor", {
+            "message": "@ops@example.com", "notifyNoData": True,
+            "query": "avg(last_5m):avg:my_metric{*} > 800",
+            "monitorThresholds": {"warning": "900", "critical": "800"}}),
+        "mandatory_level": analyzer_pb2.MANDATORY,
+    }
+    print(json.dumps(out))
+finally:
+    server.kill()
+    server.wait()
+"""
+
+
+def test_pack_server_analyze_in_policy_venv():
+    out = _run_in_policy_venv(SERVE)
+    assert out["name"] == "datadog-stack-standards"
+    assert out["policies"] == sorted(s.name for s in standards.STANDARDS)
+    assert out["mandatory"] is True
+    assert out["good_dashboard"] == []
+    assert [d[0] for d in out["bad_dashboard"]] == ["dashboard-has-title-and-widgets"] * 2
+    [[name, message, level]] = out["bad_thresholds"]
+    assert name == "monitor-warning-before-critical"
+    assert "must be below the critical one" in message
+    assert level == out["mandatory_level"]
+
+
+# --- the program itself meets the pack --------------------------------------------------------
+
+
+def test_dev_stack_offline_plan_meets_every_standard():
+    """Every resource of `python -m tools.plan --json` (the dev stack under the mock runtime)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    resources = json.loads(proc.stdout)["resources"]
+    checked = {r["type"] for r in resources} & {MONITOR, DOWNTIME_SCHEDULE, DASHBOARD, REMOTE_COMMAND}
+    assert {MONITOR, DOWNTIME_SCHEDULE, DASHBOARD} <= checked
+    found = {
+        f'{r["type"]}::{r["name"]}': violations(r["type"], r["inputs"])
+        for r in resources
+    }
+    assert {k: v for k, v in found.items() if v} == {}

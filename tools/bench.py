@@ -1,0 +1,71 @@
+"""Benchmarks that print figures (goals, not test assertions).
+
+    python -m tools.bench [--runs N]
+
+The floor of every plan, preview and test process is `import pulumi_datadog` plus
+interpreter teardown, so each figure is also given as a ratio against that floor.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wall(argv: list[str], runs: int) -> float:
+    """Median wall time of a command, in seconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def config_with_hosts(count: int, directory: Path) -> Path:
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"]["datadog-stack:hosts"] = [
+        {"name": f"vm{i}", "address": f"10.0.{i // 250}.{i % 250 + 1}"} for i in range(count)]
+    path = directory / f"Pulumi.hosts{count}.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def plan_resources(path: Path) -> int:
+    out = subprocess.run([sys.executable, "-m", "tools.plan", "--json", "--config-file",
+                          str(path)], cwd=ROOT, check=True, capture_output=True, text=True)
+    return len(json.loads(out.stdout)["resources"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    py = sys.executable
+    floor = wall([py, "-c", "import pulumi_datadog"], runs)
+    print(f"floor  import pulumi_datadog + teardown: {floor:6.2f} s (median of {runs})")
+    plan = wall([py, "-m", "tools.plan", "--json"], runs)
+    print(f"plan   dev stack offline plan:           {plan:6.2f} s = {plan / floor:.2f}x floor")
+    with tempfile.TemporaryDirectory() as tmp:
+        one, hundred = config_with_hosts(1, Path(tmp)), config_with_hosts(100, Path(tmp))
+        t1 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(one)], runs)
+        t100 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(hundred)], runs)
+        print(f"plan   1 host:   {t1:6.2f} s, {plan_resources(one)} resources")
+        print(f"plan   100 hosts:{t100:6.2f} s, {plan_resources(hundred)} resources "
+              f"= {t100 / t1:.2f}x the 1-host plan (goal <= 20x)")
+    suite = wall([py, "-m", "pytest", "-q", "tests/unit"], 1)
+    print(f"suite  unit tier (one run):              {suite:6.2f} s = {suite / floor:.2f}x floor")
+
+
+if __name__ == "__main__":
+    main()
