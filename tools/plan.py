@@ -3,7 +3,8 @@ every resource it declares, with no CLI, no account and no network.
 
     python -m tools.plan [--stack NAME | --config-file PATH] [--json] [--render-dir DIR]
 
-Secret values, whether `secure:` in the stack file or absent from it, print as
+`--render-dir DIR` also writes every file each host would receive at
+DIR/<host>/<absolute path on the VM>, secrets replaced by "[secret]". Secret values, whether `secure:` in the stack file or absent from it, print as
 "[secret]"; values only known after creation print as "[unknown]". Bad config exits 2
 with the settings' one-line error on stderr.
 """
@@ -34,6 +35,7 @@ class Plan:
     stack: str
     resources: list[dict[str, Any]] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    settings: Any = None
 
     def as_json(self) -> dict[str, Any]:
         return {"stack": self.stack, "resources": self.resources, "outputs": self.outputs}
@@ -129,7 +131,7 @@ def run(config: StackConfig, stack: str, created: bool = False) -> Plan:
                     monitor=Recorder(PlanMocks()))
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     settings.check_known_keys(settings.config_keys())
-    loaded = settings.load(pulumi.Config(settings.NAMESPACE), stack)
+    loaded = plan.settings = settings.load(pulumi.Config(settings.NAMESPACE), stack)
 
     def body():
         outputs = program.build(loaded)
@@ -141,18 +143,36 @@ def run(config: StackConfig, stack: str, created: bool = False) -> Plan:
 
 
 async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
-    import pulumi
+    """Stack outputs as the engine stores them: a secret leaf stays a secret leaf."""
+    from pulumi.runtime import rpc
 
-    resolved = {}
-    for name, value in sorted(outputs.items()):
-        output = pulumi.Output.from_input(value)
-        if await output.is_secret():
-            resolved[name] = SECRET
-        elif not await output.is_known():
-            resolved[name] = UNKNOWN
-        else:
-            resolved[name] = _clean(await output.future())
-    return resolved
+    return {name: _clean(await rpc.serialize_property(value, [], name))
+            for name, value in sorted(outputs.items())}
+
+
+def host_files(loaded) -> dict[str, dict[str, bytes]]:
+    """Host name -> VM path -> content, with "[secret]" where a secret goes."""
+    from agent_files import render
+    from components import apm_service
+
+    app = {f"{apm_service.app_root(loaded)}/current/{name}": content.encode()
+           for name, content in apm_service.bundle_files(loaded).items()
+           if name in ("app.py", "requirements.txt")}
+    app[f"/etc/systemd/system/{apm_service.unit_name(loaded)}"] = \
+        apm_service.render_unit(loaded).encode()
+    return {host.name: {**render.render_host_files(loaded, host, SECRET, SECRET),
+                        f"{render.BUNDLE_DIR}/database.sql":
+                            render.database_user_sql(loaded, SECRET),
+                        **app}
+            for host in loaded.hosts}
+
+
+def write_files(files: dict[str, dict[str, bytes]], directory: Path) -> None:
+    for host, contents in files.items():
+        for path, content in contents.items():
+            target = directory / host / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
 
 
 def render_table(plan: Plan) -> str:
@@ -173,6 +193,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     source.add_argument("--stack", default="dev", help="use Pulumi.<NAME>.yaml (default dev)")
     source.add_argument("--config-file", type=Path, help="use this stack config file")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument("--render-dir", type=Path,
+                        help="also write each host's files to DIR/<host>/<path on the VM>")
     return parser.parse_args(argv)
 
 
@@ -193,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     except yaml.YAMLError as error:
         print(f"error: {path} is not valid YAML: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
+    if args.render_dir:
+        write_files(host_files(plan.settings), args.render_dir)
     print(json.dumps(plan.as_json(), indent=2, sort_keys=True) if args.json else render_table(plan))
     return 0
 

@@ -1,0 +1,85 @@
+"""The hiring exercise's Flask app, instrumented by `ddtrace-run` (no middleware, no patching).
+
+Run it as `ddtrace-run python app.py`: ddtrace-run patches Flask before this module is
+imported, so every request gets a `flask.request` root span (resource `GET <route>`).
+Each route adds its own tag to that span. The seed's version called the non-existent
+`tracer.current_space()` and returned only inside the `if`; here the tag is set when a
+span exists and the route always answers.
+
+Configuration comes from the environment: PORT (default 5050) and the DD_* variables
+that ddtrace reads (DD_SERVICE, DD_ENV, DD_VERSION, DD_TRACE_AGENT_URL, DD_LOGS_INJECTION).
+"""
+import logging
+import os
+import sys
+
+from ddtrace.trace import tracer
+from flask import Flask
+
+# Have flask use stdout as the logger (as in the supplied app), with the trace
+# correlation ids that DD_LOGS_INJECTION=true puts on every record, so a log line
+# links to its trace in Datadog.
+DD_FIELDS = ('dd.service', 'dd.env', 'dd.version', 'dd.trace_id', 'dd.span_id')
+
+
+class DefaultTraceFields(logging.Filter):
+    """Blank dd.* fields when ddtrace did not set them (plain `python app.py`)."""
+
+    def filter(self, record):
+        for field in DD_FIELDS:
+            if not hasattr(record, field):
+                setattr(record, field, '')
+        return True
+
+
+main_logger = logging.getLogger()
+main_logger.setLevel(logging.DEBUG)
+c = logging.StreamHandler(sys.stdout)
+formatter = logging.Formatter(
+    '%(asctime)s - %(name)s - %(levelname)s - %(message)s'
+    ' [dd.service=%(dd.service)s dd.env=%(dd.env)s dd.version=%(dd.version)s'
+    ' dd.trace_id=%(dd.trace_id)s dd.span_id=%(dd.span_id)s]')
+c.setFormatter(formatter)
+c.addFilter(DefaultTraceFields())
+main_logger.addHandler(c)
+# The root logger stays at DEBUG for the app and Flask; ddtrace's own DEBUG output
+# (every finished span, twice) would flood the journal.
+logging.getLogger('ddtrace').setLevel(logging.WARNING)
+
+app = Flask(__name__)
+
+
+def tag_request_span(tag: str) -> None:
+    """Set `tag: "true"` on this request's `flask.request` span, the trace's local root.
+
+    Measured with the pinned ddtrace (4.16.0) under ddtrace-run: inside a view,
+    `tracer.current_span()` is the view function's own child span (name
+    `app.apm_endpoint`, resource `/api/apm`), not `flask.request`; the request span,
+    which carries the service, the resource `GET /api/apm` and the trace metrics,
+    is `tracer.current_root_span()`.
+    """
+    span = tracer.current_root_span()
+    if span is not None:
+        span.set_tag(tag, 'true')
+
+
+@app.route('/')
+def api_entry():
+    tag_request_span('from_entry_route')
+    return 'Entrypoint to the Application'
+
+
+@app.route('/api/apm')
+def apm_endpoint():
+    tag_request_span('from_apm_route')
+    return 'Getting APM Started'
+
+
+@app.route('/api/trace')
+def trace_endpoint():
+    tag_request_span('from_trace_route')
+    return 'Posting Traces'
+
+
+if __name__ == '__main__':
+    app.run(host='0.0.0.0', port=int(os.environ.get('PORT', '5050')))

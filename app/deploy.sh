@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# deploy.sh: install, check or remove the Flask app on this host (run as root).
+#
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 deploy.sh install BUNDLE_DIR
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 deploy.sh smoke
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app               deploy.sh remove
+#
+# BUNDLE_DIR holds app.py, requirements.txt, app.service (the systemd unit) and this
+# script; components/apm_service.py ships it over SSH.
+#
+# install is idempotent and atomic:
+#   * each (app.py, requirements.txt, python version) is built once into its own
+#     release dir APP_ROOT/releases/<sha256> with its own virtualenv; a release is
+#     used only once it is complete (.complete marker), so a failed pip install
+#     leaves the running version untouched;
+#   * APP_ROOT/current, the symlink the unit runs from, is switched with one rename;
+#   * the app restarts only if its release or its unit changed (or it is not running);
+#   * every route must then answer 200, else the previous release and unit are put
+#     back and restarted, the app's log tail is printed and the script fails.
+set -euo pipefail
+
+ROUTES=(/ /api/apm /api/trace)
+KEEP_RELEASES=3
+UNIT_DIR=${UNIT_DIR:-/etc/systemd/system}
+SMOKE_TIMEOUT=${SMOKE_TIMEOUT:-60}
+
+log() { echo "deploy.sh: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+: "${APP_NAME:?APP_NAME is required}" "${APP_ROOT:?APP_ROOT is required}"
+[[ $APP_NAME =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "bad APP_NAME '$APP_NAME'"
+# APP_ROOT is removed with rm -rf: it must be an absolute path named after the app.
+[[ $APP_ROOT == /* && $(basename -- "$APP_ROOT") == "$APP_NAME" ]] \
+  || die "APP_ROOT '$APP_ROOT' must be an absolute path ending in /$APP_NAME"
+UNIT="$APP_NAME.service"
+UNIT_PATH="$UNIT_DIR/$UNIT"
+
+app_log_tail() {
+  log "last lines of the app's log (journalctl -u $UNIT):"
+  journalctl -u "$UNIT" -n "${1:-40}" --no-pager >&2 2>/dev/null || true
+}
+
+http_status() {  # prints the HTTP status of GET $1, or the error's name
+  python3 -c 'import sys, urllib.error, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=5).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+except Exception as e:
+    print(type(e).__name__)' "$1"
+}
+
+smoke() {
+  : "${APP_PORT:?APP_PORT is required}"
+  local deadline=$((SECONDS + SMOKE_TIMEOUT)) route status
+  for route in "${ROUTES[@]}"; do
+    until status=$(http_status "http://127.0.0.1:$APP_PORT$route"); [[ $status == 200 ]]; do
+      if ((SECONDS >= deadline)); then
+        log "GET $route on port $APP_PORT answered '$status', expected 200"
+        app_log_tail 40
+        return 1
+      fi
+      sleep 1
+    done
+    echo "GET $route -> 200"
+  done
+}
+
+need_python() {
+  command -v python3 >/dev/null || die "python3 is not installed"
+  python3 -c 'import sys; sys.exit(not (3, 9) <= sys.version_info[:2] < (3, 15))' \
+    || die "$(python3 -V) is not supported: ddtrace 4.16 needs Python 3.9-3.14"
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    command -v apt-get >/dev/null || die "python3 has no venv/ensurepip module"
+    log "installing python3-venv"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q python3-venv >&2 || { apt-get update -q >&2 && apt-get install -y -q python3-venv >&2; }
+  fi
+}
+
+release_id() {  # content address of a release: its code, its pins, the interpreter
+  { cat "$1/app.py" "$1/requirements.txt"; python3 -VV; } | sha256sum | cut -c1-16
+}
+
+build_release() {  # build_release SRC ID: builds APP_ROOT/releases/ID once
+  local src=$1 rel="$APP_ROOT/releases/$2"
+  if [[ -f $rel/.complete ]]; then
+    log "release $2 already built"
+    return
+  fi
+  log "building release $2"
+  rm -rf -- "$rel"  # a build that failed half-way
+  mkdir -p -- "$rel"
+  install -m 0644 "$src/app.py" "$src/requirements.txt" "$rel/"
+  python3 -m venv "$rel/venv"
+  "$rel/venv/bin/pip" install --disable-pip-version-check --no-input -q -r "$rel/requirements.txt" >&2
+  "$rel/venv/bin/python" -c 'import ddtrace, flask' >&2
+  "$rel/venv/bin/pip" freeze --disable-pip-version-check > "$rel/freeze.txt"
+  touch "$rel/.complete"
+}
+
+point_current_at() {  # atomic symlink switch: rename(2) over the old link
+  ln -sfn "$1" "$APP_ROOT/current.new"
+  mv -Tf "$APP_ROOT/current.new" "$APP_ROOT/current"
+}
+
+prune_releases() {
+  local cur old
+  cur=$(readlink "$APP_ROOT/current")
+  # newest first; keep the current one and the KEEP_RELEASES newest (names are hex ids)
+  # shellcheck disable=SC2012
+  ls -1t "$APP_ROOT/releases" | tail -n +$((KEEP_RELEASES + 1)) | while read -r old; do
+    [[ releases/$old == "$cur" ]] || rm -rf -- "${APP_ROOT:?}/releases/$old"
+  done
+}
+
+install_app() {
+  local src=${1:?usage: deploy.sh install BUNDLE_DIR} id prev unit_changed=0
+  : "${APP_PORT:?APP_PORT is required}"
+  for f in app.py requirements.txt app.service; do
+    [[ -f $src/$f ]] || die "bundle $src lacks $f"
+  done
+  need_python
+  mkdir -p -- "$APP_ROOT/releases"
+  id=$(release_id "$src")
+  build_release "$src" "$id"
+
+  prev=$(readlink "$APP_ROOT/current" 2>/dev/null || true)
+  rm -f "$APP_ROOT/unit.prev"
+  if ! cmp -s "$src/app.service" "$UNIT_PATH"; then
+    [[ -f $UNIT_PATH ]] && cp -p "$UNIT_PATH" "$APP_ROOT/unit.prev"
+    install -m 0644 "$src/app.service" "$UNIT_PATH.new"
+    mv -f "$UNIT_PATH.new" "$UNIT_PATH"
+    systemctl daemon-reload
+    unit_changed=1
+  fi
+  point_current_at "releases/$id"
+  systemctl enable "$UNIT" 2>/dev/null
+
+  if [[ $prev != "releases/$id" || $unit_changed == 1 ]] || ! systemctl is-active --quiet "$UNIT"; then
+    log "(re)starting $UNIT on release $id"
+    systemctl restart "$UNIT"
+  else
+    log "$UNIT already runs release $id with this unit: not restarted"
+  fi
+
+  if ! smoke; then
+    if [[ -n $prev && $prev != "releases/$id" ]] || [[ -f $APP_ROOT/unit.prev ]]; then
+      log "rolling back to ${prev:-the previous unit}"
+      [[ -n $prev ]] && point_current_at "$prev"
+      if [[ -f $APP_ROOT/unit.prev ]]; then
+        mv -f "$APP_ROOT/unit.prev" "$UNIT_PATH"
+        systemctl daemon-reload
+      fi
+      systemctl restart "$UNIT" || true
+    fi
+    die "release $id failed its smoke test"
+  fi
+  rm -f "$APP_ROOT/unit.prev"
+  if [[ -f $src/deploy.sh ]]; then  # kept for `deploy.sh smoke|remove` by hand
+    install -m 0755 "$src/deploy.sh" "$APP_ROOT/deploy.sh.new"
+    mv -f "$APP_ROOT/deploy.sh.new" "$APP_ROOT/deploy.sh"
+  fi
+  prune_releases
+  echo "$APP_NAME release $id is running on port $APP_PORT"
+}
+
+remove_app() {
+  systemctl disable --now "$UNIT" 2>/dev/null || true
+  rm -f -- "$UNIT_PATH"
+  systemctl daemon-reload || true
+  systemctl reset-failed "$UNIT" 2>/dev/null || true
+  rm -rf -- "$APP_ROOT"
+  echo "$APP_NAME removed"
+}
+
+case ${1:-} in
+  install) shift; install_app "$@" ;;
+  smoke) smoke ;;
+  remove) remove_app ;;
+  *) die "usage: deploy.sh install BUNDLE_DIR | smoke | remove" ;;
+esac

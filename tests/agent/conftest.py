@@ -1,0 +1,106 @@
+"""Fixtures of the Agent tier: stand-in executables and a throwaway root for install.sh."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.agent.helpers import PYTHON, STANDINS, is_root
+
+SCRIPTS = {
+    # systemctl: record; fail when asked to.
+    "systemctl": 'echo "systemctl $*" >>"$STANDIN_LOG"; [ -z "${STANDIN_SYSTEMCTL_FAIL:-}" ]',
+    # runuser -u USER -- CMD...: record the user, run CMD (as root: the tmp root is root-only).
+    "runuser": 'user=$2; shift 3; echo "runuser $user $1" >>"$STANDIN_LOG"; exec "$@"',
+    # psql / mysql: record argv and the SQL received on stdin.
+    "psql": 'echo "psql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/psql.stdin"; '
+            'exit "${STANDIN_PSQL_EXIT:-0}"',
+    "mysql": 'echo "mysql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/mysql.stdin"; exit 0',
+    # curl -fsSL --retry 3 -o FILE URL: "download" an install script that records what it got
+    # in its environment and installs the stand-in datadog-agent.
+    "curl": 'echo "curl $*" >>"$STANDIN_LOG"; out=$5; cat >"$out" <<\'SCRIPT\'\n'
+            'echo "installer DD_API_KEY=$DD_API_KEY DD_SITE=$DD_SITE" >>"$STANDIN_LOG"\n'
+            'cp "$STANDIN_DIR/datadog-agent.packaged" "$STANDIN_BIN/datadog-agent"\n'
+            'SCRIPT',
+}
+
+
+@pytest.fixture
+def dd_agent_user():
+    """install.sh chowns to dd-agent, which the Agent package creates on a VM."""
+    if not is_root():
+        pytest.skip("install.sh runs as root (chown dd-agent); run the agent tier as root")
+    if subprocess.run(["id", "dd-agent"], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", "dd-agent"], check=True)
+
+
+class Env:
+    """A throwaway root, stand-in executables and a way to run install.sh against them."""
+
+    def __init__(self, base: Path, with_agent: bool = True):
+        self.base = base
+        self.root = base / "root"
+        self.bin = base / "bin"
+        self.log = base / "standin.log"
+        self.root.mkdir()
+        self.bin.mkdir()
+        self.log.touch()
+        agent = f'#!/bin/sh\nPYTHONDONTWRITEBYTECODE=1 exec "{PYTHON}" "{STANDINS / "datadog_agent.py"}" "$@"\n'
+        (base / "datadog-agent.packaged").write_text(agent)
+        (base / "datadog-agent.packaged").chmod(0o755)
+        if with_agent:
+            shutil.copy(base / "datadog-agent.packaged", self.bin / "datadog-agent")
+        for name, body in SCRIPTS.items():
+            (self.bin / name).write_text(f"#!/bin/bash\n{body}\n")
+            (self.bin / name).chmod(0o755)
+        # What the Agent package leaves behind before this stack touches anything.
+        etc = self.root / "etc/datadog-agent"
+        (etc / "checks.d").mkdir(parents=True)
+        (etc / "conf.d/postgres.d").mkdir(parents=True)
+        (etc / "conf.d/mysql.d").mkdir(parents=True)
+        (etc / "datadog.yaml").write_bytes(b"# packaged datadog.yaml\napi_key: old\n")
+        shutil.chown(etc / "datadog.yaml", "dd-agent", "dd-agent")
+        (etc / "datadog.yaml").chmod(0o640)
+        (etc / "conf.d/postgres.d/conf.yaml.example").write_text("init_config:\n")
+
+    def run(self, action: str, bundle: Path, **extra_env) -> subprocess.CompletedProcess:
+        env = {
+            "PATH": f"{self.bin}:/usr/sbin:/usr/bin:/sbin:/bin",
+            "DD_STACK_ROOT": str(self.root),
+            "DD_STACK_VERIFY_ATTEMPTS": "2",
+            "DD_STACK_VERIFY_DELAY": "0",
+            "STANDIN_LOG": str(self.log),
+            "STANDIN_DIR": str(self.base),
+            "STANDIN_BIN": str(self.bin),
+            **extra_env,
+        }
+        return subprocess.run(["bash", str(bundle / "install.sh"), action, str(bundle)],
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    def calls(self, prefix: str) -> list[str]:
+        return [l for l in self.log.read_text().splitlines() if l.startswith(prefix)]
+
+    def snapshot(self) -> dict[str, tuple]:
+        """Every file under the root's /etc: bytes, mode, owner, mtime and inode."""
+        out = {}
+        for path in sorted((self.root / "etc").rglob("*")):
+            if path.is_file():
+                st = path.stat()
+                out[str(path.relative_to(self.root))] = (
+                    path.read_bytes(), oct(st.st_mode & 0o7777), st.st_uid, st.st_gid,
+                    st.st_mtime_ns, st.st_ino)
+        return out
+
+
+@pytest.fixture
+def env(tmp_path, dd_agent_user):
+    return Env(tmp_path)
+
+
+@pytest.fixture
+def env_without_agent(tmp_path, dd_agent_user):
+    return Env(tmp_path, with_agent=False)

@@ -1,0 +1,182 @@
+"""The datadog-user SQL against a real PostgreSQL and a real MariaDB (Debian packages
+`postgresql` and `mariadb-server`), each a throwaway instance in a temp dir on a free
+loopback port, run as the packages' own postgres/mysql users. Applied twice, exactly the way
+install.sh applies it; then the Agent's view is checked by logging in as datadog."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from agent_files import render
+from tests.agent.helpers import PASSWORD, free_port, is_root, make_settings
+
+pytestmark = pytest.mark.agent
+PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+
+
+def _throwaway_dir(owner: str) -> Path:
+    base = Path(tempfile.mkdtemp(prefix=f"dd-{owner}-"))
+    base.chmod(0o755)
+    shutil.chown(base, owner, owner)
+    return base
+
+
+def _run(*args, user=None, check=True, **kwargs):
+    cmd = (["runuser", "-u", user, "--"] if user else []) + [str(a) for a in args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120, **kwargs)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def postgres():
+    if not PG_BIN or not shutil.which("psql"):
+        pytest.skip("PostgreSQL binaries absent: apt-get install postgresql")
+    if not is_root():
+        pytest.skip("starting the throwaway cluster as user postgres needs root (runuser)")
+    bindir = Path(PG_BIN[-1])
+    base = _throwaway_dir("postgres")
+    data, port = base / "data", free_port()
+    _run(bindir / "initdb", "-D", data, "-U", "postgres", "--auth-local=trust",
+         "--auth-host=scram-sha-256", user="postgres")
+    _run(bindir / "pg_ctl", "-D", data, "-l", base / "log", "-w", "start", "-o",
+         f"-p {port} -k {base} -c listen_addresses=127.0.0.1", user="postgres")
+    yield {"socket_dir": base, "port": port}
+    _run(bindir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop", user="postgres", check=False)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def pg_apply(pg, password: str):
+    """As install.sh: psql as postgres, one transaction, SQL on stdin."""
+    sql = render.database_user_sql(make_settings(), password).decode()
+    return _run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                "-h", pg["socket_dir"], "-p", pg["port"], "-d", "postgres", "-f", "-",
+                user="postgres", input=sql)
+
+
+def pg_as_datadog(pg, password: str, query: str, check=True):
+    env = {**os.environ, "PGPASSWORD": password}
+    return _run("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", pg["port"],
+                "-U", "datadog", "-d", "postgres", "-c", query, env=env, check=check)
+
+
+def test_postgres_sql_applies_twice_and_datadog_reads_pg_stat_database(postgres):
+    pg_apply(postgres, PASSWORD)
+    pg_apply(postgres, PASSWORD)  # idempotent: a rerun must not fail
+    out = pg_as_datadog(postgres, PASSWORD, "SELECT count(*) > 0 FROM pg_stat_database").stdout
+    assert out.strip() == "t", "the datadog role logs in with the quoted password and reads stats"
+
+
+def test_postgres_datadog_role_is_a_pg_monitor_member(postgres):
+    pg_apply(postgres, PASSWORD)
+    out = pg_as_datadog(postgres, PASSWORD,
+                        "SELECT pg_has_role('datadog', 'pg_monitor', 'member')").stdout
+    assert out.strip() == "t", "pg_monitor lets the integration read every pg_stat_* view"
+
+
+def test_postgres_custom_query_returns_sequential_scans_per_table(postgres):
+    pg_apply(postgres, PASSWORD)
+    _run("psql", "-X", "-q", "-h", postgres["socket_dir"], "-p", postgres["port"], "-d", "postgres",
+         "-c", "CREATE TABLE IF NOT EXISTS orders (id int); SELECT * FROM orders;", user="postgres")
+    rows = pg_as_datadog(postgres, PASSWORD, render.POSTGRES_CUSTOM_QUERY["query"]).stdout
+    table, seq_scans = rows.strip().splitlines()[0].split("|")
+    assert table == "public.orders" and int(seq_scans) >= 1, \
+        "each row is (table tag, seq_scan gauge), as the custom query's columns declare"
+
+
+def test_postgres_rerun_with_a_new_password_replaces_the_old_one(postgres):
+    pg_apply(postgres, PASSWORD)
+    pg_apply(postgres, "second-pw'x")
+    assert pg_as_datadog(postgres, "second-pw'x", "SELECT 1").returncode == 0
+    assert pg_as_datadog(postgres, PASSWORD, "SELECT 1", check=False).returncode != 0, \
+        "the old password no longer logs in"
+    pg_apply(postgres, PASSWORD)
+
+
+# --- MariaDB ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mariadb():
+    mariadbd = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin")
+    if not (mariadbd and shutil.which("mariadb-install-db") and shutil.which("mariadb")):
+        pytest.skip("MariaDB binaries absent: apt-get install mariadb-server")
+    if not is_root():
+        pytest.skip("starting the throwaway server as user mysql needs root (runuser)")
+    base = _throwaway_dir("mysql")
+    data, sock, port = base / "data", base / "mysqld.sock", free_port()
+    _run("mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=mysql",
+         "--auth-root-authentication-method=socket", "--skip-test-db")
+    server = subprocess.Popen(
+        ["runuser", "-u", "mysql", "--", mariadbd, "--no-defaults", f"--datadir={data}",
+         f"--socket={sock}", f"--port={port}", "--bind-address=127.0.0.1",
+         "--skip-networking=0", f"--pid-file={base}/mysqld.pid", f"--log-error={base}/error.log",
+         "--performance-schema=ON"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while _run("mariadb-admin", f"--socket={sock}", "-u", "root", "ping",
+               check=False).returncode != 0:
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail("MariaDB did not start: " + (base / "error.log").read_text()[-2000:])
+        time.sleep(0.5)
+    yield {"socket": sock, "port": port}
+    _run("mariadb-admin", f"--socket={sock}", "-u", "root", "shutdown", check=False)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def my_apply(db, password: str):
+    """As install.sh: `mysql -u root` (unix_socket auth as OS root), SQL on stdin."""
+    sql = render.database_user_sql(make_settings("mysql"), password).decode()
+    return _run("mariadb", f"--socket={db['socket']}", "-u", "root", input=sql)
+
+
+def my_as_datadog(db, password: str, query: str, check=True):
+    env = {**os.environ, "MYSQL_PWD": password}
+    return _run("mariadb", "--protocol=TCP", "-h", "127.0.0.1", "-P", db["port"], "-u", "datadog",
+                "-N", "-B", "-e", query, env=env, check=check)
+
+
+def test_mysql_sql_applies_twice_and_datadog_reads_performance_schema(mariadb):
+    my_apply(mariadb, PASSWORD)
+    my_apply(mariadb, PASSWORD)  # idempotent: a rerun must not fail
+    out = my_as_datadog(mariadb, PASSWORD,
+                        "SELECT COUNT(*) >= 0 FROM performance_schema.table_io_waits_summary_by_table")
+    assert out.stdout.strip() == "1", "SELECT on performance_schema.* lets the integration read it"
+
+
+def test_mysql_datadog_has_the_documented_grants_and_connection_limit(mariadb):
+    my_apply(mariadb, PASSWORD)
+    grants = my_as_datadog(mariadb, PASSWORD, "SHOW GRANTS").stdout
+    assert "REPLICATION CLIENT" in grants or "BINLOG MONITOR" in grants, grants
+    assert "PROCESS" in grants and "`performance_schema`.*" in grants, grants
+    limits = _run("mariadb", f"--socket={mariadb['socket']}", "-u", "root", "-N", "-B", "-e",
+                  "SELECT Host, max_user_connections FROM mysql.user WHERE User='datadog' "
+                  "ORDER BY Host").stdout.split()
+    assert limits == ["127.0.0.1", "5", "localhost", "5"], \
+        "both local accounts exist WITH MAX_USER_CONNECTIONS 5"
+
+
+def test_mysql_custom_query_runs_as_datadog(mariadb):
+    my_apply(mariadb, PASSWORD)
+    result = my_as_datadog(mariadb, PASSWORD, render.MYSQL_CUSTOM_QUERY["query"])
+    assert result.returncode == 0, "the custom query only needs the performance_schema grant"
+
+
+def test_mysql_rerun_with_a_new_password_replaces_the_old_one(mariadb):
+    my_apply(mariadb, PASSWORD)
+    my_apply(mariadb, "second-pw'x\\")
+    assert my_as_datadog(mariadb, "second-pw'x\\", "SELECT 1").returncode == 0
+    assert my_as_datadog(mariadb, PASSWORD, "SELECT 1", check=False).returncode != 0, \
+        "ALTER USER on rerun: the old password no longer logs in"
+    my_apply(mariadb, PASSWORD)

@@ -1,0 +1,168 @@
+"""app/deploy.sh for real, with stand-ins for systemctl and journalctl.
+
+The stand-in systemctl starts the unit's ExecStart with its Environment= lines as a
+background process on a free port, so install, idempotence, the smoke test and the
+rollback run end to end here (pip installs the app's pins from PyPI into each release).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.apm
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app"
+
+FAKE_SYSTEMCTL = textwrap.dedent('''\
+    #!{python}
+    """systemctl stand-in: runs a unit's ExecStart in the background, one pid file per unit."""
+    import os, re, shlex, signal, subprocess, sys, time
+    state = os.environ["FAKE_STATE"]
+    units = os.environ["UNIT_DIR"]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    cmd, unit = args[0], (args[1] if len(args) > 1 else "")
+    with open(os.path.join(state, "calls"), "a") as log:
+        log.write(" ".join(sys.argv[1:]) + "\\n")
+    pidfile = os.path.join(state, unit + ".pid")
+
+    def running():
+        try:
+            pid = int(open(pidfile).read())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def stop():
+        pid = running()
+        if pid:
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(50):
+                if running() is None:
+                    break
+                time.sleep(0.1)
+
+    if cmd == "restart":
+        stop()
+        text = open(os.path.join(units, unit)).read()
+        env = dict(os.environ)
+        for key, value in re.findall(r'^Environment="([^=]+)=(.*)"$', text, re.M):
+            env[key] = value.replace('%%', '%')
+        exec_start = re.search(r"^ExecStart=(.*)$", text, re.M).group(1)
+        out = open(os.path.join(state, unit + ".log"), "a")
+        proc = subprocess.Popen(shlex.split(exec_start), env=env, stdout=out, stderr=out,
+                                start_new_session=True)
+        open(pidfile, "w").write(str(proc.pid))
+    elif cmd == "is-active":
+        sys.exit(0 if running() else 3)
+    elif cmd in ("disable", "stop"):
+        stop()
+    # daemon-reload, enable, reset-failed: nothing to do
+''')
+
+FAKE_JOURNALCTL = textwrap.dedent('''\
+    #!/bin/sh
+    # journalctl -u UNIT -n N --no-pager
+    tail -n "$4" "$FAKE_STATE/$2.log"
+''')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A scratch 'host': bin/ with the stand-ins first on PATH, a unit dir and an app root."""
+    bin_dir, state, units = tmp_path / "bin", tmp_path / "state", tmp_path / "units"
+    for d in (bin_dir, state, units):
+        d.mkdir()
+    (bin_dir / "systemctl").write_text(FAKE_SYSTEMCTL.format(python=sys.executable))
+    (bin_dir / "journalctl").write_text(FAKE_JOURNALCTL)
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    port = free_port()
+    root = tmp_path / "opt" / "flask-app"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_STATE": str(state),
+           "UNIT_DIR": str(units), "APP_NAME": "flask-app", "APP_ROOT": str(root),
+           "APP_PORT": str(port), "SMOKE_TIMEOUT": "30"}
+    yield {"env": env, "root": root, "state": state, "port": port, "tmp": tmp_path}
+    pid_file = state / "flask-app.service.pid"
+    if pid_file.exists():
+        try:
+            os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def bundle(host, name: str, app_py: str) -> Path:
+    """A bundle dir like the one ApmService ships; the unit runs the app as it would."""
+    current = host["root"] / "current"
+    src = host["tmp"] / name
+    src.mkdir()
+    (src / "app.py").write_text(app_py)
+    (src / "requirements.txt").write_text((APP / "requirements.txt").read_text())
+    (src / "deploy.sh").write_text((APP / "deploy.sh").read_text())
+    (src / "app.service").write_text(textwrap.dedent(f"""\
+        [Service]
+        Environment="DD_SERVICE=flask-app"
+        Environment="DD_TRACE_ENABLED=false"
+        Environment="DD_INSTRUMENTATION_TELEMETRY_ENABLED=false"
+        Environment="PORT={host['port']}"
+        ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/python {current}/app.py
+        Restart=on-failure
+        """))
+    return src
+
+
+def deploy(host, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(APP / "deploy.sh"), *args], env=host["env"],
+                          capture_output=True, text=True, timeout=300)
+
+
+def calls(host) -> list[str]:
+    path = host["state"] / "calls"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_install_is_idempotent_and_a_broken_release_rolls_back(host):
+    good = bundle(host, "good", (APP / "app.py").read_text())
+    first = deploy(host, "install", str(good))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "GET /api/apm -> 200" in first.stdout
+    release = os.readlink(host["root"] / "current")
+    assert (host["root"] / release / ".complete").exists()
+    assert (host["root"] / release / "freeze.txt").read_text().count("ddtrace==4.16.0") == 1
+
+    # Same content again: nothing rebuilt, nothing restarted.
+    restarts = calls(host).count("restart flask-app.service")
+    again = deploy(host, "install", str(good))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "already built" in again.stderr and "not restarted" in again.stderr
+    assert calls(host).count("restart flask-app.service") == restarts
+
+    # A release whose /api/trace fails: the smoke test fails, the good one comes back.
+    broken_app = (APP / "app.py").read_text().replace("return 'Posting Traces'",
+                                                      "raise RuntimeError('boom')")
+    broken = deploy(host, "install", str(bundle(host, "broken", broken_app)))
+    assert broken.returncode == 1
+    assert "GET /api/trace on port" in broken.stderr and "'500'" in broken.stderr
+    assert "RuntimeError: boom" in broken.stderr, "the app's log tail explains the failure"
+    assert os.readlink(host["root"] / "current") == release, "the last good release is back"
+    smoke = deploy(host, "smoke")
+    assert smoke.returncode == 0 and "GET /api/trace -> 200" in smoke.stdout
+
+    removed = deploy(host, "remove")
+    assert removed.returncode == 0, removed.stderr
+    assert not host["root"].exists()
+    assert not (Path(host["env"]["UNIT_DIR"]) / "flask-app.service").exists()

@@ -1,0 +1,468 @@
+"""Issue 4: the Flask app's unit, its host-side deploy and the APM dashboard.
+
+The unit and the shell commands are pure functions, tested as text (and the install
+command is run for real against a stand-in deploy script). The components are built
+under Pulumi mocks with a recording monitor, so parent, dependencies and replace
+options are checked as the engine would receive them.
+"""
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import os
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pulumi
+import pulumi_datadog  # noqa: F401  (slow import, once per module)
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+
+from components import apm_dashboard, apm_service
+from components.apm_dashboard import ApmDashboard
+from components.apm_service import ApmService
+from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+
+pytestmark = pytest.mark.unit
+
+SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key\n-----END OPENSSH PRIVATE KEY-----\n"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # Pulumi's wire marker of a secret value
+APP_DIR = Path(__file__).resolve().parents[2] / "app"
+
+
+def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, env="dev",
+                  site="datadoghq.com") -> Settings:
+    hosts = hosts or (Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user="vagrant"),)
+    return Settings(
+        stack="dev", env=env, site=site, hosts=tuple(hosts), host_tags=("role:database",),
+        database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
+        thresholds=Thresholds(warning=500, critical=800), no_data_minutes=10,
+        notify="@ops@example.com", timezone="UTC",
+        office_hours=OfficeHours(start_minutes=9 * 60, end_minutes=19 * 60),
+        check_interval=45, logs_enabled=False, install_agent=False,
+        apm=Apm(service=service, version=version, port=port),
+        secrets=Secrets(api_key=pulumi.Output.secret("api-key"),
+                        database_password=pulumi.Output.secret("db-pass"),
+                        ssh_private_key=pulumi.Output.secret(SSH_KEY)),
+    )
+
+
+def unit_env(unit: str) -> dict[str, str]:
+    pairs = re.findall(r'^Environment="([^=]+)=(.*)"$', unit, re.M)
+    return dict(pairs)
+
+
+def unit_directive(unit: str, key: str) -> str:
+    match = re.search(rf"^{key}=(.*)$", unit, re.M)
+    assert match, f"{key}= missing from the unit:\n{unit}"
+    return match.group(1)
+
+
+def unwrap(value):
+    """A secret input arrives as {sig: SECRET_SIG, value: ...}; return the value."""
+    if isinstance(value, dict) and value.get(pulumi.runtime.rpc._special_sig_key) == SECRET_SIG:
+        return value["value"]
+    return value
+
+
+def is_secret(value) -> bool:
+    return isinstance(value, dict) and value.get(pulumi.runtime.rpc._special_sig_key) == SECRET_SIG
+
+
+def unpack(stdin: str) -> dict[str, str]:
+    raw = gzip.decompress(base64.b64decode(stdin))
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        return {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers()}
+
+
+# --- the systemd unit ------------------------------------------------------------------
+
+def test_unit_runs_the_app_under_ddtrace_run_from_the_current_release():
+    exec_start = unit_directive(apm_service.render_unit(make_settings()), "ExecStart")
+    assert exec_start == ("/opt/flask-app/current/venv/bin/ddtrace-run "
+                          "/opt/flask-app/current/venv/bin/python /opt/flask-app/current/app.py")
+
+
+def test_unit_sets_unified_service_tags_log_injection_agent_url_and_port():
+    env = unit_env(apm_service.render_unit(make_settings(version="2.3.4", port=6060, env="qa")))
+    assert env == {
+        "DD_SERVICE": "flask-app", "DD_ENV": "qa", "DD_VERSION": "2.3.4",
+        "DD_LOGS_INJECTION": "true", "DD_TRACE_AGENT_URL": "http://localhost:8126",
+        "PORT": "6060", "PYTHONUNBUFFERED": "1",
+    }
+
+
+def test_unit_restarts_the_app_when_it_fails():
+    unit = apm_service.render_unit(make_settings())
+    assert unit_directive(unit, "Restart") == "on-failure"
+    assert int(unit_directive(unit, "RestartSec")) > 0
+
+
+def test_unit_is_enabled_at_boot_and_starts_after_the_agent():
+    unit = apm_service.render_unit(make_settings())
+    assert unit_directive(unit, "WantedBy") == "multi-user.target"
+    assert "datadog-agent.service" in unit_directive(unit, "After").split()
+
+
+def test_unit_escapes_quotes_backslashes_and_percent_for_systemd():
+    unit = apm_service.render_unit(make_settings(version='1.0 "rc" 50%\\x'))
+    assert 'Environment="DD_VERSION=1.0 \\"rc\\" 50%%\\\\x"' in unit.splitlines()
+
+
+def test_unit_rejects_a_version_with_a_newline():
+    with pytest.raises(ValueError, match="DD_VERSION"):
+        apm_service.render_unit(make_settings(version="1.0\nExecStartPre=/bin/evil"))
+
+
+# --- the bundle and the shell commands ----------------------------------------------------
+
+def test_bundle_holds_the_app_files_and_the_rendered_unit():
+    settings = make_settings()
+    files = apm_service.bundle_files(settings)
+    assert files == {
+        "app.py": (APP_DIR / "app.py").read_text(),
+        "requirements.txt": (APP_DIR / "requirements.txt").read_text(),
+        "deploy.sh": (APP_DIR / "deploy.sh").read_text(),
+        "app.service": apm_service.render_unit(settings),
+    }
+
+
+def test_packed_bundle_round_trips_and_is_reproducible():
+    files = apm_service.bundle_files(make_settings())
+    packed = apm_service.pack_bundle(files)
+    assert unpack(packed) == files
+    assert apm_service.pack_bundle(dict(reversed(files.items()))) == packed, \
+        "same files must give the same stdin, or every update would re-run the install"
+
+
+def test_content_hashes_change_only_with_the_content():
+    files = {"app.py": "a", "requirements.txt": "b"}
+    same = apm_service.content_hashes(dict(files))
+    changed = apm_service.content_hashes({**files, "app.py": "a2"})
+    assert apm_service.content_hashes(files) == same
+    assert changed["app.py"] != same["app.py"] and changed["requirements.txt"] == same["requirements.txt"]
+
+
+def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
+    # A stand-in deploy.sh reports what it was given; the real command runs under bash.
+    probe = ('echo "$1|$APP_NAME|$APP_ROOT|$APP_PORT|$(cd "$2" && ls | tr "\\n" " ")"\n'
+             f'cp -r "$2" {tmp_path}/seen\n')
+    stdin = apm_service.pack_bundle({"deploy.sh": probe, "app.py": "x", "app.service": "u",
+                                     "requirements.txt": "r"})
+    command = apm_service.render_install_command(make_settings(port=6060))
+    done = subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
+                          env={**os.environ, "PATH": os.environ["PATH"]}, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("install|flask-app|/opt/flask-app|6060|"
+                                   "app.py app.service deploy.sh requirements.txt")
+    assert (tmp_path / "seen" / "app.service").read_text() == "u"
+
+
+def test_remove_command_stops_disables_and_deletes_unit_and_app_dir():
+    command = apm_service.render_remove_command(make_settings())
+    assert "systemctl disable --now flask-app.service" in command
+    assert "rm -f /etc/systemd/system/flask-app.service" in command
+    assert "rm -rf /opt/flask-app" in command
+    assert "daemon-reload" in command
+
+
+def test_deploy_script_checks_every_route_of_the_app():
+    script = (APP_DIR / "deploy.sh").read_text()
+    routes = re.search(r"^ROUTES=\((.*)\)$", script, re.M).group(1).split()
+    assert routes == list(apm_service.ROUTES) == ["/", "/api/apm", "/api/trace"]
+
+
+def test_deploy_script_passes_shellcheck():
+    shellcheck = subprocess.run(["which", "shellcheck"], capture_output=True, text=True)
+    if shellcheck.returncode:
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    done = subprocess.run(["shellcheck", str(APP_DIR / "deploy.sh")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+# --- the components under mocks -----------------------------------------------------------
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock engine, keeping each registration's options (parent, dependencies...)."""
+
+    def __init__(self, mocks):
+        super().__init__(mocks)
+        self.requests = {}
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        self.requests[request.name] = request
+        return response
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.inputs: dict[str, dict] = {}
+        self.types: dict[str, str] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self.inputs[args.name] = args.inputs
+        self.types[args.name] = args.typ
+        outputs = dict(args.inputs)
+        if args.typ == "datadog:index/dashboard:Dashboard":
+            return "abc-def-ghi", {**outputs, "url": "/dashboard/abc-def-ghi/flask-app"}
+        if args.typ == "command:remote:Command":
+            outputs.update(stdout="GET / -> 200", stderr="")
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+
+@pytest.fixture
+def engine():
+    mocks = Mocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="datadog-stack", stack="dev", preview=False,
+                             monitor=monitor)
+    return mocks, monitor
+
+
+def build(make):
+    """Run `make()` in a Pulumi program and wait for the registrations; return its result."""
+    built = {}
+
+    @pulumi.runtime.test
+    def program():
+        built["component"] = component = make()
+        return getattr(component, "url", None)
+
+    program()
+    return built["component"]
+
+
+def resolve(output):
+    box = {}
+
+    @pulumi.runtime.test
+    def program():
+        return output.apply(lambda v: box.setdefault("v", v))
+
+    program()
+    return box["v"]
+
+
+def test_connection_uses_the_host_address_port_user_and_the_secret_key(engine):
+    mocks, _ = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    conn = unwrap(mocks.inputs["apm-vm1-install"]["connection"])
+    assert (conn["host"], conn["port"], conn["user"]) == ("192.0.2.10", 2222, "vagrant")
+    assert conn["privateKey"] == SSH_KEY
+
+
+def test_ssh_private_key_is_secret_and_only_in_the_connection(engine):
+    mocks, _ = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    for name in ("apm-vm1-teardown", "apm-vm1-install", "apm-vm1-smoke"):
+        inputs = mocks.inputs[name]
+        assert is_secret(inputs["connection"]), f"{name}: the connection must stay secret"
+        others = {k: v for k, v in inputs.items() if k != "connection"}
+        assert "test-key" not in repr(others), f"{name}: the key leaked outside the connection"
+
+
+def test_install_triggers_are_the_sha256_of_every_bundled_file(engine):
+    mocks, _ = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    hashes = apm_service.content_hashes(apm_service.bundle_files(settings))
+    expected = [f"{name}:sha256:{digest}" for name, digest in hashes.items()]
+    assert mocks.inputs["apm-vm1-install"]["triggers"] == expected
+    assert sorted(hashes) == ["app.py", "app.service", "deploy.sh", "requirements.txt"]
+
+
+def test_install_sends_the_bundle_on_stdin_and_runs_the_install_command(engine):
+    mocks, _ = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    install = mocks.inputs["apm-vm1-install"]
+    assert unpack(install["stdin"]) == apm_service.bundle_files(settings)
+    assert install["create"] == apm_service.render_install_command(settings)
+
+
+def test_a_port_change_reaches_the_unit_and_so_the_triggers(engine):
+    mocks, _ = engine
+    first, second = make_settings(port=5050), make_settings(port=5051)
+    build(lambda: ApmService("a", first, first.hosts[0]))
+    build(lambda: ApmService("b", second, second.hosts[0]))
+    assert mocks.inputs["a-install"]["triggers"] != mocks.inputs["b-install"]["triggers"]
+
+
+def test_smoke_test_runs_after_the_install_with_the_same_triggers(engine):
+    mocks, monitor = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    install_urn = monitor.make_urn(monitor.requests["apm-vm1-install"].parent,
+                                   "command:remote:Command", "apm-vm1-install")
+    smoke = monitor.requests["apm-vm1-smoke"]
+    assert install_urn in smoke.dependencies, "the smoke test must wait for the install"
+    assert mocks.inputs["apm-vm1-smoke"]["triggers"] == mocks.inputs["apm-vm1-install"]["triggers"]
+    assert "deploy.sh smoke" in mocks.inputs["apm-vm1-smoke"]["create"]
+
+
+def test_teardown_has_the_delete_step_that_removes_the_app(engine):
+    mocks, _ = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    assert mocks.inputs["apm-vm1-teardown"]["delete"] == apm_service.render_remove_command(settings)
+
+
+def test_install_has_no_delete_step_since_a_trigger_change_replaces_it(engine):
+    mocks, monitor = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    # pulumi-command replaces a Command when its triggers change: a delete step here
+    # would remove the app right after every new release was installed.
+    assert "triggers[*]" in monitor.requests["apm-vm1-install"].replaceOnChanges
+    assert "delete" not in mocks.inputs["apm-vm1-install"]
+
+
+def test_install_waits_for_the_teardown_so_destroy_removes_the_app_last(engine):
+    _, monitor = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    teardown = monitor.requests["apm-vm1-teardown"]
+    teardown_urn = monitor.make_urn(teardown.parent, teardown.type, teardown.name)
+    assert teardown_urn in monitor.requests["apm-vm1-install"].dependencies
+
+
+def test_a_new_service_name_removes_the_old_app_before_installing(engine):
+    _, monitor = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    teardown = monitor.requests["apm-vm1-teardown"]
+    assert "delete" in teardown.replaceOnChanges
+    assert teardown.deleteBeforeReplace, "create-before-delete would delete the new install"
+
+
+def test_commands_are_children_of_the_component(engine):
+    _, monitor = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    component = monitor.requests["apm-vm1"]
+    assert component.type == "datadog-stack:apm:ApmService"
+    component_urn = monitor.make_urn(component.parent, component.type, "apm-vm1")
+    for child in ("apm-vm1-teardown", "apm-vm1-install", "apm-vm1-smoke"):
+        assert monitor.requests[child].parent == component_urn, child
+
+
+def test_each_host_gets_its_own_commands_and_connection(engine):
+    mocks, _ = engine
+    hosts = (Host("vm1", "192.0.2.10", 22, "root"), Host("vm2", "192.0.2.11", 22, "root"))
+    settings = make_settings(hosts=hosts)
+
+    def both():
+        for host in settings.hosts:
+            ApmService(f"apm-{host.name}", settings, host)
+
+    build(both)
+    assert unwrap(mocks.inputs["apm-vm1-install"]["connection"])["host"] == "192.0.2.10"
+    assert unwrap(mocks.inputs["apm-vm2-install"]["connection"])["host"] == "192.0.2.11"
+
+
+def test_service_url_names_the_host_and_port(engine):
+    settings = make_settings(port=6060)
+    service = build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    assert resolve(service.url) == "http://192.0.2.10:6060/"
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+def dashboard_inputs(engine, **overrides):
+    mocks, _ = engine
+    settings = make_settings(**overrides)
+    board = build(lambda: ApmDashboard("apm", settings))
+    return mocks.inputs["apm-dashboard"], board
+
+
+def queries(inputs) -> list[str]:
+    return [r["q"] for w in inputs["widgets"] for r in w["timeseriesDefinition"]["requests"]]
+
+
+def test_dashboard_is_an_ordered_layout_with_a_host_template_variable(engine):
+    hosts = (Host("vm1", "192.0.2.10", 22, "root"), Host("vm2", "192.0.2.11", 22, "root"))
+    inputs, _ = dashboard_inputs(engine, hosts=hosts)
+    assert inputs["layoutType"] == "ordered"
+    assert inputs["templateVariables"] == [{"name": "host", "prefix": "host",
+                                            "availableValues": ["vm1", "vm2"],
+                                            "defaults": ["vm1"]}]
+
+
+def test_dashboard_counts_hits_and_errors_of_the_services_flask_request_spans(engine):
+    inputs, _ = dashboard_inputs(engine)
+    q = queries(inputs)
+    scope = "{service:flask-app,env:dev}"
+    # trace.<span>.hits / .errors are COUNT metrics: summed and shown as counts.
+    assert f"sum:trace.flask.request.hits{scope} by {{resource_name}}.as_count()" in q, \
+        "hits of flask.request spans (COUNT metric) per resource, for this service and env"
+    assert f"sum:trace.flask.request.errors{scope} by {{resource_name}}.as_count()" in q, \
+        "errors of flask.request spans (COUNT metric) per resource, for this service and env"
+
+
+def test_dashboard_shows_p50_and_p95_latency_from_the_span_distribution(engine):
+    inputs, _ = dashboard_inputs(engine, env="qa", service="shop")
+    latency = [w for w in inputs["widgets"] if "latency" in w["timeseriesDefinition"]["title"]]
+    assert len(latency) == 1
+    q = [r["q"] for r in latency[0]["timeseriesDefinition"]["requests"]]
+    # trace.<span> (no suffix) is the latency DISTRIBUTION: percentiles are p50:/p95: aggregators.
+    assert q == ["p50:trace.flask.request{service:shop,env:qa}",
+                 "p95:trace.flask.request{service:shop,env:qa}"], \
+        "latency percentiles come from the trace.flask.request distribution"
+
+
+def test_dashboard_shows_the_hosts_cpu_io_and_network_scoped_by_host(engine):
+    inputs, _ = dashboard_inputs(engine)
+    host_queries = [q for q in queries(inputs) if q.split(":", 1)[1].startswith("system.")]
+    metrics = sorted(re.match(r"\w+:([\w.]+)\{", q).group(1) for q in host_queries)
+    assert metrics == ["system.cpu.system", "system.cpu.user", "system.io.await",
+                       "system.io.util", "system.net.bytes_rcvd", "system.net.bytes_sent"]
+    assert all("{$host}" in q for q in host_queries), \
+        f"host metrics must follow the $host template variable: {host_queries}"
+
+
+def test_dashboard_widgets_are_typed_timeseries_not_json(engine):
+    inputs, _ = dashboard_inputs(engine)
+    assert len(inputs["widgets"]) == 7
+    assert all(set(w) == {"timeseriesDefinition"} for w in inputs["widgets"])
+    assert "dashboard" not in inputs  # DashboardJson's field
+
+
+def test_dashboard_carries_only_team_tags(engine):
+    inputs, _ = dashboard_inputs(engine)
+    # resource_tags are managed-by:/stack:/env: - none allowed on a dashboard (team:<name> only)
+    assert "tags" not in inputs
+    assert apm_dashboard.dashboard_tags(["team:ops", "env:dev"]) == ["team:ops"]
+
+
+def test_dashboard_url_is_the_sites_web_app_and_the_dashboard_id(engine):
+    _, board = dashboard_inputs(engine, site="datadoghq.eu")
+    assert resolve(board.url) == "https://app.datadoghq.eu/dashboard/abc-def-ghi"
+
+
+@pytest.mark.parametrize("site, base", [
+    ("datadoghq.com", "https://app.datadoghq.com"),
+    ("datadoghq.eu", "https://app.datadoghq.eu"),
+    ("us3.datadoghq.com", "https://us3.datadoghq.com"),
+    ("ap1.datadoghq.com", "https://ap1.datadoghq.com"),
+])
+def test_app_base_url_follows_the_datadog_site(site, base):
+    assert apm_dashboard.app_base_url(site) == base
+
+
+def test_dashboard_component_type_and_parent(engine):
+    _, monitor = engine
+    settings = make_settings()
+    build(lambda: ApmDashboard("apm", settings))
+    component = monitor.requests["apm"]
+    assert component.type == "datadog-stack:apm:ApmDashboard"
+    assert monitor.requests["apm-dashboard"].parent == monitor.make_urn(
+        component.parent, component.type, "apm")
