@@ -88,3 +88,12 @@ def test_plan_runs_as_a_command():
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["stack"] == "dev"
+
+
+def test_render_dir_writes_each_hosts_files_at_their_vm_paths(capsys, tmp_path):
+    code, _, _ = run_cli(capsys, "--render-dir", str(tmp_path))
+    datadog_yaml = yaml.safe_load((tmp_path / "vm1/etc/datadog-agent/datadog.yaml").read_text())
+    assert code == 0 and datadog_yaml["hostname"] == "vm1"
+    assert datadog_yaml["api_key"] == "[secret]", "secrets are replaced by [secret] in rendered files"
+    assert (tmp_path / "vm1/etc/datadog-agent/checks.d/my_metric.py").is_file()
+    assert (tmp_path / "vm1/etc/systemd/system/flask-app.service").is_file()
