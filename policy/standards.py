@@ -1,7 +1,10 @@
-"""The datadog-stack standards as pure functions: (resource_type, props) -> [violation messages].
+"""The datadog-stack standards as pure functions, with no Pulumi import: `__main__.py` wires
+them into a `pulumi_policy.PolicyPack`, and the unit tests call them directly with plain dicts.
 
-No Pulumi import here: `__main__.py` wires these into a `pulumi_policy.PolicyPack`, and the
-unit tests call them directly with plain dicts.
+- per resource, `(resource_type, props) -> [violation messages]` (STANDARDS, `violations`);
+- per stack, `[(name, parent, props), ...] -> [violation messages]` over every resource of one
+  type (STACK_STANDARDS, `stack_violations`): remote deployments, whose delete step lives on
+  one command of each component rather than on every command.
 
 `props` are the engine's view of a resource's inputs, keyed by the wire (camelCase) names of
 the provider schema, as the `@pulumi.getter(name=...)` decorators of the Python SDKs show:
@@ -25,7 +28,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, List
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 MONITOR = "datadog:index/monitor:Monitor"
 DOWNTIME_SCHEDULE = "datadog:index/downtimeSchedule:DowntimeSchedule"
@@ -233,28 +236,66 @@ def dashboard_has_content(resource_type: str, props: Mapping[str, Any]) -> List[
 
 
 # ---------------------------------------------------------------------------------------------
-# Remote commands
+# Remote deployments (a stack-level standard)
+#
+# pulumi-command replaces a Command whose `triggers` change (its SDK adds
+# replace_on_changes=["triggers[*]"]), creating the new one before deleting the old. A delete
+# step on a content-triggered command would therefore undo the fresh install right after it
+# ran. So a component that deploys to a host splits its commands: one `-teardown` command,
+# whose inputs never follow the content, carries the delete step; the content-triggered
+# ones (`-bundle`, `-install`, `-smoke`, ...) have none. The standard is about the deployment,
+# not each command: every remote deployment is undone by `pulumi destroy`.
+
+# (command name, parent component's key or None, props): the parent is None for a command
+# declared at the top of the program (its parent is the stack itself).
+RemoteCommand = Tuple[str, Optional[str], Mapping[str, Any]]
 
 
-def remote_command_has_delete(resource_type: str, props: Mapping[str, Any]) -> List[str]:
-    """Every remote deploy command undoes itself on destroy (a non-empty `delete`)."""
-    if resource_type != REMOTE_COMMAND:
-        return []
+def _has_delete(props: Mapping[str, Any]) -> bool:
     delete = _peek(props, "delete")
     if delete is COMPUTED:
-        return []
-    if not isinstance(delete, str) or not delete.strip():
-        return [
-            "remote command has no delete step: set `delete` so `pulumi destroy` undoes what "
-            "`create` did on the host"
-        ]
-    return []
+        return True  # known during `up`, judged then
+    return isinstance(delete, str) and bool(delete.strip())
+
+
+def remote_deploys_have_delete(commands: Iterable[RemoteCommand]) -> List[str]:
+    """Every remote deployment has a delete step, so `pulumi destroy` undoes it.
+
+    Commands sharing a parent are one component's deployment to its host: at least one of
+    them needs a non-empty `delete`. A command with no parent component is a deployment of
+    its own and needs its own `delete`.
+    """
+    by_parent: Dict[str, List[str]] = {}
+    undone: Dict[str, bool] = {}
+    problems: List[str] = []
+    for name, parent, props in commands:
+        if parent is None:
+            if not _has_delete(props):
+                problems.append(
+                    f"remote command {name} has no delete step: set `delete` so "
+                    "`pulumi destroy` undoes what `create` did on the host"
+                )
+            continue
+        by_parent.setdefault(parent, []).append(name)
+        undone[parent] = undone.get(parent, False) or _has_delete(props)
+    for parent, names in by_parent.items():
+        if not undone[parent]:
+            problems.append(
+                f"component {parent} deploys to a host with remote commands "
+                f"({', '.join(names)}) but none has a delete step, so `pulumi destroy` leaves "
+                "the deployment on the host: set `delete` on one command whose inputs never "
+                "follow the content (e.g. a `-teardown` command), not on a triggered one"
+            )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------
-# The catalogue that __main__ turns into the policy pack.
+# The catalogues that __main__ turns into the policy pack: per-resource standards become
+# ResourceValidationPolicy, stack-level ones StackValidationPolicy.
 
 Check = Callable[[str, Mapping[str, Any]], List[str]]
+# A stack check sees every resource of `resource_type`, as (name, parent key or None, props).
+StackCheck = Callable[[Sequence[RemoteCommand]], List[str]]
 
 
 @dataclass(frozen=True)
@@ -263,6 +304,14 @@ class Standard:
     description: str
     resource_type: str
     check: Check
+
+
+@dataclass(frozen=True)
+class StackStandard:
+    name: str  # the policy's id in the pack: lowercase, dashes
+    description: str
+    resource_type: str  # the resources the check is given; the others are not its business
+    check: StackCheck
 
 
 STANDARDS: tuple[Standard, ...] = (
@@ -291,18 +340,40 @@ STANDARDS: tuple[Standard, ...] = (
         DASHBOARD,
         dashboard_has_content,
     ),
-    Standard(
-        "remote-command-has-delete",
-        "Every remote command (command:remote:Command) has a delete step.",
+)
+
+STACK_STANDARDS: tuple[StackStandard, ...] = (
+    StackStandard(
+        "remote-deploy-has-delete",
+        "Every remote deployment is undone by `pulumi destroy`: of the remote commands "
+        "(command:remote:Command) one component runs, at least one has a delete step; a "
+        "command outside any component has its own.",
         REMOTE_COMMAND,
-        remote_command_has_delete,
+        remote_deploys_have_delete,
     ),
 )
 
 
 def violations(resource_type: str, props: Mapping[str, Any]) -> List[str]:
-    """Every standard's messages for one resource, in catalogue order."""
+    """Every per-resource standard's messages for one resource, in catalogue order."""
     found: List[str] = []
     for standard in STANDARDS:
         found.extend(standard.check(resource_type, props))
+    return found
+
+
+def stack_violations(resources: Iterable[Mapping[str, Any]]) -> List[str]:
+    """Every stack-level standard's messages for a whole stack, in catalogue order.
+
+    `resources` are the offline plan's resource dicts (`python -m tools.plan --json`):
+    {type, name, parent (the parent component's name, None at top level), inputs}.
+    """
+    resources = list(resources)
+    found: List[str] = []
+    for standard in STACK_STANDARDS:
+        found.extend(standard.check([
+            (r["name"], r.get("parent"), r.get("inputs") or {})
+            for r in resources
+            if r["type"] == standard.resource_type
+        ]))
     return found

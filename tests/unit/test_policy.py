@@ -1,16 +1,16 @@
 """The datadog-stack-standards policy pack (policy/).
 
 Most tests call the pure checks of policy/standards.py with plain dicts, as the engine hands
-them to the pack (camelCase wire names). The last two run the real pack in its own virtualenv
+them to the pack (camelCase wire names). Two run the real pack in its own virtualenv
 (policy/venv: pulumi-policy needs protobuf 5.29, the program's venv has 6.x): one imports
 __main__'s wiring without serving, one starts the pack's gRPC server as the Pulumi CLI does and
-calls Analyze. Those two skip, saying how to build policy/venv, when it is missing.
+calls Analyze and AnalyzeStack. Those two skip, saying how to build policy/venv, when it is
+missing. The last one checks the dev stack's offline plan against every standard.
 """
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,7 +27,8 @@ from policy.standards import (
     downtime_scoped_to_monitors,
     monitor_notifies,
     monitor_thresholds_ordered,
-    remote_command_has_delete,
+    remote_deploys_have_delete,
+    stack_violations,
     violations,
 )
 
@@ -231,20 +232,86 @@ def test_dashboard_without_widgets_fails(widgets):
     ]
 
 
-# --- remote-command-has-delete --------------------------------------------------------------
+# --- remote-deploy-has-delete (stack level) -------------------------------------------------
 
 
-def test_remote_command_with_delete_passes():
-    assert remote_command_has_delete(REMOTE_COMMAND, good_command()) == []
+def triggered_command(**overrides):
+    """A content-triggered command (`-bundle`, `-install`, `-smoke`): no delete, on purpose."""
+    props = good_command(triggers=["sha256:0123abcd"])
+    del props["delete"]
+    props.update(overrides)
+    return props
+
+
+def component_commands(parent="vm1-agent", teardown_delete="sudo rm -rf /var/lib/datadog-stack"):
+    """One component's deployment to one host, as components/agent_host.py declares it."""
+    teardown = good_command(delete=teardown_delete)
+    if teardown_delete is None:
+        del teardown["delete"]
+    return [
+        (f"{parent}-teardown", parent, teardown),
+        (f"{parent}-bundle", parent, triggered_command()),
+        (f"{parent}-install", parent, triggered_command()),
+    ]
+
+
+def test_component_with_teardown_delete_and_triggered_commands_without_passes():
+    commands = component_commands("vm1-agent") + component_commands("vm1-app")
+    assert remote_deploys_have_delete(commands) == []
 
 
 @pytest.mark.parametrize("delete", ["", "  ", None])
-def test_remote_command_without_delete_fails(delete):
+def test_component_without_any_delete_fails_naming_it(delete):
+    commands = component_commands("vm1-agent") + component_commands("vm1-app", delete)
+    [message] = remote_deploys_have_delete(commands)
+    assert message.startswith("component vm1-app deploys to a host with remote commands "
+                              "(vm1-app-teardown, vm1-app-bundle, vm1-app-install)")
+    assert "none has a delete step" in message
+    assert "vm1-agent" not in message
+
+
+@pytest.mark.parametrize("delete", ["", None])
+def test_parentless_command_without_delete_fails(delete):
     props = good_command(delete=delete)
     if delete is None:
         del props["delete"]
-    [message] = remote_command_has_delete(REMOTE_COMMAND, props)
-    assert message.startswith("remote command has no delete step")
+    commands = component_commands() + [("standalone", None, props), ("ok", None, good_command())]
+    [message] = remote_deploys_have_delete(commands)
+    assert message.startswith("remote command standalone has no delete step")
+
+
+def test_parentless_command_does_not_borrow_a_components_delete():
+    """Each top-level command is its own deployment: another command's delete does not count."""
+    commands = [("a", None, good_command()), ("b", None, triggered_command())]
+    [message] = remote_deploys_have_delete(commands)
+    assert message.startswith("remote command b has no delete step")
+
+
+def test_unknown_delete_during_preview_passes():
+    proxied = UnknownProxy(good_command(), {"delete"})  # pulumi_policy's proxy raises on access
+    sentinel = good_command(delete=UNKNOWN_STRING)  # the engine's raw wire sentinel
+    commands = [
+        ("vm1-agent-teardown", "vm1-agent", proxied),
+        ("vm1-agent-install", "vm1-agent", triggered_command()),
+        ("vm1-app-teardown", "vm1-app", sentinel),
+        ("standalone", None, UnknownProxy(good_command(), {"delete"})),
+    ]
+    assert remote_deploys_have_delete(commands) == []
+
+
+def test_stack_violations_reads_plan_resources():
+    def plan_resource(rtype, name, parent, inputs):
+        return {"type": rtype, "name": name, "parent": parent, "inputs": inputs}
+
+    resources = [
+        plan_resource("datadog-stack:host:AgentHost", "vm1-agent", None, {}),
+        plan_resource(MONITOR, "m", None, good_monitor()),
+        plan_resource("command:local:Command", "local", None, {"create": "true"}),
+    ] + [plan_resource(REMOTE_COMMAND, name, parent, props)
+         for name, parent, props in component_commands(teardown_delete=None)]
+    [message] = stack_violations(resources)
+    assert message.startswith("component vm1-agent deploys to a host")
+    assert stack_violations(resources[:3]) == []  # no remote command, nothing to judge
 
 
 # --- across the catalogue -------------------------------------------------------------------
@@ -255,6 +322,10 @@ def test_each_check_ignores_other_resource_types():
     for standard in standards.STANDARDS:
         assert standard.check("datadog:index/user:User", bad) == []
         assert standard.check("command:local:Command", bad) == []
+        assert standard.check(REMOTE_COMMAND, bad) == []  # judged per stack, not per command
+    others = [{"type": t, "name": "x", "parent": None, "inputs": bad}
+              for t in ("datadog:index/user:User", "command:local:Command")]
+    assert stack_violations(others) == []
 
 
 @pytest.mark.parametrize(
@@ -263,7 +334,7 @@ def test_each_check_ignores_other_resource_types():
         (MONITOR, good_monitor()),
         (DOWNTIME_SCHEDULE, good_downtime()),
         (DASHBOARD, good_dashboard()),
-        (REMOTE_COMMAND, good_command()),
+        (REMOTE_COMMAND, triggered_command()),  # no delete: the stack-level standard's business
     ],
 )
 def test_violations_of_good_resources_are_empty(resource_type, props):
@@ -271,9 +342,11 @@ def test_violations_of_good_resources_are_empty(resource_type, props):
 
 
 def test_catalogue_names_are_unique_policy_ids():
-    names = [s.name for s in standards.STANDARDS]
+    assert len(standards.STANDARDS) == 4 and len(standards.STACK_STANDARDS) == 1
+    names = [s.name for s in standards.STANDARDS + standards.STACK_STANDARDS]
     assert len(set(names)) == len(names) == 5
     assert all(n == n.lower() and " " not in n for n in names)
+    assert [s.name for s in standards.STACK_STANDARDS] == ["remote-deploy-has-delete"]
 
 
 # --- values unknown during preview ----------------------------------------------------------
@@ -307,7 +380,9 @@ def test_unknown_values_are_not_judged():
     ident = UnknownProxy({"monitorId": None}, {"monitorId"})
     assert violations(DOWNTIME_SCHEDULE, good_downtime(monitorIdentifier=ident)) == []
     assert violations(DASHBOARD, UnknownProxy(good_dashboard(widgets=None), {"widgets"})) == []
-    assert violations(REMOTE_COMMAND, good_command(delete=UNKNOWN_STRING)) == []
+    unknown_delete = {"type": REMOTE_COMMAND, "name": "c", "parent": None,
+                      "inputs": UnknownProxy(good_command(), {"delete"})}
+    assert stack_violations([unknown_delete]) == []
 
 
 def test_known_values_beside_unknown_ones_are_still_judged():
@@ -340,7 +415,7 @@ def _run_in_policy_venv(script: str) -> dict:
 
 WIRING = r"""
 import importlib.util, json, sys
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import PolicyResource, ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import unknown_checking_proxy
 
 spec = importlib.util.spec_from_file_location("datadog_policy_pack", sys.argv[1] + "/__main__.py")
@@ -353,18 +428,44 @@ def run(policy, rtype, props):
     policy.validate(args, lambda message, urn=None: found.append(message))
     return found
 
+def resource(rtype, name, props, parent=None):
+    urn = f"urn:pulumi:dev::datadog-stack::{rtype}::{name}"
+    return PolicyResource(rtype, unknown_checking_proxy(props), urn, name, None, None, parent, [], {})
+
+def run_stack(policy, resources):
+    found = []
+    policy.validate(StackValidationArgs(resources), lambda message, urn=None: found.append(message))
+    return found
+
 U = "3eeb2bf0-c639-47a8-9e75-3b44932eb421"
+S = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+R = "command:remote:Command"
+stack = resource("pulumi:pulumi:Stack", "datadog-stack-dev", {})
+agent = resource("datadog-stack:host:AgentHost", "vm1-agent", {}, stack)
+app = resource("datadog-stack:apm:ApmService", "vm1-app", {}, stack)
+
+def deploy(component, teardown_delete):
+    teardown = {"create": "x"} if teardown_delete is None else {"create": "x", "delete": teardown_delete}
+    return [resource(R, component.name + "-teardown", teardown, component),
+            resource(R, component.name + "-install", {"create": "y", "triggers": ["h"]}, component)]
+
 by = {p.name: p for p in pack.POLICIES}
+deploys = by["remote-deploy-has-delete"]
 out = {
     "names": sorted(by),
-    "types": sorted({type(p).__name__ for p in pack.POLICIES}),
+    "types": {p.name: type(p).__name__ for p in pack.POLICIES},
     "levels": sorted({p.enforcement_level.value for p in pack.POLICIES}),
     "bad_monitor": run(by["monitor-notifies-and-alerts-on-no-data"], "datadog:index/monitor:Monitor",
                        {"message": "no handle", "notifyNoData": False}),
-    "other_type": run(by["remote-command-has-delete"], "command:local:Command", {"create": "x"}),
-    "no_delete": run(by["remote-command-has-delete"], "command:remote:Command", {"create": "x"}),
     "unknown_id": run(by["downtime-scoped-to-monitors"], "datadog:index/downtimeSchedule:DowntimeSchedule",
                       {"scope": "env:dev", "monitorIdentifier": {"monitorId": U}}),
+    "split_deploys": run_stack(deploys, [stack, agent, app] + deploy(agent, "rm -rf /x") + deploy(app, "rm -rf /y")),
+    "app_no_delete": run_stack(deploys, [stack, agent, app] + deploy(agent, "rm -rf /x") + deploy(app, None)),
+    "top_level": run_stack(deploys, [stack, resource(R, "loose", {"create": "x"}, stack),
+                                     resource(R, "orphan", {"create": "x"}),
+                                     resource("command:local:Command", "local", {"create": "x"}, stack)]),
+    "unknown_delete": run_stack(deploys, [stack, agent] + deploy(agent, S)
+                                + [resource(R, "loose", {"create": "x", "delete": S}, stack)]),
 }
 print(json.dumps(out))
 """
@@ -372,13 +473,22 @@ print(json.dumps(out))
 
 def test_pack_wiring_in_policy_venv():
     out = _run_in_policy_venv(WIRING)
-    assert out["names"] == sorted(s.name for s in standards.STANDARDS)
-    assert out["types"] == ["ResourceValidationPolicy"]
+    assert out["names"] == sorted(s.name for s in standards.STANDARDS + standards.STACK_STANDARDS)
+    assert out["types"] == {
+        **{s.name: "ResourceValidationPolicy" for s in standards.STANDARDS},
+        **{s.name: "StackValidationPolicy" for s in standards.STACK_STANDARDS},
+    }
     assert out["levels"] == ["mandatory"]
     assert len(out["bad_monitor"]) == 2
-    assert out["other_type"] == []
-    assert out["no_delete"][0].startswith("remote command has no delete step")
     assert out["unknown_id"] == []  # unknown-checking proxy: a computed monitorId counts as set
+    assert out["split_deploys"] == []
+    [message] = out["app_no_delete"]
+    assert message.startswith("component vm1-app deploys to a host with remote commands "
+                              "(vm1-app-teardown, vm1-app-install)")
+    # the stack as parent, or no parent at all, is no component; a local command is not judged
+    assert [m.split(" has no")[0] for m in out["top_level"]] == [
+        "remote command loose", "remote command orphan"]
+    assert out["unknown_delete"] == []
 
 
 SERVE = r"""
@@ -402,6 +512,27 @@ try:
         resp = stub.Analyze(req, timeout=30)
         return [[d.policyName, d.message, d.enforcementLevel] for d in resp.diagnostics]
 
+    STACK_URN = "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev"
+
+    def resource(rtype, name, props, parent=STACK_URN):
+        s = struct_pb2.Struct()
+        s.update(props)
+        urn = "urn:pulumi:dev::p::" + rtype + "::" + name  # parents are matched by URN only
+        return analyzer_pb2.AnalyzerResource(type=rtype, properties=s, urn=urn, name=name, parent=parent)
+
+    def analyze_stack(*resources):
+        req = analyzer_pb2.AnalyzeStackRequest(resources=list(resources))
+        resp = stub.AnalyzeStack(req, timeout=30)
+        return [[d.policyName, d.message, d.enforcementLevel] for d in resp.diagnostics]
+
+    def deploy(component, teardown):
+        return [resource("command:remote:Command", component.name + "-teardown", teardown, component.urn),
+                resource("command:remote:Command", component.name + "-install",
+                         {"create": "y", "triggers": ["h"]}, component.urn)]
+
+    root = analyzer_pb2.AnalyzerResource(type="pulumi:pulumi:Stack", urn=STACK_URN, name="p-dev")
+    agent = resource("datadog-stack:host:AgentHost", "vm1-agent", {})
+
     out = {
         "name": info.name,
         "policies": sorted(p.name for p in info.policies),
@@ -413,6 +544,11 @@ try:
             "query": "avg(last_5m):avg:my_metric{*} > 800",
             "monitorThresholds": {"warning": "900", "critical": "800"}}),
         "mandatory_level": analyzer_pb2.MANDATORY,
+        "good_stack": analyze_stack(root, agent, *deploy(agent, {"create": "x", "delete": "rm -rf /x"})),
+        "bad_stack": analyze_stack(root, agent, *deploy(agent, {"create": "x"}),
+                                   resource("command:remote:Command", "loose", {"create": "x"})),
+        # Analyze (per resource) no longer judges a remote command on its own
+        "command_alone": analyze("command:remote:Command", {"create": "x"}),
     }
     print(json.dumps(out))
 finally:
@@ -424,7 +560,7 @@ finally:
 def test_pack_server_analyze_in_policy_venv():
     out = _run_in_policy_venv(SERVE)
     assert out["name"] == "datadog-stack-standards"
-    assert out["policies"] == sorted(s.name for s in standards.STANDARDS)
+    assert out["policies"] == sorted(s.name for s in standards.STANDARDS + standards.STACK_STANDARDS)
     assert out["mandatory"] is True
     assert out["good_dashboard"] == []
     assert [d[0] for d in out["bad_dashboard"]] == ["dashboard-has-title-and-widgets"] * 2
@@ -432,23 +568,33 @@ def test_pack_server_analyze_in_policy_venv():
     assert name == "monitor-warning-before-critical"
     assert "must be below the critical one" in message
     assert level == out["mandatory_level"]
+    assert out["good_stack"] == []
+    assert out["command_alone"] == []
+    # the server sends "<description>\n<message>"
+    assert sorted((name, message.splitlines()[-1].split(" has no")[0].split(" deploys")[0], level)
+                  for name, message, level in out["bad_stack"]) == [
+        ("remote-deploy-has-delete", "component vm1-agent", out["mandatory_level"]),
+        ("remote-deploy-has-delete", "remote command loose", out["mandatory_level"]),
+    ]
 
 
 # --- the program itself meets the pack --------------------------------------------------------
 
 
 def test_dev_stack_offline_plan_meets_every_standard():
-    """Every resource of `python -m tools.plan --json` (the dev stack under the mock runtime)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    resources = json.loads(proc.stdout)["resources"]
+    """Every resource of the offline plan (the dev stack under the mock runtime), in-process."""
+    from tools.plan import StackConfig, run
+
+    plan = run(StackConfig.from_file(ROOT / "Pulumi.dev.yaml"), "dev")
+    resources = plan.resources
     checked = {r["type"] for r in resources} & {MONITOR, DOWNTIME_SCHEDULE, DASHBOARD, REMOTE_COMMAND}
-    assert {MONITOR, DOWNTIME_SCHEDULE, DASHBOARD} <= checked
+    assert checked == {MONITOR, DOWNTIME_SCHEDULE, DASHBOARD, REMOTE_COMMAND}
     found = {
         f'{r["type"]}::{r["name"]}': violations(r["type"], r["inputs"])
         for r in resources
     }
     assert {k: v for k, v in found.items() if v} == {}
+    assert stack_violations(resources) == []
+    # the split a per-command rule would reject: content-triggered commands with no delete
+    commands = [r for r in resources if r["type"] == REMOTE_COMMAND]
+    assert any(not (c["inputs"].get("delete") or "").strip() for c in commands)
