@@ -35,7 +35,7 @@ node_modules/.installed: package.json package-lock.json
 test: test-unit test-agent test-apm
 
 test-unit: $(VENV)/.installed policy/venv/.installed node_modules/.installed
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest -n 2 tests/unit
 
 test-agent: venv-agent/.installed
 	venv-agent/bin/python -m pytest -p no:cacheprovider tests/agent

@@ -63,8 +63,8 @@ def main() -> None:
         print(f"plan   1 host:   {t1:6.2f} s, {plan_resources(one)} resources")
         print(f"plan   100 hosts:{t100:6.2f} s, {plan_resources(hundred)} resources "
               f"= {t100 / t1:.2f}x the 1-host plan (goal <= 20x)")
-    suite = wall([py, "-m", "pytest", "-q", "tests/unit"], 1)
-    print(f"suite  unit tier (one run):              {suite:6.2f} s = {suite / floor:.2f}x floor")
+    suite = wall([py, "-m", "pytest", "-q", "-n", "2", "tests/unit"], 1)
+    print(f"suite  unit tier, 2 workers (one run):   {suite:6.2f} s = {suite / floor:.2f}x floor")
 
 
 if __name__ == "__main__":

@@ -675,7 +675,8 @@ def test_responses_match_recorded_cassettes(api, name):
     cdir = _cassette_dir()
     if cdir is None:
         pytest.skip(f"no provider cassettes in the Go module cache ({CASSETTE_GLOB}); "
-                    "they appear after the engine build (tools/engine) has downloaded the provider module")
+                    "they arrive with Datadog's Terraform provider module, which this machine's Go "
+                    "proxy refuses (set DD_STANDIN_CASSETTE_DIR to a copy to run this)")
     path = cdir / CASSETTES[name]
     if not path.exists():
         pytest.skip(f"{path.name} is not in this provider version's cassettes")
