@@ -195,3 +195,46 @@ def test_stack_outputs_ids_and_urls():
 def test_urls_follow_the_datadog_site(site, app):
     plan = _plan((("site", site),))
     assert plan.outputs["monitorUrl"].startswith(f"{app}/monitors/")
+
+
+# --- the remaining inputs ----------------------------------------------------------
+
+def test_monitor_name_carries_the_stack_and_the_host_variable():
+    assert monitor_inputs()["name"] == "[dev] my_metric is high on {{host.name}}", \
+        "a multi-alert monitor names each host's notification through {{host.name}}"
+
+
+def test_monitor_evaluates_without_a_full_window_and_names_the_host_in_notifications():
+    inputs = monitor_inputs()
+    assert inputs["requireFullWindow"] is False, \
+        "a point every 45 s is sparse: requiring a full 5-minute window would delay evaluation"
+    assert inputs["includeTags"] is True, "notification titles include the triggering host tag"
+
+
+def test_timeboard_title_and_description_say_what_it_is():
+    inputs = timeboard_inputs()
+    assert inputs["title"] == "my_metric and postgres (dev)"
+    assert "Pulumi" in inputs["description"], "readers learn the board is managed as code"
+
+
+def test_timeboard_graphs_are_lines():
+    for widget in timeboard_inputs()["widgets"]:
+        assert widget["timeseriesDefinition"]["requests"][0]["displayType"] == "line"
+
+
+def test_downtime_messages_say_which_schedule_muted_the_monitor():
+    messages = {d["name"]: d["inputs"]["message"] for d in resources(DOWNTIME)}
+    assert "Weekday nights, 19:00 to 09:00 Monday-Friday" in messages["off-hours-weekday-nights"]
+    assert "Weekends, all day Saturday and Sunday" in messages["off-hours-weekends"]
+
+
+def test_downtime_scope_over_several_hosts_covers_each_of_them():
+    hosts = json.dumps([{"name": "vm1", "address": "a"}, {"name": "vm2", "address": "b"}])
+    for downtime in resources(DOWNTIME, (("hosts", hosts),)):
+        assert downtime["inputs"]["scope"] == "(host:vm1 OR host:vm2)"
+
+
+def test_apm_dashboard_is_ordered_with_the_services_request_metrics():
+    apm = next(r for r in resources(DASHBOARD) if r["name"] == "apm-dashboard")["inputs"]
+    assert apm["layoutType"] == "ordered"
+    assert any("trace.flask.request.hits{service:flask-app,env:dev}" in q for q in queries(apm))
