@@ -83,16 +83,20 @@ def _diagnose_composed(cls, data, path) -> Iterator[str]:
             return
         candidates = typed
     for c in candidates:
-        try:
-            inst = mu.validate_and_convert_types(data, (c,), list(path), True, True, _CONFIG)
-        except (OpenApiException, TypeError, ValueError) as e:
-            yield f"{_fmt_path(path)}: {e}"
-            return
-        inner = list(find_unparsed(inst, path))
-        if inner:
-            yield from inner
+        problems = _problems_as(data, c, path)
+        if problems:
+            yield from problems
             return
     yield f"{_fmt_path(path)}: value does not match any {cls.__name__} schema"
+
+
+def _problems_as(data, cls, path) -> list[str]:
+    """Why ``data`` does not deserialize cleanly as ``cls``: a type error, or unparsed parts."""
+    try:
+        inst = mu.validate_and_convert_types(data, (cls,), list(path), True, True, _CONFIG)
+    except (OpenApiException, TypeError, ValueError) as e:
+        return [f"{_fmt_path(path)}: {e}"]
+    return list(find_unparsed(inst, path))
 
 
 def _diagnose_item(data, expected, path) -> Iterator[str]:
@@ -102,14 +106,9 @@ def _diagnose_item(data, expected, path) -> Iterator[str]:
         if issubclass(cls, mu.ModelComposed):
             yield from _diagnose_composed(cls, data, path)
             return
-        try:
-            inst = mu.validate_and_convert_types(data, (cls,), list(path), True, True, _CONFIG)
-        except (OpenApiException, TypeError, ValueError) as e:
-            yield f"{_fmt_path(path)}: {e}"
-            return
-        inner = list(find_unparsed(inst, path))
-        if inner:
-            yield from inner
+        problems = _problems_as(data, cls, path)
+        if problems:
+            yield from problems
             return
     yield f"{_fmt_path(path)}: value does not match the expected schema"
 
