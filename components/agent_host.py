@@ -27,6 +27,7 @@ import pulumi
 from pulumi_command import remote
 
 from agent_files import render
+from components import ssh
 from settings import Host, Settings
 
 TYPE = "datadog-stack:host:AgentHost"
@@ -106,12 +107,7 @@ class AgentHost(pulumi.ComponentResource):
         self.files = [f.path for f in placeholder]
         self.file_hashes = hashes
 
-        connection = remote.ConnectionArgs(
-            host=host.address,
-            port=host.ssh_port,
-            user=host.ssh_user,
-            private_key=pulumi.Output.secret(secrets.ssh_private_key),
-        )
+        connection = ssh.connection(settings, host)
         bundle = pulumi.Output.secret(rendered.apply(lambda r: r["bundle"]))
         teardown = remote.Command(
             f"{name}-teardown",

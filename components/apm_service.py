@@ -30,6 +30,7 @@ from pathlib import Path
 import pulumi
 from pulumi_command import remote
 
+from components import ssh
 from settings import Host, Settings
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
@@ -184,18 +185,6 @@ def render_remove_command(settings: Settings) -> str:
     ])
 
 
-def connection_args(settings: Settings, host: Host) -> remote.ConnectionArgs:
-    """SSH to the host as its configured user with the stack's secret private key."""
-    return remote.ConnectionArgs(
-        host=host.address,
-        port=host.ssh_port,
-        user=host.ssh_user,
-        private_key=settings.secrets.ssh_private_key,
-        dial_error_limit=10,
-        per_dial_timeout=15,
-    )
-
-
 class ApmService(pulumi.ComponentResource):
     """The Flask app, traced by ddtrace-run, running as a systemd service on one host.
 
@@ -211,7 +200,7 @@ class ApmService(pulumi.ComponentResource):
         files = bundle_files(settings)
         hashes = content_hashes(files)
         triggers = [f"{n}:sha256:{h}" for n, h in hashes.items()]
-        connection = connection_args(settings, host)
+        connection = ssh.connection(settings, host)
 
         # The delete step lives on its own Command, whose inputs do not follow the
         # content: pulumi-command replaces a Command whose `triggers` change
