@@ -66,14 +66,14 @@ class StackConfig:
         return cls(values, secret_keys)
 
 
-def _clean(value: Any) -> Any:
-    """Wire values -> plain JSON, secrets and unknowns masked."""
+def _clean(value: Any, mask: bool = True) -> Any:
+    """Wire values -> plain JSON, unknowns marked, secrets masked (or unwrapped)."""
     if isinstance(value, dict):
         if value.get(_SIG_KEY) == _SECRET_SIG:
-            return SECRET
-        return {key: _clean(item) for key, item in sorted(value.items())}
+            return SECRET if mask else _clean(value.get("value"), mask)
+        return {key: _clean(item, mask) for key, item in sorted(value.items())}
     if isinstance(value, list):
-        return [_clean(item) for item in value]
+        return [_clean(item, mask) for item in value]
     if value == _UNKNOWN_VALUE:
         return UNKNOWN
     if isinstance(value, float) and value.is_integer():
@@ -81,11 +81,13 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def run(config: StackConfig, stack: str, created: bool = False) -> Plan:
+def run(config: StackConfig, stack: str, created: bool = False, mask: bool = True) -> Plan:
     """Run the program under mocks; raises settings.ConfigError on bad config.
 
     `created=False` is a preview of a new stack (ids unknown); `created=True` is an
     `up`, with stable made-up ids, so tests can check what derives from them.
+    `mask=False` keeps secret input values, so tests can diff what the engine would
+    (the CLI always masks).
     """
     import pulumi
     from google.protobuf import json_format
@@ -109,7 +111,7 @@ def run(config: StackConfig, stack: str, created: bool = False) -> Plan:
                     "type": request.type,
                     "name": request.name,
                     "parent": urn_names.get(request.parent),
-                    "inputs": _clean(json_format.MessageToDict(request.object)),
+                    "inputs": _clean(json_format.MessageToDict(request.object), mask),
                 })
             return response
 
