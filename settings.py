@@ -247,8 +247,9 @@ def _database(read: _Reader) -> Database:
                           f"{', '.join(sorted(DATABASE_KINDS))}")
     return Database(
         kind=kind,
-        host=_string(_k("databaseHost"), read.value("databaseHost", "localhost"), _HOSTNAME,
-                     "a hostname or IP address"),
+        # The database runs on each VM, as in the seeds: install.sh applies the datadog
+        # user's SQL to the local server, so the integration connects locally too.
+        host="localhost",
         port=_integer(_k("databasePort"), read.value("databasePort", DATABASE_KINDS[kind]),
                       1, 65535),
         name=_string(_k("databaseName"), read.value("databaseName", "postgres"
@@ -300,7 +301,7 @@ def _apm(read: _Reader) -> Apm:
 
 
 _KNOWN_KEYS = {
-    "hosts", "hostTags", "env", "site", "databaseKind", "databaseHost", "databasePort",
+    "hosts", "hostTags", "env", "site", "databaseKind", "databasePort",
     "databaseName", "databasePassword", "warningThreshold", "criticalThreshold",
     "noDataTimeframe", "notify", "timezone", "officeHoursStart", "officeHoursEnd",
     "checkInterval", "logsEnabled", "installAgent", "apmService", "apmVersion", "apmPort",
