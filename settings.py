@@ -300,7 +300,7 @@ def _apm(read: _Reader) -> Apm:
     )
 
 
-_KNOWN_KEYS = {
+KNOWN_KEYS = {
     "hosts", "hostTags", "env", "site", "databaseKind", "databasePort",
     "databaseName", "databasePassword", "warningThreshold", "criticalThreshold",
     "noDataTimeframe", "notify", "timezone", "officeHoursStart", "officeHoursEnd",
@@ -320,7 +320,7 @@ def check_known_keys(keys: list[str]) -> None:
     """A misspelt key would silently fall back to a default: reject it instead."""
     for full in sorted(keys):
         namespace, _, key = full.partition(":")
-        if namespace == NAMESPACE and key not in _KNOWN_KEYS:
+        if namespace == NAMESPACE and key not in KNOWN_KEYS:
             raise ConfigError(full, "is not a setting of this stack (see the README's table)")
 
 
