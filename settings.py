@@ -15,6 +15,8 @@ from typing import Any, Callable, Mapping
 
 import pulumi
 
+from rules.downtimes import clock_change_problem, label
+
 NAMESPACE = "datadog-stack"
 # Secrets the program reads; the offline plan stands "[secret]" in for missing ones.
 SECRET_KEYS = ("datadog:apiKey", f"{NAMESPACE}:databasePassword", f"{NAMESPACE}:sshPrivateKey")
@@ -70,9 +72,6 @@ class OfficeHours:
     start_minutes: int
     end_minutes: int
 
-    @staticmethod
-    def label(minutes: int) -> str:
-        return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -267,13 +266,16 @@ def _thresholds(read: _Reader) -> Thresholds:
     return Thresholds(warning=warning, critical=critical)
 
 
-def _timezone(read: _Reader) -> str:
+def _timezone(read: _Reader, hours: OfficeHours) -> str:
     key = _k("timezone")
     name = _string(key, read.value("timezone", "UTC"))
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(key, f"{name!r} is not an IANA timezone such as Europe/Paris") from None
+    problem = clock_change_problem(name, hours)
+    if problem:
+        raise ConfigError(key, f"{name!r} is not supported by the DST-safe downtimes: {problem}")
     return name
 
 
@@ -281,12 +283,12 @@ def _office_hours(read: _Reader) -> OfficeHours:
     start = _clock(_k("officeHoursStart"), read.value("officeHoursStart", "09:00"))
     end = _clock(_k("officeHoursEnd"), read.value("officeHoursEnd", "19:00"))
     if start >= end:
-        raise ConfigError(_k("officeHoursStart"), f"{OfficeHours.label(start)} must be before "
-                          f"officeHoursEnd {OfficeHours.label(end)}")
+        raise ConfigError(_k("officeHoursStart"), f"{label(start)} must be before "
+                          f"officeHoursEnd {label(end)}")
     earliest = EARLIEST_OFFICE_START.hour * 60
     if start < earliest:
-        raise ConfigError(_k("officeHoursStart"), f"{OfficeHours.label(start)} is before "
-                          f"{OfficeHours.label(earliest)}, the earliest start the "
+        raise ConfigError(_k("officeHoursStart"), f"{label(start)} is before "
+                          f"{label(earliest)}, the earliest start the "
                           "DST-safe downtimes support")
     return OfficeHours(start_minutes=start, end_minutes=end)
 
@@ -329,6 +331,7 @@ def load(config: pulumi.Config, stack: str,
     """Read and validate every setting; raise ConfigError on the first bad one."""
     read = _Reader(config)
     secret = secret or read.secret
+    office_hours = _office_hours(read)
     return Settings(
         stack=stack,
         env=_string(_k("env"), read.value("env", stack), _NAME, "an env tag value"),
@@ -341,8 +344,8 @@ def load(config: pulumi.Config, stack: str,
                                  1, 1440, " minutes"),
         notify=_string(_k("notify"), read.value("notify"), _HANDLE,
                        "an email @-handle such as @ops@example.com"),
-        timezone=_timezone(read),
-        office_hours=_office_hours(read),
+        timezone=_timezone(read, office_hours),
+        office_hours=office_hours,
         check_interval=_integer(_k("checkInterval"), read.value("checkInterval", 45),
                                 1, 86400, " seconds"),
         logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled", False)),

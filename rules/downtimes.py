@@ -14,13 +14,18 @@ Two facts shape the windows:
   happen before 04:00 local, so every window that ends at the office boundary starts at
   04:00 or later (it contains no change), and every window that may contain a change ends
   at least an hour inside off-hours and overlaps its successor by at least an hour. Either
-  way the union of the windows is exactly the off-hours.
+  way the union of the windows is exactly the off-hours. `clock_change_problem` rejects
+  the few timezones whose clocks change otherwise (by two hours, or on a weekday morning).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from settings import OfficeHours
+if TYPE_CHECKING:  # settings validates timezones with clock_change_problem below
+    from settings import OfficeHours
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
 WEEKEND = ("SA", "SU")
@@ -59,7 +64,11 @@ class Schedule:
     recurrences: tuple[Recurrence, ...]
 
 
-def weekday_nights(hours: OfficeHours) -> Schedule:
+def label(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def weekday_nights(hours: "OfficeHours") -> Schedule:
     """Monday-Friday: office end to midnight, and midnight to office start."""
     early_end = DST_CHANGES_BEFORE + DST_SHIFT  # may shift by an hour either way
     recurrences = [
@@ -70,16 +79,19 @@ def weekday_nights(hours: OfficeHours) -> Schedule:
         Recurrence(WEEKDAYS, DST_CHANGES_BEFORE, hours.start_minutes - DST_CHANGES_BEFORE),
     ]
     if hours.end_minutes < DAY:
-        recurrences.insert(0, Recurrence(WEEKDAYS, hours.end_minutes, DAY - hours.end_minutes))
+        # Office end to an hour past midnight: a DST change at midnight (Cairo, Beirut)
+        # then still meets the midnight window.
+        recurrences.insert(0, Recurrence(WEEKDAYS, hours.end_minutes,
+                                         DAY - hours.end_minutes + DST_SHIFT))
     return Schedule(
         key="weekday-nights",
-        title=(f"Weekday nights, {OfficeHours.label(hours.end_minutes)} to "
-               f"{OfficeHours.label(hours.start_minutes)} Monday-Friday"),
+        title=(f"Weekday nights, {label(hours.end_minutes)} to "
+               f"{label(hours.start_minutes)} Monday-Friday"),
         recurrences=tuple(recurrences),
     )
 
 
-def weekends(hours: OfficeHours) -> Schedule:
+def weekends(hours: "OfficeHours") -> Schedule:
     """Saturday and Sunday, all day.
 
     Each day's window runs an hour past midnight so that a DST change inside it can
@@ -92,10 +104,48 @@ def weekends(hours: OfficeHours) -> Schedule:
     )
 
 
-def off_hours_schedules(hours: OfficeHours) -> tuple[Schedule, Schedule]:
+def off_hours_schedules(hours: "OfficeHours") -> tuple[Schedule, Schedule]:
     return weekday_nights(hours), weekends(hours)
 
 
 def downtime_message(schedule: Schedule, timezone: str, notify: str) -> str:
     return (f"my_metric monitor muted: {schedule.title} ({timezone}), outside office "
             f"hours. {notify}")
+
+
+# The clock changes checked: fixed years, so validation never depends on today's date.
+CHECKED_YEARS = range(2020, 2046)
+
+
+def clock_changes(zone: str):
+    """(local wall time just before, shift) of each clock change in CHECKED_YEARS."""
+    tz = ZoneInfo(zone)
+    instant = datetime(CHECKED_YEARS.start, 1, 1, tzinfo=timezone.utc)
+    end = datetime(CHECKED_YEARS.stop, 1, 1, tzinfo=timezone.utc)
+    offset = instant.astimezone(tz).utcoffset()
+    while instant < end:
+        step = instant + timedelta(days=1)
+        if step.astimezone(tz).utcoffset() != offset:
+            low, high = instant, step  # bisect to the minute of the change
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if middle.astimezone(tz).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            new = high.astimezone(tz).utcoffset()
+            yield (high - timedelta(seconds=1)).astimezone(tz), abs(new - offset)
+            offset = new
+        instant = step
+
+
+def clock_change_problem(zone: str, hours: "OfficeHours") -> str | None:
+    """Why the windows above cannot stay exact in this timezone, or None."""
+    for before, shift in clock_changes(zone):
+        minutes = before.hour * 60 + before.minute
+        if shift > timedelta(minutes=DST_SHIFT):
+            return f"its clocks change by {shift} on {before:%Y-%m-%d}"
+        if before.weekday() < 5 and DST_CHANGES_BEFORE <= minutes < hours.start_minutes:
+            return (f"its clocks change at {before:%H:%M} on a weekday ({before:%Y-%m-%d}), "
+                    f"inside the {label(DST_CHANGES_BEFORE)}-{label(hours.start_minutes)} window")
+    return None

@@ -13,12 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil.rrule import rrulestr
 
-from rules.downtimes import DAY, off_hours_schedules, weekday_nights, weekends
+from rules.downtimes import DAY, clock_change_problem, off_hours_schedules, weekday_nights, weekends
 from settings import OfficeHours
 
 UTC = timezone.utc
+# DST at 02:00/03:00 (New York, Paris, Sydney, London), a 30-minute change (Lord Howe),
+# at midnight (Cairo, Beirut, Havana, Santiago), on Saturday night (Nuuk), none (Tokyo,
+# Kolkata, UTC).
 ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "Europe/London",
-         "Australia/Lord_Howe", "Asia/Tokyo", "Asia/Kolkata", "UTC"]
+         "Australia/Lord_Howe", "Africa/Cairo", "Asia/Beirut", "America/Havana",
+         "America/Santiago", "America/Nuuk", "Asia/Tokyo", "Asia/Kolkata", "UTC"]
 SEMANTICS = ["elapsed", "wall-clock"]
 NINE_TO_SEVEN = OfficeHours(9 * 60, 19 * 60)
 # Created mid-morning on an arbitrary day: Datadog starts a recurrence without `start`
@@ -148,3 +152,13 @@ def test_durations_use_datadog_duration_syntax():
     assert all(d[:-1].isdigit() and d[-1] in "mhdw" for d in durations), \
         f"Datadog durations are an integer and one of m, h, d, w: {durations}"
     assert "25h" in [r.duration for r in weekends(NINE_TO_SEVEN).recurrences]
+
+
+def test_zones_whose_clocks_jump_two_hours_are_rejected():
+    problem = clock_change_problem("Antarctica/Troll", NINE_TO_SEVEN)
+    assert problem and "2:00:00" in problem, \
+        "a two-hour change would shift a window past its one-hour overlap"
+
+
+def test_every_zone_of_the_proof_is_supported():
+    assert [zone for zone in ZONES if clock_change_problem(zone, NINE_TO_SEVEN)] == []

@@ -68,6 +68,7 @@ def test_settings_are_frozen():
     ({"warningThreshold": "800"}, "warningThreshold"),
     ({"warningThreshold": "900"}, "warningThreshold"),
     ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+    ({"timezone": "Antarctica/Troll"}, "timezone"),
     ({"databaseKind": "mongodb"}, "databaseKind"),
     ({"databasePort": "99999"}, "databasePort"),
     ({"hosts": []}, "hosts"),
