@@ -6,12 +6,13 @@ Secrets stay `pulumi.Output`s end to end: nothing here ever unwraps them.
 """
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import time
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import pulumi
 
@@ -20,6 +21,12 @@ from rules.downtimes import clock_change_problem, label
 NAMESPACE = "datadog-stack"
 # Secrets the program reads; the offline plan stands "[secret]" in for missing ones.
 SECRET_KEYS = ("datadog:apiKey", f"{NAMESPACE}:databasePassword", f"{NAMESPACE}:sshPrivateKey")
+# Secrets only the Datadog provider reads: checked here so a missing one fails early.
+PROVIDER_SECRET_KEYS = ("datadog:appKey",)
+# Datadog sites and their API endpoints (the provider's `datadog:apiUrl`).
+SITES = {site: f"https://api.{site}/" for site in (
+    "datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu",
+    "ap1.datadoghq.com", "ap2.datadoghq.com", "ddog-gov.com")}
 DATABASE_KINDS = {"postgres": 5432, "mysql": 3306}
 # A Datadog host tag is `key:value`: lowercase-friendly ASCII, no spaces (both seeds
 # broke their host map with spaces or a flow-style string here).
@@ -27,6 +34,8 @@ _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*:[A-Za-z0-9_./:-]+$")
 _HANDLE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 _HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_TAG_VALUE = re.compile(r"^[A-Za-z0-9_.:/-]{1,200}$")  # a Datadog tag value: no spaces
+_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
 # Downtime windows that touch office hours must not contain a daylight-saving change
 # (see downtime_rules): DST changes happen before 04:00 local, so office hours must
@@ -141,9 +150,11 @@ class _Reader:
     def secret(self, key: str) -> pulumi.Output:
         namespace, _, name = _k(key).partition(":")
         config = pulumi.Config(namespace)
+        how = f"set it with `pulumi config set --secret {_k(key)} ...`"
         if config.get_secret(name) is None:
-            raise ConfigError(_k(key), "is missing; set it with `pulumi config set --secret "
-                              f"{_k(key)} ...`")
+            raise ConfigError(_k(key), f"is missing; {how}")
+        if not pulumi.runtime.is_config_secret(_k(key)):
+            raise ConfigError(_k(key), f"is stored in plain text in the stack file; {how}")
         return config.require_secret(name)
 
 
@@ -164,8 +175,8 @@ def _number(key: str, value: Any) -> float:
         raise ConfigError(key, f"{value!r} is not a number")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(key, f"{value!r} is not a number") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(key, f"{str(value)[:40]!r} is not a number") from None
     if not math.isfinite(number):
         raise ConfigError(key, f"{value!r} is not a finite number")
     return number
@@ -201,7 +212,9 @@ def _clock(key: str, value: Any) -> int:
 def _hosts(read: _Reader) -> tuple[Host, ...]:
     key = _k("hosts")
     raw = read.raw("hosts")
-    if not isinstance(raw, list) or not raw:
+    if not isinstance(raw, list):
+        raise ConfigError(key, "must be a list of hosts, each a mapping with name and address")
+    if not raw:
         raise ConfigError(key, "must list at least one host (name, address)")
     hosts = tuple(_host(f"{key}[{i}]", item) for i, item in enumerate(raw))
     seen: set[str] = set()
@@ -221,11 +234,37 @@ def _host(key: str, item: Any) -> Host:
                           "(name, address, sshPort, sshUser)")
     return Host(
         name=_string(f"{key}.name", item.get("name"), _HOSTNAME, "a valid hostname"),
-        address=_string(f"{key}.address", item.get("address"), _HOSTNAME,
-                        "a hostname or IP address"),
+        address=_address(f"{key}.address", item.get("address")),
         ssh_port=_integer(f"{key}.sshPort", item.get("sshPort", 22), 1, 65535),
-        ssh_user=_string(f"{key}.sshUser", item.get("sshUser", "root")),
+        ssh_user=_string(f"{key}.sshUser", item.get("sshUser", "root"), _USER,
+                         "a Unix user name"),
     )
+
+
+def _address(key: str, value: Any) -> str:
+    address = _string(key, value)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        if re.fullmatch(r"[\d.]+", address) or not _HOSTNAME.match(address):
+            raise ConfigError(key, f"{address!r} is not a hostname or IP address") from None
+        return address
+
+
+def _site(read: _Reader) -> str:
+    key = _k("site")
+    site = _string(key, read.value("site", "datadoghq.com"))
+    if site not in SITES:
+        raise ConfigError(key, f"{site!r} is not a Datadog site ({', '.join(SITES)})")
+    # The provider reads its endpoint from datadog:apiUrl, not from our site: a site
+    # other than the default needs both, and they must agree (a loopback URL is a test
+    # stand-in of the API and is accepted).
+    api_url = pulumi.Config("datadog").get("apiUrl")
+    loopback = api_url is not None and re.match(r"^https?://(127\.\d+\.\d+\.\d+|localhost)", api_url)
+    if not loopback and (api_url or SITES["datadoghq.com"]).rstrip("/") != SITES[site].rstrip("/"):
+        raise ConfigError("datadog:apiUrl", f"{api_url!r} does not match site {site}: set "
+                          f"`pulumi config set datadog:apiUrl {SITES[site]}`")
+    return site
 
 
 def _host_tags(read: _Reader) -> tuple[str, ...]:
@@ -297,7 +336,8 @@ def _apm(read: _Reader) -> Apm:
     return Apm(
         service=_string(_k("apmService"), read.value("apmService", "flask-app"), _NAME,
                         "a service name (lowercase letters, digits, - and _)"),
-        version=_string(_k("apmVersion"), read.value("apmVersion", "1.0.0")),
+        version=_string(_k("apmVersion"), read.value("apmVersion", "1.0.0"), _TAG_VALUE,
+                        "a version tag value (letters, digits, _ . : / -)"),
         port=_integer(_k("apmPort"), read.value("apmPort", 5050), 1, 65535),
     )
 
@@ -326,16 +366,16 @@ def check_known_keys(keys: list[str]) -> None:
             raise ConfigError(full, "is not a setting of this stack (see the README's table)")
 
 
-def load(config: pulumi.Config, stack: str,
-         secret: Callable[[str], pulumi.Output] | None = None) -> Settings:
+def load(config: pulumi.Config, stack: str) -> Settings:
     """Read and validate every setting; raise ConfigError on the first bad one."""
     read = _Reader(config)
-    secret = secret or read.secret
     office_hours = _office_hours(read)
+    for key in PROVIDER_SECRET_KEYS:
+        read.secret(key)
     return Settings(
         stack=stack,
         env=_string(_k("env"), read.value("env", stack), _NAME, "an env tag value"),
-        site=_string(_k("site"), read.value("site", "datadoghq.com"), _HOSTNAME, "a Datadog site"),
+        site=_site(read),
         hosts=_hosts(read),
         host_tags=_host_tags(read),
         database=_database(read),
@@ -352,8 +392,8 @@ def load(config: pulumi.Config, stack: str,
         install_agent=_boolean(_k("installAgent"), read.value("installAgent", False)),
         apm=_apm(read),
         secrets=Secrets(
-            api_key=secret(SECRET_KEYS[0]),
-            database_password=secret(SECRET_KEYS[1]),
-            ssh_private_key=secret(SECRET_KEYS[2]),
+            api_key=read.secret(SECRET_KEYS[0]),
+            database_password=read.secret(SECRET_KEYS[1]),
+            ssh_private_key=read.secret(SECRET_KEYS[2]),
         ),
     )

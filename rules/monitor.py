@@ -1,6 +1,8 @@
 """The metric monitor on my_metric: query, thresholds and per-state message."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from settings import Host, Settings
 
 METRIC = "my_metric"
@@ -13,8 +15,8 @@ def host_filter(hosts: tuple[Host, ...]) -> str:
 
 
 def number(value: float) -> str:
-    """Thresholds as Datadog writes them: 800, not 800.0."""
-    return f"{value:g}"
+    """Thresholds as Datadog writes them: 800, not 800.0; 1234567, not 1.23457e+06."""
+    return format(Decimal(repr(value)).normalize(), "f")
 
 
 def monitor_query(settings: Settings) -> str:

@@ -51,16 +51,19 @@ class StackConfig:
     @classmethod
     def from_file(cls, path: Path) -> "StackConfig":
         document = yaml.safe_load(path.read_text()) or {}
+        config = document.get("config") if isinstance(document, dict) else None
+        if not isinstance(config or {}, dict):
+            raise yaml.YAMLError("`config` must be a mapping of key: value")
         values: dict[str, str] = {}
         secret_keys: list[str] = []
-        for key, value in (document.get("config") or {}).items():
+        for key, value in (config or {}).items():
             if isinstance(value, dict) and set(value) == {"secure"}:
                 values[key], secret_keys = SECRET, secret_keys + [key]
             else:
                 values[key] = value if isinstance(value, str) else json.dumps(value)
-        from settings import SECRET_KEYS  # the secrets the program requires
+        from settings import PROVIDER_SECRET_KEYS, SECRET_KEYS  # the secrets required
 
-        for key in SECRET_KEYS:
+        for key in SECRET_KEYS + PROVIDER_SECRET_KEYS:
             if key not in values:
                 values[key], secret_keys = SECRET, secret_keys + [key]
         return cls(values, secret_keys)

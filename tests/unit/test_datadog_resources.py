@@ -24,7 +24,8 @@ DOWNTIME = "datadog:index/downtimeSchedule:DowntimeSchedule"
 def _plan(overrides: tuple = (), created: bool = True):
     config = StackConfig.from_file(DEV)
     for key, value in overrides:
-        config.values[f"datadog-stack:{key}"] = value if isinstance(value, str) else json.dumps(value)
+        key = key if ":" in key else f"datadog-stack:{key}"
+        config.values[key] = value if isinstance(value, str) else json.dumps(value)
     return run(config, "dev", created=created)
 
 
@@ -100,7 +101,14 @@ def test_monitor_is_a_metric_alert_on_the_5_minute_average_grouped_by_host():
 
 
 def test_monitor_thresholds_come_from_config():
-    assert monitor_inputs()["monitorThresholds"] == {"critical": "800", "warning": "500"}
+    assert monitor_inputs()["monitorThresholds"] == {"critical": "800", "warning": "500"}, \
+        "warn when the 5-minute average passes 500, alert when it passes 800"
+
+
+def test_large_and_fractional_thresholds_are_written_out_in_full():
+    inputs = monitor_inputs((("criticalThreshold", "1234567"), ("warningThreshold", "0.0000001")))
+    assert inputs["query"].endswith("> 1234567"), "Datadog's query language takes no 1.23e+06"
+    assert inputs["monitorThresholds"] == {"critical": "1234567", "warning": "0.0000001"}
 
 
 def test_monitor_query_threshold_matches_critical_threshold():
@@ -111,7 +119,8 @@ def test_monitor_query_threshold_matches_critical_threshold():
 
 def test_monitor_notifies_when_no_data_for_10_minutes():
     inputs = monitor_inputs()
-    assert inputs["notifyNoData"] is True and inputs["noDataTimeframe"] == 10
+    assert inputs["notifyNoData"] is True and inputs["noDataTimeframe"] == 10, \
+        "no my_metric for 10 minutes puts the monitor in No Data and notifies"
 
 
 def test_monitor_message_has_one_block_per_state():
@@ -138,8 +147,10 @@ def test_monitor_over_several_hosts_matches_exactly_those_hosts():
     assert "{host:vm1 OR host:vm2} by {host}" in monitor_inputs((("hosts", json.dumps(hosts)),))["query"]
 
 
-def test_every_datadog_resource_is_tagged_with_owner_and_stack():
-    assert {"managed-by:pulumi", "stack:dev"} <= set(monitor_inputs()["tags"])
+def test_monitor_is_tagged_with_owner_and_stack():
+    assert {"managed-by:pulumi", "stack:dev"} <= set(monitor_inputs()["tags"]), \
+        "a search for managed-by:pulumi or stack:dev finds the monitor (dashboards and " \
+        "downtimes take no such tags)"
 
 
 # --- downtimes ---------------------------------------------------------------------
@@ -157,7 +168,8 @@ def test_two_recurring_downtimes_mute_only_this_monitor():
 def test_downtimes_recur_in_the_configured_timezone():
     for downtime in resources(DOWNTIME):
         schedule = downtime["inputs"]["recurringSchedule"]
-        assert schedule["timezone"] == "America/New_York"
+        assert schedule["timezone"] == "America/New_York", \
+            "recurrences are read in the office's timezone, so 19:00 means 19:00 there"
         assert downtime["inputs"]["displayTimezone"] == "America/New_York"
 
 
@@ -193,7 +205,7 @@ def test_stack_outputs_ids_and_urls():
 @pytest.mark.parametrize("site, app", [("datadoghq.eu", "https://app.datadoghq.eu"),
                                        ("us3.datadoghq.com", "https://us3.datadoghq.com")])
 def test_urls_follow_the_datadog_site(site, app):
-    plan = _plan((("site", site),))
+    plan = _plan((("site", site), ("datadog:apiUrl", f"https://api.{site}/")))
     assert plan.outputs["monitorUrl"].startswith(f"{app}/monitors/")
 
 
@@ -237,4 +249,5 @@ def test_downtime_scope_over_several_hosts_covers_each_of_them():
 def test_apm_dashboard_is_ordered_with_the_services_request_metrics():
     apm = next(r for r in resources(DASHBOARD) if r["name"] == "apm-dashboard")["inputs"]
     assert apm["layoutType"] == "ordered"
-    assert any("trace.flask.request.hits{service:flask-app,env:dev}" in q for q in queries(apm))
+    assert any("trace.flask.request.hits{service:flask-app,env:dev" in q for q in queries(apm)), \
+        "hits of the service's flask.request spans, in this env"

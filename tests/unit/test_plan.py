@@ -97,3 +97,10 @@ def test_render_dir_writes_each_hosts_files_at_their_vm_paths(capsys, tmp_path):
     assert datadog_yaml["api_key"] == "[secret]", "secrets are replaced by [secret] in rendered files"
     assert (tmp_path / "vm1/etc/datadog-agent/checks.d/my_metric.py").is_file()
     assert (tmp_path / "vm1/etc/systemd/system/flask-app.service").is_file()
+
+
+def test_a_config_that_is_not_a_mapping_exits_2(capsys, tmp_path):
+    path = tmp_path / "Pulumi.bad.yaml"
+    path.write_text("config:\n  - one\n  - two\n")
+    code, _, err = run_cli(capsys, "--config-file", str(path))
+    assert code == 2 and "`config` must be a mapping" in err and "Traceback" not in err

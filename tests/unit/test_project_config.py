@@ -82,7 +82,7 @@ def test_dev_stack_values_have_the_declared_type(key):
 def load(values: dict) -> settings.Settings:
     import pulumi
 
-    secrets = {key: "x" for key in settings.SECRET_KEYS}
+    secrets = {key: "x" for key in settings.SECRET_KEYS + settings.PROVIDER_SECRET_KEYS}
     strings = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**values, **secrets}.items()}
     pulumi.runtime.set_all_config(strings, list(secrets))
     return settings.load(pulumi.Config(settings.NAMESPACE), "dev")

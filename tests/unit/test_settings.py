@@ -96,6 +96,12 @@ def test_settings_are_frozen():
     ({"hostTags": "role:database"}, "hostTags"),
     ({"logsEnabled": "yes"}, "logsEnabled"),
     ({"apmPort": "0"}, "apmPort"),
+    ({"apmVersion": "1.0 beta"}, "apmVersion"),
+    ({"site": "datadoghq"}, "site"),
+    ({"hosts": {"name": "vm1", "address": "a"}}, "hosts"),
+    ({"hosts": [{"name": "vm1", "address": "999.1.1.1"}]}, "hosts[0].address"),
+    ({"hosts": [{"name": "vm1", "address": "a", "sshUser": "a b; rm -rf /"}]}, "hosts[0].sshUser"),
+    ({"hosts": [{"name": "vm1", "address": "a", "sshPort": 10**400}]}, "hosts[0].sshPort"),
     ({"thresholds": "500"}, "thresholds"),
 ])
 def test_bad_input_names_the_key(overrides, key):
@@ -104,13 +110,40 @@ def test_bad_input_names_the_key(overrides, key):
 
 
 def test_missing_secret_names_the_key_and_how_to_set_it():
-    config = dict(StackConfig.from_file(DEV).values)
-    del config["datadog:apiKey"]
-    pulumi.runtime.set_all_config(config, [])
+    config = StackConfig.from_file(DEV)
+    del config.values["datadog:apiKey"]
+    pulumi.runtime.set_all_config(config.values, config.secret_keys)
     with pytest.raises(settings.ConfigError) as caught:
         settings.load(pulumi.Config(NS), "dev")
     assert caught.value.key == "datadog:apiKey"
     assert "pulumi config set --secret datadog:apiKey" in str(caught.value)
+
+
+def test_missing_provider_app_key_fails_before_any_resource():
+    assert error_for(**{"datadog:appKey": None}).key == "datadog:appKey"
+
+
+def test_secret_stored_in_plain_text_is_rejected():
+    config = StackConfig.from_file(DEV)
+    config.values["datadog-stack:databasePassword"] = "hunter2"
+    plain = [key for key in config.secret_keys if key != "datadog-stack:databasePassword"]
+    pulumi.runtime.set_all_config(config.values, plain)
+    with pytest.raises(settings.ConfigError) as caught:
+        settings.load(pulumi.Config(NS), "dev")
+    assert caught.value.key == "datadog-stack:databasePassword"
+    assert "plain text" in str(caught.value), "a secret must never sit unencrypted in the repo"
+
+
+def test_a_site_other_than_us1_needs_the_matching_provider_api_url():
+    error = error_for(site="datadoghq.eu")
+    assert error.key == "datadog:apiUrl", "without it the provider would call datadoghq.com"
+    assert "https://api.datadoghq.eu/" in str(error)
+    assert load(site="datadoghq.eu", **{"datadog:apiUrl": "https://api.datadoghq.eu/"}).site == \
+        "datadoghq.eu"
+
+
+def test_a_loopback_api_url_is_accepted_as_a_stand_in():
+    assert load(**{"datadog:apiUrl": "http://127.0.0.1:8080"}).site == "datadoghq.com"
 
 
 def test_warning_equal_to_critical_explains_the_rule():
