@@ -2,14 +2,23 @@
 # Installs (or removes) the Datadog Agent configuration bundle rendered by agent_files/render.py.
 #
 #   install.sh install <bundle_dir>   stage, back up, install atomically, restart, verify,
-#                                     apply the database SQL; on ANY failure restore the
-#                                     previous files byte for byte and exit non-zero
+#                                     apply the database SQL; on ANY failure (or HUP, INT,
+#                                     TERM, PIPE) restore the previous files byte for byte and
+#                                     exit non-zero
 #   install.sh remove  <bundle_dir>   put back the files the installed ones replaced, delete
-#                                     those that did not exist before, restart the Agent
+#                                     those (and the directories) that did not exist before,
+#                                     restart the Agent
+#
+# Crash safety: every change to /etc/datadog-agent happens inside a transaction directory
+# ($STATE/txn) that records, before each step, how to undo it. A run that dies without
+# cleaning up (SIGKILL, power loss) leaves that directory behind, and the next run of either
+# action first rolls it back, so it starts from the last good state. `remove` is resumable:
+# its state file shrinks one path at a time. A restart owed to the Agent (files changed but
+# no successful restart since) is remembered in $STATE/restart-pending.
 #
 # Runs as root on the VM. Bundle layout: see BUNDLE_LAYOUT in agent_files/render.py.
 # stdout carries only the verified `datadog-agent check my_metric` output; progress and
-# errors go to stderr (scrubbed of passwords and keys).
+# errors go to stderr. Both pass through `scrub` (passwords and keys masked).
 #
 # Environment (all optional; the defaults are what a VM uses):
 #   DD_STACK_ROOT              prefix for every path touched (tests use a throwaway root)
@@ -20,17 +29,40 @@ umask 077
 
 ROOT="${DD_STACK_ROOT:-}"
 STATE="$ROOT/var/lib/datadog-stack/state"
-TXN="$STATE/txn"
+TXN="$STATE/txn"                  # the open transaction; found at start = an interrupted run
+TXN_NEW="$STATE/txn.new"          # a transaction being prepared (nothing changed yet)
+TXN_COMMITTED="$STATE/txn.committed"  # committed; its clean-up is rolled forward
+TXN_ABORTED="$STATE/txn.aborted"  # rolled back; only deleting is left
+PENDING="$STATE/restart-pending"
 VERIFY_ATTEMPTS="${DD_STACK_VERIFY_ATTEMPTS:-10}"
 VERIFY_DELAY="${DD_STACK_VERIFY_DELAY:-3}"
 INSTALL_SCRIPT_URL="https://install.datadoghq.com/scripts/install_script_agent7.sh"
 AGENT_ERROR=""
 CHECK_OUTPUT=""
+IN_TXN=0  # 1 while files may differ from the last good state: any exit rolls back
 
 log() { printf 'install.sh: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
+die() { log "$*"; exit 1; }  # inside a transaction, the EXIT trap rolls back
 scrub() {  # hide anything that looks like a secret value in the Agent's output
     sed -E 's/((pass(word)?|api_?key|app_?key|token|secret)["'\'']?[[:space:]]*[:=][[:space:]]*).*/\1********/I'
+}
+
+on_signal() {
+    trap '' HUP INT TERM PIPE
+    [ $IN_TXN -eq 1 ] && rollback "interrupted by SIG$1"
+    log "interrupted by SIG$1"
+    exit 1
+}
+on_exit() {
+    local rc=$?
+    [ $IN_TXN -eq 1 ] && rollback "unexpected exit (status $rc)"
+    exit $rc
+}
+set_traps() {
+    local sig
+    # shellcheck disable=SC2064  # $sig is meant to expand now
+    for sig in HUP INT TERM PIPE; do trap "on_signal $sig" "$sig"; done
+    trap on_exit EXIT
 }
 
 read_env() {  # read_env FILE KEY: value of KEY=... (never eval'ed)
@@ -48,7 +80,8 @@ as_user() {  # as_user USER CMD...: run a command as another user (we are root)
 
 load_bundle() {
     [ -n "${1:-}" ] || die "usage: install.sh install|remove <bundle_dir>"
-    BUNDLE=$(cd "$1" 2>/dev/null && pwd) || die "bundle directory $1 does not exist"
+    # -P: the resolved version directory, even if the bundle symlink is switched meanwhile
+    BUNDLE=$(cd "$1" 2>/dev/null && pwd -P) || die "bundle directory $1 does not exist"
     [ -f "$BUNDLE/manifest" ] || die "$BUNDLE/manifest is missing"
     DB_KIND=$(read_env "$BUNDLE/settings.env" DB_KIND)
     DB_PORT=$(read_env "$BUNDLE/settings.env" DB_PORT)
@@ -69,13 +102,15 @@ load_bundle() {
     done <"$BUNDLE/manifest"
 }
 
-installed_paths() { [ -f "$STATE/installed" ] && cat "$STATE/installed"; return 0; }
-is_installed() { installed_paths | grep -qxF -- "$1"; }
+lines() { [ -f "$1" ] && cat "$1"; return 0; }  # lines FILE: its lines, none if absent
+installed_paths() { lines "$STATE/installed"; }
+is_installed() { [ -f "$STATE/installed" ] && grep -qxF -- "$1" "$STATE/installed"; }
 in_bundle() {
     local entry
     for entry in "${ENTRIES[@]}"; do [ "${entry#* * }" = "$1" ] && return 0; done
     return 1
 }
+bundle_paths() { local entry; for entry in "${ENTRIES[@]}"; do printf '%s\n' "${entry#* * }"; done | sort; }
 
 up_to_date() {  # up_to_date MODE OWNER REL: target has the bundle's bytes, mode and owner
     local target="$ROOT/$3"
@@ -93,27 +128,47 @@ put() {  # put SOURCE TARGET [MODE OWNER]: atomic replace (temp file + rename in
     fi || { rm -f "$tmp"; return 1; }
     mv -f "$tmp" "$2" || { rm -f "$tmp"; return 1; }
 }
+put_temps_rm() { rm -f "$(dirname "$1")/.$(basename "$1").dd-stack."*; }  # a killed put's leftovers
 
-restart_agent() { systemctl restart datadog-agent; }
+write_list() {  # write_list FILE: stdin (sorted, unique, non-empty lines) replaces FILE atomically
+    local tmp="$1.new"
+    { grep -v '^$' || :; } | sort -u >"$tmp" || return 1
+    if [ -s "$tmp" ]; then mv -f "$tmp" "$1"; else rm -f "$tmp" "$1"; fi
+}
+
+prune_dirs() {  # remove the directories we created that are now empty; forget the gone ones
+    local dir kept=()
+    [ -f "$STATE/dirs" ] || return 0
+    while IFS= read -r dir; do  # deepest first: a child sorts after its parent
+        [ -n "$dir" ] || continue
+        if [ -d "$ROOT/$dir" ] && ! rmdir "$ROOT/$dir" 2>/dev/null; then kept+=("$dir"); fi
+    done < <(sort -r "$STATE/dirs")
+    [ ${#kept[@]} -eq 0 ] && { rm -f "$STATE/dirs"; return 0; }
+    printf '%s\n' "${kept[@]}" | write_list "$STATE/dirs"
+}
+
+restart_agent() {  # a successful restart settles any pending one; stdout is checkResult's
+    systemctl restart datadog-agent >&2 && rm -f "$PENDING"
+}
 
 verify() {  # configcheck must show no configuration error, then my_metric must submit a gauge
     local attempt=1 out
     while :; do
         out=$(datadog-agent configcheck 2>&1)
-        if [ $? -eq 0 ] && ! printf '%s\n' "$out" | grep -q 'Configuration errors'; then break; fi
+        if [ $? -eq 0 ] && ! grep -q 'Configuration errors' <<<"$out"; then break; fi
         if [ "$attempt" -ge "$VERIFY_ATTEMPTS" ]; then
             AGENT_ERROR="datadog-agent configcheck failed:"$'\n'"$out"; return 1
         fi
         attempt=$((attempt + 1)); sleep "$VERIFY_DELAY"
     done
     out=$(as_user dd-agent datadog-agent check my_metric 2>&1)
-    if [ $? -ne 0 ] || ! printf '%s\n' "$out" | grep -Eq '"metric": ?"my_metric"'; then
+    if [ $? -ne 0 ] || ! grep -Eq '"metric": ?"my_metric"' <<<"$out"; then
         AGENT_ERROR="datadog-agent check my_metric failed:"$'\n'"$out"; return 1
     fi
     CHECK_OUTPUT=$out
 }
 
-apply_sql() {  # idempotent; PostgreSQL in one transaction
+run_sql() {
     case $DB_KIND in
         postgres) as_user postgres psql -X -q -v ON_ERROR_STOP=1 --single-transaction \
                       -p "${DB_PORT:-5432}" -d postgres -f - <"$BUNDLE/database.sql" ;;
@@ -122,51 +177,69 @@ apply_sql() {  # idempotent; PostgreSQL in one transaction
     esac
 }
 
+apply_sql() {  # idempotent; PostgreSQL in one transaction; the client's output, scrubbed, on stderr
+    run_sql 2>&1 | scrub >&2
+}
+
 ensure_agent() {
-    command -v datadog-agent >/dev/null 2>&1 && return 0
+    if command -v datadog-agent >/dev/null 2>&1; then
+        rm -f "$BUNDLE/secret.env"  # the API key is only for installing the Agent
+        return 0
+    fi
     [ "$INSTALL_AGENT" = "true" ] ||
         die "datadog-agent is not installed and installAgent is false: install the Agent or set installAgent: true"
-    local key script
+    local key script rc
     key=$(read_env "$BUNDLE/secret.env" DD_API_KEY)
     [ -n "$key" ] || die "installAgent is true but the bundle carries no API key"
     log "datadog-agent is absent: running Datadog's install script ($INSTALL_SCRIPT_URL)"
     script=$(mktemp) || die "mktemp failed"
     curl -fsSL --retry 3 -o "$script" "$INSTALL_SCRIPT_URL" || { rm -f "$script"; die "cannot download $INSTALL_SCRIPT_URL"; }
     # The key travels in the environment only, never on a command line.
-    DD_API_KEY="$key" DD_SITE="$DD_SITE" DD_AGENT_MAJOR_VERSION=7 bash "$script" >&2
-    local rc=$?
+    # 9>&-: nothing it starts may hold our lock.
+    DD_API_KEY="$key" DD_SITE="$DD_SITE" DD_AGENT_MAJOR_VERSION=7 bash "$script" 2>&1 9>&- | scrub >&2
+    rc=${PIPESTATUS[0]}
     rm -f "$script"
-    [ $rc -eq 0 ] || die "Datadog's install script failed (exit $rc)"
+    [ "$rc" -eq 0 ] || die "Datadog's install script failed (exit $rc)"
     command -v datadog-agent >/dev/null 2>&1 || die "Datadog's install script did not install datadog-agent"
+    rm -f "$BUNDLE/secret.env"  # the Agent is installed: the key file is not needed any more
 }
 
-rollback() {  # rollback REASON: restore every file of the transaction, restart, report, exit 1
-    local rel
-    log "FAILED: $1; restoring the previous configuration"
-    if [ -d "$TXN/backup" ]; then
-        (cd "$TXN/backup" && find . -type f -print) | sed 's|^\./||' | while IFS= read -r rel; do
-            put "$TXN/backup/$rel" "$ROOT/$rel" || log "could not restore /$rel"
-        done
-    fi
-    [ -f "$TXN/created" ] && while IFS= read -r rel; do rm -f "$ROOT/$rel"; done <"$TXN/created"
-    [ -f "$TXN/claimed" ] && while IFS= read -r rel; do rm -f "$STATE/original/$rel"; done <"$TXN/claimed"
-    rm -rf "$TXN"
-    restart_agent || log "systemctl restart datadog-agent failed after the restore"
-    [ -n "$AGENT_ERROR" ] && printf '%s\n' "$AGENT_ERROR" | scrub >&2
-    exit 1
+# --- the transaction ------------------------------------------------------------------------
+
+begin_txn() {  # prepared aside, opened by one rename: a txn directory is always complete
+    rm -rf "$TXN_NEW" && mkdir -p "$TXN_NEW/backup" "$TXN_NEW/state" &&
+        : >"$TXN_NEW/created" && : >"$TXN_NEW/claimed" && : >"$TXN_NEW/dirs" || return 1
+    local f
+    for f in installed dirs; do  # the state files as they were, restored by a rollback
+        if [ -f "$STATE/$f" ]; then cp -p "$STATE/$f" "$TXN_NEW/state/$f" || return 1; fi
+    done
+    mv -T "$TXN_NEW" "$TXN" || return 1
+    IN_TXN=1
+    : >"$PENDING"
 }
 
-backup() {  # backup REL: remember the current state of a path before the transaction changes it
+backup() {  # backup REL: record how to undo the change of a path, before changing it
     local target="$ROOT/$1"
     if [ -e "$target" ]; then
-        mkdir -p "$(dirname "$TXN/backup/$1")" && cp -p "$target" "$TXN/backup/$1" || return 1
+        mkdir -p "$(dirname "$TXN/backup/$1")" && put "$target" "$TXN/backup/$1" || return 1
         if ! is_installed "$1"; then  # first time this stack takes over the file: keep the original
-            mkdir -p "$(dirname "$STATE/original/$1")" && cp -p "$target" "$STATE/original/$1" || return 1
-            printf '%s\n' "$1" >>"$TXN/claimed"
+            printf '%s\n' "$1" >>"$TXN/claimed" &&
+                mkdir -p "$(dirname "$STATE/original/$1")" && put "$target" "$STATE/original/$1" || return 1
         fi
     else
         printf '%s\n' "$1" >>"$TXN/created"
     fi
+}
+
+make_parent() {  # make_parent REL: create REL's missing parent directories, recording them first
+    local dir=${1%/*} missing=()
+    while [ ! -d "$ROOT/$dir" ]; do
+        missing+=("$dir")
+        [ "$dir" = "${dir%/*}" ] && break
+        dir=${dir%/*}
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    printf '%s\n' "${missing[@]}" >>"$TXN/dirs" && (umask 022 && mkdir -p "$ROOT/${1%/*}")
 }
 
 release() {  # release REL: put back the original of a file we installed, or delete it
@@ -177,11 +250,80 @@ release() {  # release REL: put back the original of a file we installed, or del
     fi
 }
 
+undo_txn() {  # put every path of $TXN back as it was; idempotent, so an interrupted undo reruns
+    local rel f failed=0
+    [ -d "$TXN" ] || return 0
+    while IFS= read -r rel; do
+        put "$TXN/backup/$rel" "$ROOT/$rel" || { log "could not restore /$rel"; failed=1; }
+        put_temps_rm "$ROOT/$rel"
+    done < <(cd "$TXN/backup" && find . -type f ! -name '.*.dd-stack.*' -print | sed 's|^\./||')
+    while IFS= read -r rel; do
+        [ -n "$rel" ] || continue
+        rm -f "$ROOT/$rel" || failed=1
+        put_temps_rm "$ROOT/$rel"
+    done < <(lines "$TXN/created")
+    while IFS= read -r rel; do
+        [ -n "$rel" ] || continue
+        rm -f "$STATE/original/$rel" || failed=1
+        put_temps_rm "$STATE/original/$rel"
+    done < <(lines "$TXN/claimed")
+    while IFS= read -r rel; do  # directories the transaction created, deepest first, if empty
+        [ -n "$rel" ] && [ -d "$ROOT/$rel" ] && { rmdir "$ROOT/$rel" 2>/dev/null || log "kept /$rel (not empty)"; }
+    done < <(lines "$TXN/dirs" | sort -ru)
+    for f in installed dirs; do
+        if [ -f "$TXN/state/$f" ]; then put "$TXN/state/$f" "$STATE/$f" || failed=1; else rm -f "$STATE/$f"; fi
+    done
+    [ $failed -eq 0 ] || return 1  # keep $TXN: the next run retries the undo
+    restart_agent || log "systemctl restart datadog-agent failed after the restore (retried by the next run)"
+    mv -T "$TXN" "$TXN_ABORTED" && rm -rf "$TXN_ABORTED"
+}
+
+rollback() {  # rollback REASON: undo the transaction, report, exit 1
+    trap '' HUP INT TERM PIPE  # a second signal must not interrupt the restore
+    IN_TXN=0
+    log "FAILED: $1; restoring the previous configuration"
+    undo_txn || log "the restore is incomplete; the next run of install.sh retries it"
+    [ -n "$AGENT_ERROR" ] && printf '%s\n' "$AGENT_ERROR" | scrub >&2
+    exit 1
+}
+
+commit_txn() {  # the bundle's paths are now ours; then roll the clean-up forward
+    bundle_paths | write_list "$STATE/installed" &&
+        cat <(lines "$STATE/dirs") "$TXN/dirs" | write_list "$STATE/dirs" &&
+        mv -T "$TXN" "$TXN_COMMITTED" || return 1
+    IN_TXN=0
+    finish_commit
+}
+
+finish_commit() {  # forget the originals of released paths, drop emptied directories
+    local rel
+    while IFS= read -r rel; do
+        [ -n "$rel" ] && rm -f "$STATE/original/$rel"
+    done < <(lines "$TXN_COMMITTED/obsolete")
+    prune_dirs
+    rm -rf "$TXN_COMMITTED"
+}
+
+recover() {  # before anything else: settle what an interrupted run left behind
+    mkdir -p "$STATE" && chmod 700 "$STATE" || die "cannot create $STATE"
+    exec 9>"$STATE/lock"
+    flock -w 300 9 || die "another install.sh holds $STATE/lock"
+    rm -rf "$TXN_NEW" "$TXN_ABORTED"
+    [ -d "$TXN_COMMITTED" ] && finish_commit
+    if [ -d "$TXN" ]; then
+        log "an earlier run was interrupted: restoring the configuration it started from"
+        trap '' HUP INT TERM PIPE
+        undo_txn || die "could not restore the interrupted run's files; nothing else was changed"
+        set_traps
+    fi
+    return 0
+}
+
 cmd_install() {
+    recover
     load_bundle "$@"
     ensure_agent
     id dd-agent >/dev/null 2>&1 || die "user dd-agent does not exist (is the Agent package installed?)"
-    mkdir -p "$STATE" && chmod 700 "$STATE" || die "cannot create $STATE"
 
     local entry mode owner rel changed=() obsolete=()
     for entry in "${ENTRIES[@]}"; do
@@ -193,24 +335,30 @@ cmd_install() {
     done < <(installed_paths)
 
     if [ ${#changed[@]} -eq 0 ] && [ ${#obsolete[@]} -eq 0 ]; then
-        log "configuration files unchanged; agent not restarted"
+        log "configuration files unchanged"
+        # The files are the bundle's: record them as ours (remove must take them away).
+        [ "$(bundle_paths)" = "$(installed_paths)" ] ||
+            bundle_paths | write_list "$STATE/installed" || die "recording the installed files failed"
+        if [ -e "$PENDING" ]; then
+            log "an earlier run left the Agent without a restart: restarting it"
+            restart_agent || die "systemctl restart datadog-agent failed"
+        fi
         apply_sql || die "applying the database SQL failed"
         verify || { printf '%s\n' "$AGENT_ERROR" | scrub >&2; exit 1; }
-        printf '%s\n' "$CHECK_OUTPUT"
+        printf '%s\n' "$CHECK_OUTPUT" | scrub
         return 0
     fi
 
-    rm -rf "$TXN" && mkdir -p "$TXN/backup" && : >"$TXN/created" || die "cannot start the transaction in $TXN"
+    begin_txn || die "cannot start the transaction in $TXN"
     for entry in "${changed[@]}"; do
         read -r mode owner rel <<<"$entry"
         backup "$rel" || rollback "backing up /$rel"
-        if [ ! -d "$(dirname "$ROOT/$rel")" ]; then
-            (umask 022 && mkdir -p "$(dirname "$ROOT/$rel")") || rollback "creating $(dirname "/$rel")"
-        fi
+        make_parent "$rel" || rollback "creating $(dirname "/$rel")"
         put "$BUNDLE/files/$rel" "$ROOT/$rel" "$mode" "$owner" || rollback "installing /$rel"
         log "installed /$rel"
     done
     for rel in "${obsolete[@]}"; do
+        printf '%s\n' "$rel" >>"$TXN/obsolete" || rollback "recording /$rel"
         backup "$rel" || rollback "backing up /$rel"
         release "$rel" || rollback "releasing /$rel"
         log "released /$rel (no longer in the bundle)"
@@ -218,35 +366,35 @@ cmd_install() {
     restart_agent || { AGENT_ERROR=$(systemctl status datadog-agent 2>&1); rollback "systemctl restart datadog-agent"; }
     verify || rollback "verification"
     apply_sql || rollback "applying the database SQL"
-
-    # Commit: the bundle's paths are now ours; originals of released paths are forgotten.
-    for rel in "${obsolete[@]}"; do rm -f "$STATE/original/$rel"; done
-    for entry in "${ENTRIES[@]}"; do printf '%s\n' "${entry#* * }"; done | sort >"$STATE/installed.new" &&
-        mv -f "$STATE/installed.new" "$STATE/installed" || rollback "recording the installed files"
-    rm -rf "$TXN"
-    printf '%s\n' "$CHECK_OUTPUT"
+    commit_txn || rollback "recording the installed files"
+    printf '%s\n' "$CHECK_OUTPUT" | scrub
 }
 
 cmd_remove() {
     # The state records exactly the files this stack installed (whatever bundle did it).
     [ -n "${1:-}" ] || die "usage: install.sh remove <bundle_dir>"
-    local rel kept removed=0
+    recover
+    local rel
     while IFS= read -r rel; do
         [ -n "$rel" ] || continue
+        : >"$PENDING" || die "cannot write $PENDING"
         release "$rel" || die "could not release /$rel"
+        # Forget the path before its original: a rerun after a crash here releases it again.
+        installed_paths | { grep -vxF -- "$rel" || :; } | write_list "$STATE/installed" ||
+            die "cannot update $STATE/installed"
         rm -f "$STATE/original/$rel"
-        kept=$(installed_paths | grep -vxF -- "$rel")
-        if [ -n "$kept" ]; then printf '%s\n' "$kept" >"$STATE/installed"; else rm -f "$STATE/installed"; fi
         log "removed /$rel"
-        removed=1
     done < <(installed_paths)
-    if [ $removed -eq 1 ]; then
+    prune_dirs
+    [ -d "$STATE/original" ] && find "$STATE/original" -depth -type d -empty -delete
+    if [ -e "$PENDING" ]; then
         restart_agent || die "systemctl restart datadog-agent failed"
     else
         log "nothing installed; nothing to remove"
     fi
 }
 
+set_traps
 case "${1:-}" in
     install) shift; cmd_install "$@" ;;
     remove) shift; cmd_remove "$@" ;;

@@ -18,14 +18,19 @@ file_attributes(settings) -> dict[str, tuple[int, str]]
 database_user_sql(settings, db_password) -> bytes
     Idempotent SQL creating/updating the `datadog` user (PostgreSQL or MySQL/MariaDB).
 build_bundle(settings, host, api_key, db_password) -> bytes
-    Deterministic .tar.gz of the bundle install.sh consumes (layout in BUNDLE_LAYOUT).
+    Deterministic uncompressed USTAR tar of the bundle install.sh consumes (layout in
+    BUNDLE_LAYOUT). Not compressed on purpose: gzip output differs between zlib builds, and
+    the bundle's sha256 is a trigger, so it must be the same bytes on every machine.
 """
 from __future__ import annotations
 
-import gzip
+import base64
 import hashlib
+import hmac
 import io
+import stringprep
 import tarfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,15 +51,22 @@ DB_CONF = {
 OWNER = "dd-agent"
 CONFIG_MODE = 0o640  # readable by the Agent (group dd-agent), not by other users
 CHECK_MODE = 0o644
-# Where the bundle is unpacked on the VM (root-only, 0700); install.sh lives in it too.
-BUNDLE_DIR = "/var/lib/datadog-stack/bundle"
+# The stack's root-only (0700) directory on the VM. Each bundle is unpacked into
+# BUNDLES_DIR/<sha256 of the tar>; BUNDLE_DIR is a symlink to the current one, switched
+# atomically (install.sh and the teardown use the symlink). install.sh keeps its state in
+# STACK_DIR/state.
+STACK_DIR = "/var/lib/datadog-stack"
+BUNDLES_DIR = f"{STACK_DIR}/bundles"
+BUNDLE_DIR = f"{STACK_DIR}/bundle"
 BUNDLE_LAYOUT = """\
 install.sh        the installer (agent_files/install.sh)
 manifest          one line per installed file: <octal mode> <owner> <path relative to />
 files/<path>      the content of each installed file
-database.sql      idempotent SQL for the datadog database user (applied as DB superuser)
+database.sql      idempotent SQL for the datadog database user (applied as DB superuser); it
+                  carries a password verifier/hash, never the plaintext password
 settings.env      KEY=value lines read without eval: DB_KIND, DB_PORT, INSTALL_AGENT, DD_SITE
-secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's install script)
+secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's install script);
+                  install.sh deletes it as soon as the Agent is present
 """
 HEADER = b"# Managed by Pulumi (datadog-stack); local edits are overwritten on the next `pulumi up`.\n"
 CHECK_TAG = "check:my_metric"
@@ -62,12 +74,14 @@ DATADOG_DB_USER = "datadog"
 MAX_USER_CONNECTIONS = 5
 
 # The custom queries the database integrations run as the datadog user. Both report, per
-# table, a cumulative counter as a gauge, tagged `table:<schema>.<table>`.
+# table, a cumulative counter (it only grows until a stats reset or restart), tagged
+# `table:<schema>.<table>`: `monotonic_count` makes the Agent submit the increase since the
+# previous run (and skip a reset), which is what a graph or monitor of it means.
 POSTGRES_CUSTOM_QUERY = {
     "metric_prefix": "postgresql.custom",
     "query": ("SELECT schemaname || '.' || relname AS table_name, seq_scan "
               "FROM pg_stat_user_tables ORDER BY 1"),
-    "columns": [{"name": "table", "type": "tag"}, {"name": "seq_scans", "type": "gauge"}],
+    "columns": [{"name": "table", "type": "tag"}, {"name": "seq_scans", "type": "monotonic_count"}],
     "tags": ["query:seq_scans_per_table"],
 }
 MYSQL_CUSTOM_QUERY = {
@@ -76,7 +90,7 @@ MYSQL_CUSTOM_QUERY = {
               "FROM performance_schema.table_io_waits_summary_by_table "
               "WHERE object_schema NOT IN ('mysql', 'performance_schema', 'information_schema', "
               "'sys') ORDER BY 1"),
-    "columns": [{"name": "table", "type": "tag"}, {"name": "rows_read", "type": "gauge"}],
+    "columns": [{"name": "table", "type": "tag"}, {"name": "rows_read", "type": "monotonic_count"}],
     "tags": ["query:rows_read_per_table"],
 }
 
@@ -185,16 +199,77 @@ def _pg_ident(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
 
 
-def _mysql_literal(value: str) -> str:
-    # The script clears sql_mode (so NO_BACKSLASH_ESCAPES is off): escape \ then '.
-    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+# --- password verifiers: the SQL never carries the plaintext password ----------------------
+# psql and mysql quote the failing statement in their error output, and pulumi-command logs
+# that output: with a verifier in the SQL there is no plaintext to leak.
+
+SCRAM_ITERATIONS = 4096  # PostgreSQL's default scram_iterations
+SCRAM_SALT_CONTEXT = b"datadog-stack scram salt:"
+
+
+def saslprep(password: str) -> bytes:
+    """The bytes PostgreSQL (server and libpq alike) feeds SCRAM for `password`.
+
+    As PostgreSQL's pg_saslprep (src/common/saslprep.c, RFC 4013): pure ASCII is used as is;
+    otherwise map non-ASCII spaces to U+0020 and drop the "commonly mapped to nothing"
+    characters, then NFKC-normalize. If the mapped string is empty or holds a prohibited or
+    unassigned character or violates the bidi rules (PostgreSQL checks the mapped string,
+    before normalization), PostgreSQL falls back to the raw UTF-8 bytes, so this does too.
+    """
+    raw = password.encode()
+    if password.isascii():
+        return raw
+    mapped = "".join(" " if stringprep.in_table_c12(c) else c
+                     for c in password if not stringprep.in_table_b1(c))
+    prohibited = (stringprep.in_table_a1, stringprep.in_table_c12, stringprep.in_table_c21_c22,
+                  stringprep.in_table_c3, stringprep.in_table_c4, stringprep.in_table_c5,
+                  stringprep.in_table_c6, stringprep.in_table_c7, stringprep.in_table_c8,
+                  stringprep.in_table_c9)
+    if not mapped or any(table(c) for c in mapped for table in prohibited):
+        return raw
+    if any(stringprep.in_table_d1(c) for c in mapped):
+        if any(stringprep.in_table_d2(c) for c in mapped) or not (
+                stringprep.in_table_d1(mapped[0]) and stringprep.in_table_d1(mapped[-1])):
+            return raw
+    return unicodedata.normalize("NFKC", mapped).encode()
+
+
+def scram_keys(password: str, salt: bytes, iterations: int = SCRAM_ITERATIONS) -> tuple[bytes, bytes]:
+    """(StoredKey, ServerKey) of SCRAM-SHA-256 (RFC 5802 section 3, RFC 7677)."""
+    salted = hashlib.pbkdf2_hmac("sha256", saslprep(password), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    return hashlib.sha256(client_key).digest(), server_key
+
+
+def scram_salt(password: str, username: str = DATADOG_DB_USER) -> bytes:
+    """Deterministic (rendering must be: the SQL's hash is a trigger) yet secret-derived, so it
+    differs per password and per user: the first 16 bytes of HMAC-SHA256(password, context)."""
+    return hmac.new(password.encode(), SCRAM_SALT_CONTEXT + username.encode(),
+                    hashlib.sha256).digest()[:16]
+
+
+def postgres_verifier(password: str, username: str = DATADOG_DB_USER) -> str:
+    """The SCRAM-SHA-256 secret PostgreSQL stores in pg_authid.rolpassword. Given to
+    `ALTER ROLE ... PASSWORD '<verifier>'`, PostgreSQL stores it as is (PostgreSQL 10+)."""
+    salt = scram_salt(password, username)
+    stored_key, server_key = scram_keys(password, salt)
+    salt64, stored64, server64 = (base64.b64encode(raw).decode() for raw in (salt, stored_key, server_key))
+    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{salt64}${stored64}:{server64}"
+
+
+def mysql_native_hash(password: str) -> str:
+    """mysql_native_password's authentication string: '*' + upper hex SHA1(SHA1(password))."""
+    return "*" + hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest().upper()
 
 
 def database_user_sql(settings: "Settings", db_password: str) -> bytes:
-    """Idempotent SQL: creates the datadog user or resets its password and grants."""
+    """Idempotent SQL: creates the datadog user or resets its password and grants. The
+    password appears only as a verifier (PostgreSQL SCRAM-SHA-256) or hash (MySQL/MariaDB
+    mysql_native_password), so no error message quoting the SQL can reveal it."""
     db = settings.database
     if db.kind == "postgres":
-        password = _pg_literal(db_password)
+        password = _pg_literal(postgres_verifier(db_password))
         sql = f"""\
 -- Managed by Pulumi (datadog-stack): the Agent's read-only monitoring role.
 SET standard_conforming_strings = on;
@@ -211,14 +286,15 @@ GRANT SELECT ON pg_catalog.pg_stat_database TO datadog;
 GRANT CONNECT ON DATABASE {_pg_ident(db.name)} TO datadog;
 """
     elif db.kind == "mysql":
-        password = _mysql_literal(db_password)
+        # `IDENTIFIED WITH mysql_native_password AS '<hash>'`: MariaDB 10.4+, MySQL 5.7/8.0.
+        identified = f"IDENTIFIED WITH mysql_native_password AS '{mysql_native_hash(db_password)}'"
         lines = ["-- Managed by Pulumi (datadog-stack): the Agent's monitoring user.",
                  "SET SESSION sql_mode = '';"]
         for where in ("localhost", "127.0.0.1"):
             account = f"'datadog'@'{where}'"
             lines += [
-                f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {password};",
-                f"ALTER USER {account} IDENTIFIED BY {password} "
+                f"CREATE USER IF NOT EXISTS {account} {identified};",
+                f"ALTER USER {account} {identified} "
                 f"WITH MAX_USER_CONNECTIONS {MAX_USER_CONNECTIONS};",
                 f"GRANT REPLICATION CLIENT, PROCESS ON *.* TO {account};",
                 f"GRANT SELECT ON performance_schema.* TO {account};",
@@ -290,7 +366,8 @@ def bundle_members(settings: "Settings", host: "Host", api_key: str,
 
 
 def build_bundle(settings: "Settings", host: "Host", api_key: str, db_password: str) -> bytes:
-    """Deterministic tar.gz (fixed mtime/owner, sorted entries): same input, same bytes."""
+    """Deterministic uncompressed USTAR tar (fixed mtime/owner, sorted entries, no gzip): the
+    same input gives the same bytes on every machine and Python build."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         directories: set[str] = set()
@@ -302,10 +379,7 @@ def build_bundle(settings: "Settings", host: "Host", api_key: str, db_password: 
                     directories.add(directory)
                     tar.addfile(_tarinfo(directory, tarfile.DIRTYPE, 0o700, 0))
             tar.addfile(_tarinfo(name, tarfile.REGTYPE, mode, len(content)), io.BytesIO(content))
-    packed = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0) as gz:
-        gz.write(raw.getvalue())
-    return packed.getvalue()
+    return raw.getvalue()
 
 
 def _tarinfo(name: str, kind: bytes, mode: int, size: int) -> tarfile.TarInfo:

@@ -3,19 +3,26 @@
 Three `pulumi_command.remote.Command`s per host, nothing else touches the VM:
 
 1. `<name>-teardown` prepares the state directory once; its delete step runs
-   `install.sh remove` (put back exactly what was installed) and removes the bundle.
-2. `<name>-bundle` pipes the rendered bundle (a deterministic tar.gz, base64) through the
-   SSH session's stdin and unpacks it into BUNDLE_DIR (root-only). The bundle exists only
-   in memory here and, as the secret `stdin` input, encrypted in the state: nothing with a
+   `install.sh remove` (put back exactly what was installed) and, only if that succeeded,
+   removes the bundle (a failed remove fails the destroy, which can then be retried).
+2. `<name>-bundle` pipes the rendered bundle (a deterministic uncompressed tar, base64)
+   through the SSH session's stdin, unpacks it into BUNDLES_DIR/<sha256> (root-only) and
+   switches the BUNDLE_DIR symlink to it atomically (`ln -sfn` + `mv -T`): at every instant
+   BUNDLE_DIR is a complete bundle, the previous or the new one. The bundle exists only in
+   memory here and, as the secret `stdin` input, encrypted in the state: nothing with a
    secret is written to the checkout or to plaintext state.
 3. `<name>-install` runs `install.sh install BUNDLE_DIR` (verify + rollback, see
    agent_files/install.sh).
 
-The bundle and install commands carry `triggers` made of sha256 content hashes, so an
-unchanged `pulumi up` shows no diff and opens no SSH session. pulumi-command replaces a
-command whose triggers change (create the new one, then delete the old), so those two
-have no delete step: the removal lives on the teardown command, whose inputs never follow
-the content. A change therefore costs exactly two SSH sessions: copy, install.
+The bundle and install commands carry `triggers` made of sha256 content hashes (over the
+uncompressed tar, so every machine computes the same), so an unchanged `pulumi up` shows
+no diff and opens no SSH session. pulumi-command replaces a command whose triggers change
+(create the new one, then delete the old), so those two have no delete step: the removal
+lives on the teardown command, whose inputs never follow the content. A change therefore
+costs exactly two SSH sessions: copy, install.
+
+The command builders take `root`, a path prefix like install.sh's DD_STACK_ROOT: empty on
+a VM; the tests run the rendered commands for real under a throwaway directory.
 """
 from __future__ import annotations
 
@@ -38,30 +45,45 @@ def _sudo(host: Host) -> str:
     return "" if host.ssh_user == "root" else "sudo -n "
 
 
-def copy_command(host: Host) -> str:
-    """Unpack the base64 tar.gz on stdin into BUNDLE_DIR, replacing it atomically."""
-    target = shlex.quote(render.BUNDLE_DIR)
-    staging = shlex.quote(render.BUNDLE_DIR + ".new")
-    script = (f"set -e; umask 077; rm -rf {staging}; mkdir -p {staging}; "
-              f"base64 -d | tar -xzf - --no-same-owner -C {staging}; "
-              f"rm -rf {target}; mv {staging} {target}")
+def copy_command(host: Host, root: str = "") -> str:
+    """Unpack the base64 tar on stdin into BUNDLES_DIR/<its sha256>, point the BUNDLE_DIR
+    symlink at it (atomic rename), then delete the other versions."""
+    bundles = shlex.quote(root + render.BUNDLES_DIR)
+    link = shlex.quote(root + render.BUNDLE_DIR)
+    link_new = shlex.quote(root + render.BUNDLE_DIR + ".new")
+    versions = render.BUNDLES_DIR.rsplit("/", 1)[1]
+    script = (
+        f"set -e; umask 077; mkdir -p {bundles}; cd {bundles}; rm -rf .incoming.* .trash.*; "
+        "new=$(mktemp -d .incoming.XXXXXX); base64 -d >\"$new.tar\"; "
+        "sum=$(sha256sum \"$new.tar\" | cut -d \" \" -f 1); "
+        "tar -xf \"$new.tar\" --no-same-owner -C \"$new\"; rm -f \"$new.tar\"; "
+        "if [ -d \"$sum\" ]; then rm -rf \"$new\"; else mv -T \"$new\" \"$sum\"; fi; "
+        f"rm -rf {link_new}; ln -sfn \"{versions}/$sum\" {link_new}; "
+        # A bundle directory left by an earlier version of this command moves aside (once).
+        f"if [ -d {link} ] && [ ! -L {link} ]; then mv -T {link} .trash.legacy; fi; "
+        f"mv -T {link_new} {link}; "
+        "for old in *; do if [ \"$old\" != \"$sum\" ]; then mv -T \"$old\" \".trash.$old\"; fi; done; "
+        "rm -rf .trash.*")
     return f"{_sudo(host)}sh -c {shlex.quote(script)}"
 
 
-def install_command(host: Host) -> str:
-    bundle = shlex.quote(render.BUNDLE_DIR)
+def install_command(host: Host, root: str = "") -> str:
+    bundle = shlex.quote(root + render.BUNDLE_DIR)
     return f"{_sudo(host)}bash {bundle}/install.sh install {bundle}"
 
 
-def prepare_command(host: Host) -> str:
-    state_dir = shlex.quote(render.BUNDLE_DIR.rsplit("/", 1)[0])
-    return f"{_sudo(host)}mkdir -p -m 0700 {state_dir}"
+def prepare_command(host: Host, root: str = "") -> str:
+    return f"{_sudo(host)}mkdir -p -m 0700 {shlex.quote(root + render.STACK_DIR)}"
 
 
-def teardown_command(host: Host) -> str:
-    """Remove what install.sh installed (per the last bundle's manifest), then the bundle."""
-    bundle = shlex.quote(render.BUNDLE_DIR)
-    script = f"if [ -d {bundle} ]; then bash {bundle}/install.sh remove {bundle}; fi; rm -rf {bundle}"
+def teardown_command(host: Host, root: str = "") -> str:
+    """Remove what install.sh installed, then the bundle: only after a successful remove, so a
+    failed one fails the destroy (and a retry still finds install.sh)."""
+    bundle = shlex.quote(root + render.BUNDLE_DIR)
+    bundles = shlex.quote(root + render.BUNDLES_DIR)
+    script = (f"set -e; if [ -e {bundle}/install.sh ]; then "
+              f"bash {bundle}/install.sh remove {bundle} || exit $?; fi; "
+              f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}")
     return f"{_sudo(host)}sh -c {shlex.quote(script)}"
 
 

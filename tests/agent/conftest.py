@@ -11,18 +11,28 @@ import pytest
 from tests.agent.helpers import PYTHON, STANDINS, is_root
 
 SCRIPTS = {
-    # systemctl: record; fail when asked to.
-    "systemctl": 'echo "systemctl $*" >>"$STANDIN_LOG"; [ -z "${STANDIN_SYSTEMCTL_FAIL:-}" ]',
+    # systemctl: record; fail when asked to. Once per test, when asked to: send a signal to
+    # its caller (install.sh) or block until killed (the test signals the process group).
+    "systemctl": 'echo "systemctl $*" >>"$STANDIN_LOG"\n'
+                 'if [ -n "${STANDIN_SYSTEMCTL_SIGNAL:-}" ] && [ ! -e "$STANDIN_DIR/systemctl.signalled" ]; then\n'
+                 '  : >"$STANDIN_DIR/systemctl.signalled"; kill -s "$STANDIN_SYSTEMCTL_SIGNAL" "$PPID"\nfi\n'
+                 'if [ -n "${STANDIN_SYSTEMCTL_BLOCK:-}" ] && [ ! -e "$STANDIN_DIR/systemctl.blocked" ]; then\n'
+                 '  : >"$STANDIN_DIR/systemctl.blocked"; sleep 60\nfi\n'
+                 '[ -z "${STANDIN_SYSTEMCTL_FAIL:-}" ]',
     # runuser -u USER -- CMD...: record the user, run CMD (as root: the tmp root is root-only).
     "runuser": 'user=$2; shift 3; echo "runuser $user $1" >>"$STANDIN_LOG"; exec "$@"',
-    # psql / mysql: record argv and the SQL received on stdin.
+    # psql / mysql: record argv and the SQL received on stdin. psql can print a given error
+    # and, like psql on a syntax error, quote the SQL it received on stderr.
     "psql": 'echo "psql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/psql.stdin"; '
+            '[ -z "${STANDIN_PSQL_STDERR:-}" ] || printf "%s\\n" "$STANDIN_PSQL_STDERR" >&2; '
+            '[ -z "${STANDIN_PSQL_QUOTE_SQL:-}" ] || sed "s/^/psql:<stdin>: ERROR: /" "$STANDIN_DIR/psql.stdin" >&2; '
             'exit "${STANDIN_PSQL_EXIT:-0}"',
     "mysql": 'echo "mysql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/mysql.stdin"; exit 0',
     # curl -fsSL --retry 3 -o FILE URL: "download" an install script that records what it got
     # in its environment and installs the stand-in datadog-agent.
     "curl": 'echo "curl $*" >>"$STANDIN_LOG"; out=$5; cat >"$out" <<\'SCRIPT\'\n'
             'echo "installer DD_API_KEY=$DD_API_KEY DD_SITE=$DD_SITE" >>"$STANDIN_LOG"\n'
+            '[ -z "$STANDIN_INSTALLER_FAIL" ] || exit 4\n'
             'cp "$STANDIN_DIR/datadog-agent.packaged" "$STANDIN_BIN/datadog-agent"\n'
             'SCRIPT',
 }
@@ -68,7 +78,18 @@ class Env:
         (etc / "conf.d/postgres.d/conf.yaml.example").write_text("init_config:\n")
 
     def run(self, action: str, bundle: Path, **extra_env) -> subprocess.CompletedProcess:
-        env = {
+        return subprocess.run(["bash", str(bundle / "install.sh"), action, str(bundle)],
+                              env=self.environ(**extra_env), capture_output=True, text=True,
+                              timeout=120)
+
+    def start(self, action: str, bundle: Path, **extra_env) -> subprocess.Popen:
+        """install.sh in its own process group (as an SSH session's command), not waited for."""
+        return subprocess.Popen(["bash", str(bundle / "install.sh"), action, str(bundle)],
+                                env=self.environ(**extra_env), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def environ(self, **extra_env) -> dict[str, str]:
+        return {
             "PATH": f"{self.bin}:/usr/sbin:/usr/bin:/sbin:/bin",
             "DD_STACK_ROOT": str(self.root),
             "DD_STACK_VERIFY_ATTEMPTS": "2",
@@ -76,10 +97,9 @@ class Env:
             "STANDIN_LOG": str(self.log),
             "STANDIN_DIR": str(self.base),
             "STANDIN_BIN": str(self.bin),
+            "STANDIN_INSTALLER_FAIL": "",
             **extra_env,
         }
-        return subprocess.run(["bash", str(bundle / "install.sh"), action, str(bundle)],
-                              env=env, capture_output=True, text=True, timeout=120)
 
     def calls(self, prefix: str) -> list[str]:
         return [l for l in self.log.read_text().splitlines() if l.startswith(prefix)]

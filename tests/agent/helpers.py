@@ -41,7 +41,7 @@ def write_bundle(settings, directory: Path, api_key: str = API_KEY,
                  password: str = PASSWORD) -> Path:
     """Unpack the bundle exactly as AgentHost's copy command does (base64 aside)."""
     directory.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["tar", "-xzf", "-", "--no-same-owner", "-C", str(directory)],
+    subprocess.run(["tar", "-xf", "-", "--no-same-owner", "-C", str(directory)],
                    input=render.build_bundle(settings, HOST, api_key, password), check=True)
     return directory
 

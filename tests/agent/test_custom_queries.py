@@ -18,7 +18,9 @@ pytestmark = pytest.mark.agent
 
 @pytest.mark.parametrize("kind,metric", [("postgres", "postgresql.custom.seq_scans"),
                                          ("mysql", "mysql.custom.rows_read")])
-def test_custom_query_yields_a_gauge_per_table_tagged_with_the_table(kind, metric):
+def test_custom_query_yields_a_monotonic_count_per_table_tagged_with_the_table(kind, metric):
+    """seq_scan and count_read are cumulative counters: submitted as monotonic_count, the
+    Agent reports the increase between runs (a gauge would graph an ever-growing total)."""
     files = render.render_host_files(make_settings(kind), HOST, API_KEY, PASSWORD)
     instance = yaml.safe_load(files[render.DB_CONF[kind]])["instances"][0]
     check = AgentCheck(kind, {}, [instance])
@@ -31,6 +33,6 @@ def test_custom_query_yields_a_gauge_per_table_tagged_with_the_table(kind, metri
     assert seen == [instance["custom_queries"][0]["query"]]
     query_tag = instance["custom_queries"][0]["tags"][0]
     for table, value in rows:
-        aggregator.assert_metric(metric, value=value, metric_type=aggregator.GAUGE,
+        aggregator.assert_metric(metric, value=value, metric_type=aggregator.MONOTONIC_COUNT,
                                  tags=instance["tags"] + [query_tag, f"table:{table}"])
     aggregator.assert_all_metrics_covered()

@@ -1,7 +1,11 @@
 """The datadog-user SQL against a real PostgreSQL and a real MariaDB (Debian packages
 `postgresql` and `mariadb-server`), each a throwaway instance in a temp dir on a free
 loopback port, run as the packages' own postgres/mysql users. Applied twice, exactly the way
-install.sh applies it; then the Agent's view is checked by logging in as datadog."""
+install.sh applies it; then the Agent's view is checked by logging in as datadog.
+
+The SQL carries a SCRAM-SHA-256 verifier (PostgreSQL) or a mysql_native_password hash
+(MariaDB/MySQL), never the password: logging in with the plaintext proves the verifier
+render.py computed is the one the server would have computed."""
 from __future__ import annotations
 
 import glob
@@ -19,6 +23,17 @@ from tests.agent.helpers import PASSWORD, free_port, is_root, make_settings
 
 pytestmark = pytest.mark.agent
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+# Non-ASCII, exercising SASLprep: NBSP maps to a space, the soft hyphen to nothing, the "fi"
+# ligature NFKC-normalizes to "fi"; PostgreSQL's client and server both apply it.
+UNICODE_PASSWORD = "canary-pw-\u00e4\u00f6\u00a0\ufb01\u00ad-\u00df"
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_the_sql_never_contains_the_password(kind):
+    """psql and mysql quote a failing statement in their errors, which pulumi-command logs."""
+    for password in (PASSWORD, UNICODE_PASSWORD):
+        sql = render.database_user_sql(make_settings(kind), password).decode()
+        assert password not in sql and "canary-pw" not in sql
 
 
 def _throwaway_dir(owner: str) -> Path:
@@ -88,7 +103,21 @@ def test_postgres_custom_query_returns_sequential_scans_per_table(postgres):
     rows = pg_as_datadog(postgres, PASSWORD, render.POSTGRES_CUSTOM_QUERY["query"]).stdout
     table, seq_scans = rows.strip().splitlines()[0].split("|")
     assert table == "public.orders" and int(seq_scans) >= 1, \
-        "each row is (table tag, seq_scan gauge), as the custom query's columns declare"
+        "each row is (table tag, seq_scan counter), as the custom query's columns declare"
+
+
+def test_postgres_stores_the_rendered_scram_verifier_as_is(postgres):
+    pg_apply(postgres, PASSWORD)
+    stored = _run("psql", "-X", "-At", "-h", postgres["socket_dir"], "-p", postgres["port"],
+                  "-d", "postgres", "-c", "SELECT rolpassword FROM pg_authid WHERE rolname = 'datadog'",
+                  user="postgres").stdout.strip()
+    assert stored == render.postgres_verifier(PASSWORD) and stored.startswith("SCRAM-SHA-256$4096:")
+
+
+def test_postgres_datadog_logs_in_with_a_non_ascii_password(postgres):
+    pg_apply(postgres, UNICODE_PASSWORD)
+    assert pg_as_datadog(postgres, UNICODE_PASSWORD, "SELECT 1").stdout.strip() == "1"
+    pg_apply(postgres, PASSWORD)
 
 
 def test_postgres_rerun_with_a_new_password_replaces_the_old_one(postgres):
@@ -171,6 +200,12 @@ def test_mysql_custom_query_runs_as_datadog(mariadb):
     my_apply(mariadb, PASSWORD)
     result = my_as_datadog(mariadb, PASSWORD, render.MYSQL_CUSTOM_QUERY["query"])
     assert result.returncode == 0, "the custom query only needs the performance_schema grant"
+
+
+def test_mysql_datadog_logs_in_with_a_non_ascii_password(mariadb):
+    my_apply(mariadb, UNICODE_PASSWORD)
+    assert my_as_datadog(mariadb, UNICODE_PASSWORD, "SELECT 1").stdout.strip() == "1"
+    my_apply(mariadb, PASSWORD)
 
 
 def test_mysql_rerun_with_a_new_password_replaces_the_old_one(mariadb):

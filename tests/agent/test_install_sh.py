@@ -2,7 +2,11 @@
 datadog-agent, systemctl, runuser, psql, mysql and curl executables first on PATH."""
 from __future__ import annotations
 
+import os
 import pwd
+import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -180,3 +184,188 @@ def test_missing_agent_with_install_agent_runs_datadogs_script_with_the_key_in_e
 def test_present_agent_is_not_reinstalled(env):
     assert env.run("install", bundle(env, install_agent=True)).returncode == 0
     assert not env.calls("curl")
+
+
+# --- interrupted runs ---------------------------------------------------------------------
+
+STATE = "var/lib/datadog-stack/state"
+
+
+def attributes(env) -> dict[str, tuple]:
+    """Every file under the root's /etc: bytes, mode, uid, gid (what a restore must give back)."""
+    return {p: v[:4] for p, v in env.snapshot().items()}
+
+
+def wait_for(path: Path, process, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, f"install.sh ended early: {process.communicate()}"
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGHUP", "SIGINT", "SIGTERM"])
+def test_an_install_interrupted_by_a_signal_restores_the_previous_files(env, signal_name):
+    """The SSH session dropping (HUP), Ctrl-C (INT), a timeout's kill (TERM): all reach the
+    whole process group while the Agent restarts."""
+    assert env.run("install", bundle(env)).returncode == 0
+    before = attributes(env)
+    new = bundle(env, "b2", check_interval=30, database=make_settings("mysql").database)
+    process = env.start("install", new, STANDIN_SYSTEMCTL_BLOCK="1")
+    wait_for(env.base / "systemctl.blocked", process)
+    os.killpg(process.pid, getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0, "an interrupted install fails the deployment"
+    assert attributes(env) == before, "the previous files are back, the new mysql.d/conf.yaml gone"
+    assert f"interrupted by {signal_name}" in stderr
+    assert not (env.root / STATE / "txn").exists(), "the rollback completed"
+    assert env.calls("systemctl")[-1] == "systemctl restart datadog-agent", \
+        "the Agent is restarted on the restored files"
+
+
+def test_a_killed_install_is_rolled_back_by_the_next_run(env):
+    """SIGKILL (or a power cut) cannot be trapped: the next run finds the transaction."""
+    pristine = attributes(env)
+    assert env.run("install", bundle(env)).returncode == 0
+    new = bundle(env, "b2", check_interval=30, database=make_settings("mysql").database)
+    killed = env.run("install", new, STANDIN_SYSTEMCTL_SIGNAL="KILL")
+    assert killed.returncode == -9
+    result = env.run("remove", new)
+    assert result.returncode == 0, result.stderr
+    assert "an earlier run was interrupted" in result.stderr
+    assert attributes(env) == pristine, \
+        "remove restores the packaged files and leaves none of the killed run's files behind"
+
+
+def test_a_rerun_completes_a_first_install_that_was_killed(env):
+    new = bundle(env)
+    assert env.run("install", new, STANDIN_SYSTEMCTL_SIGNAL="KILL").returncode == -9
+    result = env.run("install", new)
+    assert result.returncode == 0, result.stderr
+    assert env.calls("systemctl")[-1] == "systemctl restart datadog-agent", \
+        "the Agent is restarted on the installed files (the killed run never finished its restart)"
+    assert '"metric": "my_metric"' in result.stdout
+    assert env.run("remove", new).returncode == 0
+    etc = env.root / ETC
+    assert (etc / "datadog.yaml").read_bytes() == PACKAGED, \
+        "remove takes away what the completed install put in place (API key included)"
+    assert not (etc / "conf.d/my_metric.yaml").exists() and not (etc / "checks.d/my_metric.py").exists()
+
+
+def test_a_killed_install_never_becomes_the_packaged_original(env):
+    """The half-installed datadog.yaml of a killed run must not be backed up as 'original'."""
+    first = write_bundle(make_settings(), env.base / "b1", api_key="KEY-OF-THE-KILLED-RUN")
+    assert env.run("install", first, STANDIN_SYSTEMCTL_SIGNAL="KILL").returncode == -9
+    second = write_bundle(make_settings(), env.base / "b2", api_key="KEY-OF-THE-NEXT-RUN")
+    assert env.run("install", second).returncode == 0
+    assert env.run("remove", second).returncode == 0
+    assert (env.root / ETC / "datadog.yaml").read_bytes() == PACKAGED
+
+
+def test_an_unchanged_rerun_records_the_files_so_remove_takes_them_away(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    (env.root / STATE / "installed").unlink()  # as a run of an earlier install.sh could leave it
+    assert env.run("install", b).returncode == 0
+    assert env.run("remove", b).returncode == 0
+    for path in (render.CHECK_PY, render.CHECK_YAML, render.DB_CONF["postgres"]):
+        assert not (env.root / path.lstrip("/")).exists(), f"{path} (maybe with secrets) is left behind"
+    assert (env.root / ETC / "datadog.yaml").read_bytes() == PACKAGED, "API key taken away too"
+
+
+def test_a_restart_that_failed_during_a_rollback_is_done_by_the_next_run(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    broken = bundle(env, "b2", check_interval=30)
+    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    assert env.run("install", broken, STANDIN_SYSTEMCTL_FAIL="1").returncode != 0
+    restarts = len(env.calls("systemctl"))
+    result = env.run("install", b)
+    assert result.returncode == 0, result.stderr
+    assert len(env.calls("systemctl")) == restarts + 1, \
+        "the files are unchanged, but the Agent never restarted on them: restart it now"
+
+
+# --- directories --------------------------------------------------------------------------
+
+def test_a_rolled_back_install_removes_the_directories_it_created(env):
+    (env.root / ETC / "conf.d/mysql.d").rmdir()  # an Agent package without the mysql example
+    broken = bundle(env, database=make_settings("mysql").database)
+    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    assert env.run("install", broken).returncode != 0
+    assert not (env.root / ETC / "conf.d/mysql.d").exists()
+
+
+def test_remove_deletes_the_directories_install_created(env):
+    (env.root / ETC / "conf.d/mysql.d").rmdir()
+    b = bundle(env, database=make_settings("mysql").database)
+    assert env.run("install", b).returncode == 0
+    assert env.run("remove", b).returncode == 0
+    assert not (env.root / ETC / "conf.d/mysql.d").exists()
+    assert (env.root / ETC / "conf.d/postgres.d").is_dir(), "the package's own directories stay"
+
+
+def test_remove_keeps_a_directory_it_created_when_it_holds_other_files(env):
+    (env.root / ETC / "conf.d/mysql.d").rmdir()
+    b = bundle(env, database=make_settings("mysql").database)
+    assert env.run("install", b).returncode == 0
+    (env.root / ETC / "conf.d/mysql.d/local.yaml").write_text("# an operator's file\n")
+    assert env.run("remove", b).returncode == 0
+    assert (env.root / ETC / "conf.d/mysql.d/local.yaml").exists()
+
+
+def test_switching_database_kind_deletes_the_directory_install_created_for_the_old_one(env):
+    shutil.rmtree(env.root / ETC / "conf.d/postgres.d")
+    assert env.run("install", bundle(env)).returncode == 0
+    assert env.run("install", bundle(env, "b2", database=make_settings("mysql").database)).returncode == 0
+    assert not (env.root / ETC / "conf.d/postgres.d").exists()
+
+
+# --- secrets in output and on disk ----------------------------------------------------------
+
+def test_a_failing_sql_step_quoting_its_sql_does_not_show_the_password(env):
+    result = env.run("install", bundle(env), STANDIN_PSQL_EXIT="3", STANDIN_PSQL_QUOTE_SQL="1")
+    assert result.returncode != 0 and "ALTER ROLE datadog" in result.stderr, \
+        "the database client's error output is shown"
+    assert "canary-pw" not in result.stderr + result.stdout
+
+
+def test_the_sql_clients_error_output_is_scrubbed(env):
+    result = env.run("install", bundle(env), STANDIN_PSQL_EXIT="2",
+                     STANDIN_PSQL_STDERR=f"psql: error: connection failed: password={PASSWORD}")
+    assert result.returncode != 0 and "psql: error: connection failed: password=********" in result.stderr
+    assert "canary-pw" not in result.stderr + result.stdout
+
+
+def test_the_check_output_that_becomes_check_result_is_scrubbed(env):
+    b = bundle(env)
+    check = b / f"files/{ETC}/checks.d/my_metric.py"
+    check.write_text(f"print({'instance password: ' + PASSWORD!r})\n" + check.read_text())
+    result = env.run("install", b)
+    assert result.returncode == 0, result.stderr
+    assert "instance password: ********" in result.stdout and '"metric": "my_metric"' in result.stdout
+    assert "canary-pw" not in result.stdout
+
+
+def test_the_api_key_file_is_deleted_once_the_agent_is_installed(env_without_agent):
+    env = env_without_agent
+    b = bundle(env, install_agent=True)
+    result = env.run("install", b)
+    assert result.returncode == 0, result.stderr
+    assert env.calls("installer") == [f"installer DD_API_KEY={API_KEY} DD_SITE=datadoghq.com"]
+    assert not (b / "secret.env").exists()
+
+
+def test_the_api_key_file_is_deleted_when_the_agent_is_already_there(env):
+    b = bundle(env, install_agent=True)
+    assert env.run("install", b).returncode == 0
+    assert not (b / "secret.env").exists()
+
+
+def test_a_failed_agent_installation_keeps_the_key_for_the_retry(env_without_agent):
+    env = env_without_agent
+    b = bundle(env, install_agent=True)
+    assert env.run("install", b, STANDIN_INSTALLER_FAIL="1").returncode != 0
+    result = env.run("install", b)
+    assert result.returncode == 0, result.stderr
+    assert len(env.calls("installer")) == 2 and not (b / "secret.env").exists()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
+import hmac
 import io
 import re
 import tarfile
-import gzip
 from dataclasses import replace
 
 import pytest
@@ -47,8 +49,8 @@ def load(settings: Settings | None, path: str) -> dict:
 
 
 def bundle_members(settings: Settings) -> dict[str, bytes]:
-    data = gzip.decompress(render.build_bundle(settings, HOST, API_KEY, PASSWORD))
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+    data = render.build_bundle(settings, HOST, API_KEY, PASSWORD)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:  # "r:": uncompressed only
         return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
 
 
@@ -148,8 +150,9 @@ def _assert_valid_custom_queries(queries):
         assert isinstance(columns, list) and all(isinstance(c, dict) for c in columns), \
             "columns must be a list of {name, type} mappings (one per selected column)"
         assert all(set(c) == {"name", "type"} for c in columns)
-        assert [c["type"] for c in columns] == ["tag", "gauge"], \
-            "first column tags the row with its table, second is the gauge value"
+        assert [c["type"] for c in columns] == ["tag", "monotonic_count"], (
+            "first column tags the row with its table; the second (seq_scan, count_read) is a "
+            "cumulative counter, so monotonic_count: the Agent submits the increase per run")
         assert _columns_selected(q["query"]) == len(columns), \
             "the number of columns must equal the number of columns the query returns"
         assert all(TAG.match(t) for t in q.get("tags", [])), "query tags are key:value strings"
@@ -204,24 +207,77 @@ def test_postgres_sql_creates_the_role_idempotently_with_pg_monitor():
         "pg_stat_user_tables is per database: the role must connect to dbname"
 
 
-def test_postgres_sql_quotes_the_password_by_doubling_single_quotes():
-    sql = render.database_user_sql(make_settings(), "a'b").decode()
-    assert "PASSWORD 'a''b';" in sql and "standard_conforming_strings = on" in sql
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_sql_never_contains_the_password(kind):
+    """psql and mysql quote a failing statement in their error output, which pulumi-command
+    logs: the SQL carries a verifier/hash instead."""
+    sql = render.database_user_sql(make_settings(kind), PASSWORD).decode()
+    assert PASSWORD not in sql and "canary-pw" not in sql
+
+
+def test_postgres_sql_sets_the_password_as_a_scram_sha_256_verifier():
+    sql = render.database_user_sql(make_settings(), PASSWORD).decode()
+    verifier = re.search(r"ALTER ROLE datadog WITH LOGIN PASSWORD '([^']*)';", sql).group(1)
+    assert re.fullmatch(r"SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}:[A-Za-z0-9+/=]{44}",
+                        verifier), f"PostgreSQL stores a SCRAM verifier as is: {verifier}"
+    assert verifier == render.postgres_verifier(PASSWORD)
+
+
+def test_scram_keys_authenticate_the_rfc_7677_exchange():
+    """RFC 7677's SCRAM-SHA-256 example (user "user", password "pencil"): the StoredKey lets
+    the server verify the client's proof, the ServerKey yields the server's signature."""
+    salt = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")
+    nonce = "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
+    auth_message = (f"n=user,r=rOprNGfwEbeRWgbNEkqO,r={nonce},s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,"
+                    f"c=biws,r={nonce}").encode()
+    stored_key, server_key = render.scram_keys("pencil", salt, 4096)
+    proof = base64.b64decode("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+    client_signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+    client_key = bytes(a ^ b for a, b in zip(proof, client_signature))
+    assert hashlib.sha256(client_key).digest() == stored_key, "the client's proof verifies"
+    assert base64.b64encode(hmac.new(server_key, auth_message, hashlib.sha256).digest()) == \
+        b"6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+
+
+def test_scram_salt_is_stable_for_a_password_and_differs_between_passwords():
+    """Rendering is deterministic (the SQL's hash is a trigger), yet two passwords (or two
+    stacks' users) never share a salt."""
+    assert render.postgres_verifier(PASSWORD) == render.postgres_verifier(PASSWORD)
+    salts = {render.scram_salt(PASSWORD), render.scram_salt("other"),
+             render.scram_salt(PASSWORD, "someone-else")}
+    assert len(salts) == 3 and all(len(s) == 16 for s in salts)
+
+
+@pytest.mark.parametrize("password,prepared", [
+    ("user", b"user"),                   # RFC 4013 section 3 examples
+    ("I\u00adX", b"IX"),                 # soft hyphen: mapped to nothing
+    ("\u00aa", b"a"),                    # NFKC
+    ("\u2168", b"IX"),                   # NFKC
+    ("a\u00a0b", b"a b"),                # non-ASCII space: mapped to SPACE
+    ("\u0627\u0031", "\u0627\u0031".encode()),  # bidi violation: PostgreSQL uses the raw bytes
+    ("a\u0007\u00e9", "a\u0007\u00e9".encode()),  # prohibited control character: raw bytes
+])
+def test_saslprep_prepares_the_password_as_postgresql_does(password, prepared):
+    assert render.saslprep(password) == prepared
+
+
+def test_mysql_sql_identifies_the_user_by_the_native_password_hash():
+    sql = render.database_user_sql(make_settings("mysql"), "password").decode()
+    # MySQL's PASSWORD('password'): '*' + upper hex SHA1(SHA1('password'))
+    identified = "IDENTIFIED WITH mysql_native_password AS '*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19'"
+    for account in ("'datadog'@'localhost'", "'datadog'@'127.0.0.1'"):
+        assert f"CREATE USER IF NOT EXISTS {account} {identified};" in sql
+        assert f"ALTER USER {account} {identified} WITH MAX_USER_CONNECTIONS 5;" in sql
 
 
 def test_mysql_sql_creates_both_local_accounts_with_the_documented_grants():
     sql = render.database_user_sql(make_settings("mysql"), PASSWORD).decode()
     for account in ("'datadog'@'localhost'", "'datadog'@'127.0.0.1'"):
         assert f"CREATE USER IF NOT EXISTS {account}" in sql
-        assert re.search(rf"ALTER USER {re.escape(account)} IDENTIFIED BY .* "
+        assert re.search(rf"ALTER USER {re.escape(account)} IDENTIFIED WITH .* "
                          r"WITH MAX_USER_CONNECTIONS 5;", sql), "a rerun resets the password"
         assert f"GRANT REPLICATION CLIENT, PROCESS ON *.* TO {account};" in sql
         assert f"GRANT SELECT ON performance_schema.* TO {account};" in sql
-
-
-def test_mysql_sql_escapes_quote_and_backslash():
-    sql = render.database_user_sql(make_settings("mysql"), "a'b\\c").decode()
-    assert "IDENTIFIED BY 'a''b\\\\c'" in sql and "SET SESSION sql_mode = '';" in sql
 
 
 # --- secrets, modes, determinism ----------------------------------------------------------
@@ -242,7 +298,8 @@ def test_bundle_carries_the_api_key_for_the_install_script_only_when_installing_
         expected = {"files" + render.DATADOG_YAML} | ({"secret.env"} if install else set())
         assert with_key == expected
         with_password = {n for n, c in members.items() if b"canary-pw" in c}
-        assert with_password == {"files" + render.DB_CONF["postgres"], "database.sql"}
+        assert with_password == {"files" + render.DB_CONF["postgres"]}, \
+            "database.sql carries a verifier, not the password"
 
 
 def test_flagged_secret_files_are_exactly_those_with_secrets():
@@ -267,6 +324,17 @@ def test_rendering_is_deterministic():
     assert files() == files()
     assert render.build_bundle(make_settings(), HOST, API_KEY, PASSWORD) == \
         render.build_bundle(make_settings(), HOST, API_KEY, PASSWORD)
+
+
+def test_bundle_is_an_uncompressed_ustar_tar_with_fixed_metadata():
+    """Its sha256 is a trigger: gzip output differs between zlib builds (CI vs a laptop), so
+    the bundle is not compressed, and no entry carries a time, a uid or a local user name."""
+    data = render.build_bundle(make_settings(), HOST, API_KEY, PASSWORD)
+    assert data[257:263] == b"ustar\x00", "a plain POSIX ustar archive, not gzip"
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        members = tar.getmembers()
+    assert members and all((m.mtime, m.uid, m.gid, m.uname, m.gname) == (0, 0, 0, "root", "root")
+                           for m in members)
 
 
 def test_bundle_manifest_lists_every_installed_file_with_mode_and_owner():

@@ -7,11 +7,13 @@ the parent and the dependencies.
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
+import os
+import subprocess
 import tarfile
 from dataclasses import replace
+from pathlib import Path
 
 import pulumi
 import pytest
@@ -143,16 +145,15 @@ def test_bundle_travels_as_secret_stdin_and_unpacks_to_the_rendered_files(monito
     stdin = facts["raw"]["stdin"]
     assert is_secret(stdin), "the bundle holds the API key and DB password: stdin must be secret"
     assert "stdin" in facts["additional_secret_outputs"]
-    archive = gzip.decompress(base64.b64decode(plain(stdin)))
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+    archive = base64.b64decode(plain(stdin))
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:  # an uncompressed tar
         datadog_yaml = tar.extractfile("files" + render.DATADOG_YAML).read()
     assert f"api_key: {API_KEY}".encode() in datadog_yaml
 
 
-def test_copy_unpacks_into_the_bundle_dir_with_sudo_for_a_non_root_user(monitor):
+def test_copy_runs_with_sudo_for_a_non_root_user(monitor):
     raw = deploy(monitor).registered["vm1-bundle"]["raw"]
     assert raw["create"].startswith("sudo -n sh -c "), "vagrant needs sudo to write as root"
-    assert "base64 -d | tar -xzf -" in raw["create"] and render.BUNDLE_DIR in raw["create"]
 
 
 def test_root_user_runs_the_commands_without_sudo(monitor):
@@ -231,3 +232,130 @@ def test_component_outputs_files_hashes_and_the_verified_check_result(monitor):
     assert outputs["fileHashes"][render.CHECK_PY] == hashlib.sha256(render.check_source()).hexdigest()
     assert plain(outputs["checkResult"]) == "my_metric check ok", \
         "checkResult is the installer's stdout: the verified `datadog-agent check my_metric`"
+
+
+# --- the rendered shell commands, executed for real under a throwaway root ----------------
+# `root` prefixes every path, as DD_STACK_ROOT does for install.sh; a root host needs no sudo.
+
+ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
+
+
+def bundle_bytes(**overrides) -> bytes:
+    settings = make_settings(ROOT_HOST, **overrides)
+    return render.build_bundle(settings, ROOT_HOST, API_KEY, PASSWORD)
+
+
+def run_command(command: str, stdin: bytes = b"", path_prefix: Path | None = None):
+    env = dict(os.environ)
+    if path_prefix:
+        env["PATH"] = f"{path_prefix}:{env['PATH']}"
+    return subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, env=env,
+                          timeout=60)
+
+
+def copy(tmp_path: Path, bundle: bytes, path_prefix: Path | None = None):
+    from components.agent_host import copy_command
+
+    return run_command(copy_command(ROOT_HOST, root=str(tmp_path)), base64.b64encode(bundle),
+                       path_prefix)
+
+
+def bundle_link(tmp_path: Path) -> Path:
+    return tmp_path / render.BUNDLE_DIR.lstrip("/")
+
+
+def unpacked(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def tar_files(bundle: bytes) -> dict[str, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(bundle), mode="r:") as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def test_copy_unpacks_the_bundle_into_its_version_and_links_it(tmp_path):
+    bundle = bundle_bytes()
+    result = copy(tmp_path, bundle)
+    assert result.returncode == 0, result.stderr
+    link = bundle_link(tmp_path)
+    assert link.is_symlink() and os.readlink(link) == f"bundles/{hashlib.sha256(bundle).hexdigest()}", \
+        "BUNDLE_DIR points at BUNDLES_DIR/<sha256 of the tar>"
+    assert unpacked(link) == tar_files(bundle)
+    assert (link / "install.sh").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_new_copy_switches_the_link_and_deletes_the_old_version(tmp_path):
+    assert copy(tmp_path, bundle_bytes()).returncode == 0
+    new = bundle_bytes(check_interval=30)
+    assert copy(tmp_path, new).returncode == 0
+    assert unpacked(bundle_link(tmp_path)) == tar_files(new)
+    versions = os.listdir(tmp_path / render.BUNDLES_DIR.lstrip("/"))
+    assert versions == [hashlib.sha256(new).hexdigest()], "only the current version is kept"
+
+
+def test_copy_replaces_a_bundle_directory_left_by_the_earlier_layout(tmp_path):
+    legacy = bundle_link(tmp_path)
+    legacy.mkdir(parents=True)
+    (legacy / "install.sh").write_text("old\n")
+    bundle = bundle_bytes()
+    assert copy(tmp_path, bundle).returncode == 0
+    assert legacy.is_symlink() and unpacked(legacy) == tar_files(bundle)
+
+
+@pytest.mark.parametrize("nth_mv", [1, 2, 3])
+def test_a_copy_killed_at_any_rename_leaves_a_complete_bundle(tmp_path, nth_mv):
+    """`rm -rf bundle; mv new bundle` had a window with no bundle (teardown then skipped the
+    remove): killed at any step, BUNDLE_DIR must hold the old or the new bundle, whole."""
+    old, new = bundle_bytes(), bundle_bytes(check_interval=30)
+    assert copy(tmp_path, old).returncode == 0
+    standins = tmp_path / "standins"
+    standins.mkdir()
+    (standins / "mv").write_text(
+        "#!/bin/bash\n"
+        f'n=$(( $(cat "{standins}/count" 2>/dev/null || echo 0) + 1 )); echo $n >"{standins}/count"\n'
+        f'if [ $n -eq {nth_mv} ]; then kill -9 $PPID; exit 1; fi\n'
+        'exec /bin/mv "$@"\n')
+    (standins / "mv").chmod(0o755)
+    assert copy(tmp_path, new, path_prefix=standins).returncode != 0, "the copy was killed"
+    assert unpacked(bundle_link(tmp_path)) in (tar_files(old), tar_files(new))
+
+
+def test_the_copy_after_an_interrupted_one_leaves_only_its_version(tmp_path):
+    assert copy(tmp_path, bundle_bytes()).returncode == 0
+    bundles = tmp_path / render.BUNDLES_DIR.lstrip("/")
+    (bundles / ".incoming.abc123").mkdir()  # what a copy killed mid-unpack leaves
+    (bundles / ".trash.def456").mkdir()  # ... or mid-prune
+    new = bundle_bytes(check_interval=30)
+    assert copy(tmp_path, new).returncode == 0
+    assert os.listdir(bundles) == [hashlib.sha256(new).hexdigest()]
+
+
+def fake_bundle(tmp_path: Path, install_sh: str) -> Path:
+    version = tmp_path / render.BUNDLES_DIR.lstrip("/") / "0123abcd"
+    version.mkdir(parents=True)
+    (version / "install.sh").write_text(install_sh)
+    bundle_link(tmp_path).symlink_to("bundles/0123abcd")
+    return version
+
+
+def test_teardown_fails_and_keeps_the_bundle_when_remove_fails(tmp_path):
+    from components.agent_host import teardown_command
+
+    version = fake_bundle(tmp_path, 'echo "remove failed" >&2; exit 1\n')
+    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    assert result.returncode != 0, "a failed remove fails the destroy, so it can be retried"
+    assert (version / "install.sh").exists() and bundle_link(tmp_path).is_symlink(), \
+        "the retry needs install.sh"
+
+
+def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
+    from components.agent_host import teardown_command
+
+    calls = tmp_path / "calls"
+    fake_bundle(tmp_path, f'echo "$*" >>"{calls}"\n')
+    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert calls.read_text() == f"remove {bundle_link(tmp_path)}\n"
+    assert not bundle_link(tmp_path).exists() and not bundle_link(tmp_path).is_symlink()
+    assert not (tmp_path / render.BUNDLES_DIR.lstrip("/")).exists()
