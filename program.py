@@ -19,7 +19,10 @@ def build(settings: Settings) -> dict[str, pulumi.Input]:
     downtimes = OffHoursDowntimes("off-hours", settings, monitor_id=monitor.monitor.id)
     apm_dashboard = ApmDashboard("apm", settings)
     agents = {host.name: AgentHost(f"{host.name}-agent", settings, host) for host in settings.hosts}
-    apps = {host.name: ApmService(f"{host.name}-app", settings, host) for host in settings.hosts}
+    # The app after its host's Agent: both may use apt, and traces need the trace agent.
+    apps = {host.name: ApmService(f"{host.name}-app", settings, host,
+                                  after=[agents[host.name].install])
+            for host in settings.hosts}
     return {
         "dashboardId": timeboard.dashboard.id,
         "dashboardUrl": timeboard.url,

@@ -14,9 +14,16 @@
 #     used only once it is complete (.complete marker), so a failed pip install
 #     leaves the running version untouched;
 #   * APP_ROOT/current, the symlink the unit runs from, is switched with one rename;
-#   * the app restarts only if its release or its unit changed (or it is not running);
-#   * every route must then answer 200, else the previous release and unit are put
-#     back and restarted, the app's log tail is printed and the script fails.
+#   * whether to restart is decided from what runs, not from the files on disk:
+#     APP_ROOT/state/running names the release and unit hash the running process was
+#     started from; it is removed before a restart and written again only once every
+#     route answered 200. The app restarts when the wanted release/unit differ from it
+#     (or it is missing, or the app is not running), so a run killed after the unit
+#     swap or the symlink switch restarts on the next run instead of smoke-testing the
+#     old process;
+#   * every route must then answer 200, else the last release and unit that passed
+#     (APP_ROOT/state/good, with a copy of that unit) are put back and restarted, the
+#     app's log tail is printed and the script fails.
 set -euo pipefail
 
 ROUTES=(/ /api/apm /api/trace)
@@ -34,6 +41,7 @@ die() { log "$*"; exit 1; }
   || die "APP_ROOT '$APP_ROOT' must be an absolute path ending in /$APP_NAME"
 UNIT="$APP_NAME.service"
 UNIT_PATH="$UNIT_DIR/$UNIT"
+STATE="$APP_ROOT/state"  # running, good: "<release id> <unit sha256>"; units/<sha256>.service
 
 app_log_tail() {
   log "last lines of the app's log (journalctl -u $UNIT):"
@@ -74,7 +82,9 @@ need_python() {
     command -v apt-get >/dev/null || die "python3 has no venv/ensurepip module"
     log "installing python3-venv"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q python3-venv >&2 || { apt-get update -q >&2 && apt-get install -y -q python3-venv >&2; }
+    # Wait for the dpkg lock (the Agent's installer, unattended-upgrades) instead of failing.
+    local apt=(apt-get -o DPkg::Lock::Timeout=300 -y -q)
+    "${apt[@]}" install python3-venv >&2 || { "${apt[@]}" update >&2 && "${apt[@]}" install python3-venv >&2; }
   fi
 }
 
@@ -114,49 +124,82 @@ prune_releases() {
   done
 }
 
+write_atomically() {  # write_atomically FILE TEXT: temp file + rename
+  printf '%s\n' "$2" > "$1.new"
+  mv -f "$1.new" "$1"
+}
+
+record_good() {  # record_good STATE UNIT_FILE: this release and unit passed the smoke test
+  local sha=${1#* }
+  mkdir -p -- "$STATE/units"
+  if [[ ! -f $STATE/units/$sha.service ]]; then
+    install -m 0644 "$2" "$STATE/units/$sha.service.new"
+    mv -f "$STATE/units/$sha.service.new" "$STATE/units/$sha.service"
+  fi
+  write_atomically "$STATE/good" "$1"
+  write_atomically "$STATE/running" "$1"
+  find "$STATE/units" -type f ! -name "$sha.service" -delete
+}
+
+put_unit() {  # put_unit FILE: install FILE as the unit, atomically, if it differs
+  if ! cmp -s "$1" "$UNIT_PATH"; then
+    install -m 0644 "$1" "$UNIT_PATH.new"
+    mv -f "$UNIT_PATH.new" "$UNIT_PATH"
+    systemctl daemon-reload
+  fi
+}
+
+roll_back() {  # roll_back GOOD WANT: restart the last release and unit that passed
+  local rel sha
+  if [[ -z $1 || $1 == "$2" ]]; then
+    log "no other release and unit passed the smoke test here: nothing to roll back to"
+    return
+  fi
+  read -r rel sha <<<"$1"
+  if [[ ! -f $APP_ROOT/releases/$rel/.complete || ! -f $STATE/units/$sha.service ]]; then
+    log "the last good release $rel or its unit is gone: cannot roll back"
+    return
+  fi
+  log "rolling back to release $rel and its unit"
+  point_current_at "releases/$rel"
+  put_unit "$STATE/units/$sha.service"
+  # state/running stays absent: the next install restarts whatever runs then.
+  systemctl restart "$UNIT" || true
+}
+
+start_unless_running() {  # start_unless_running WANT: restart unless WANT already runs
+  if [[ $(cat "$STATE/running" 2>/dev/null) == "$1" ]] && systemctl is-active --quiet "$UNIT"; then
+    log "$UNIT already runs release ${1% *} with this unit: not restarted"
+    return
+  fi
+  log "(re)starting $UNIT on release ${1% *}"
+  rm -f "$STATE/running"  # from here on, what runs is not known to be good
+  systemctl daemon-reload  # a run killed after the unit swap may not have reloaded it
+  systemctl restart "$UNIT" || { log "systemctl restart $UNIT failed"; return 1; }
+}
+
 install_app() {
-  local src=${1:?usage: deploy.sh install BUNDLE_DIR} id prev unit_changed=0
+  local src=${1:?usage: deploy.sh install BUNDLE_DIR} id want good
   : "${APP_PORT:?APP_PORT is required}"
   for f in app.py requirements.txt app.service; do
     [[ -f $src/$f ]] || die "bundle $src lacks $f"
   done
   need_python
-  mkdir -p -- "$APP_ROOT/releases"
+  mkdir -p -- "$APP_ROOT/releases" "$STATE"
   id=$(release_id "$src")
   build_release "$src" "$id"
+  want="$id $(sha256sum < "$src/app.service" | cut -c1-64)"
+  good=$(cat "$STATE/good" 2>/dev/null || true)
 
-  prev=$(readlink "$APP_ROOT/current" 2>/dev/null || true)
-  rm -f "$APP_ROOT/unit.prev"
-  if ! cmp -s "$src/app.service" "$UNIT_PATH"; then
-    [[ -f $UNIT_PATH ]] && cp -p "$UNIT_PATH" "$APP_ROOT/unit.prev"
-    install -m 0644 "$src/app.service" "$UNIT_PATH.new"
-    mv -f "$UNIT_PATH.new" "$UNIT_PATH"
-    systemctl daemon-reload
-    unit_changed=1
-  fi
+  put_unit "$src/app.service"
   point_current_at "releases/$id"
   systemctl enable "$UNIT" 2>/dev/null
 
-  if [[ $prev != "releases/$id" || $unit_changed == 1 ]] || ! systemctl is-active --quiet "$UNIT"; then
-    log "(re)starting $UNIT on release $id"
-    systemctl restart "$UNIT"
-  else
-    log "$UNIT already runs release $id with this unit: not restarted"
-  fi
-
-  if ! smoke; then
-    if [[ -n $prev && $prev != "releases/$id" ]] || [[ -f $APP_ROOT/unit.prev ]]; then
-      log "rolling back to ${prev:-the previous unit}"
-      [[ -n $prev ]] && point_current_at "$prev"
-      if [[ -f $APP_ROOT/unit.prev ]]; then
-        mv -f "$APP_ROOT/unit.prev" "$UNIT_PATH"
-        systemctl daemon-reload
-      fi
-      systemctl restart "$UNIT" || true
-    fi
+  if ! start_unless_running "$want" || ! smoke; then
+    roll_back "$good" "$want"
     die "release $id failed its smoke test"
   fi
-  rm -f "$APP_ROOT/unit.prev"
+  record_good "$want" "$src/app.service"
   if [[ -f $src/deploy.sh ]]; then  # kept for `deploy.sh smoke|remove` by hand
     install -m 0755 "$src/deploy.sh" "$APP_ROOT/deploy.sh.new"
     mv -f "$APP_ROOT/deploy.sh.new" "$APP_ROOT/deploy.sh"

@@ -6,8 +6,10 @@ Trace metrics (https://docs.datadoghq.com/tracing/metrics/metrics_namespace/) ar
 `trace.flask.request` itself is the latency DISTRIBUTION (seconds), queried with the
 percentile aggregators `p50:` / `p95:`. They are tagged env, service, version, resource
 (`resource_name`) and http.status_code -- span tags such as `from_apm_route` are not.
-Host metrics come from the Agent (`system.cpu.*`, `system.io.*`, `system.net.*`), scoped
-by the dashboard's `host` template variable (`$host`).
+Trace metrics also carry the `host` tag of the Agent that computed them, so the trace
+widgets, like the host metrics from the Agent (`system.cpu.*`, `system.io.*`,
+`system.net.*`), are scoped by the dashboard's `host` template variable (`$host`): every
+widget shows the chosen host.
 """
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ def dashboard_tags(tags: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def trace_scope(settings: Settings) -> str:
-    return f"service:{settings.apm.service},env:{settings.env}"
+    """The app's trace metrics on the host chosen in the `$host` template variable."""
+    return f"service:{settings.apm.service},env:{settings.env},$host"
 
 
 def _timeseries(title: str, *requests: tuple[str, str],
@@ -59,13 +62,13 @@ def widgets(settings: Settings) -> list[datadog.DashboardWidgetArgs]:
     scope = trace_scope(settings)
     svc = settings.apm.service
     return [
-        _timeseries(f"{svc}: requests (hits) by resource",
+        _timeseries(f"{svc}: requests (hits) by resource on $host",
                     ("hits", f"sum:trace.{SPAN}.hits{{{scope}}} by {{resource_name}}.as_count()"),
                     display_type="bars"),
-        _timeseries(f"{svc}: errors by resource",
+        _timeseries(f"{svc}: errors by resource on $host",
                     ("errors", f"sum:trace.{SPAN}.errors{{{scope}}} by {{resource_name}}.as_count()"),
                     display_type="bars"),
-        _timeseries(f"{svc}: latency p50 / p95 (s)",
+        _timeseries(f"{svc}: latency p50 / p95 (s) on $host",
                     ("p50", f"p50:trace.{SPAN}{{{scope}}}"),
                     ("p95", f"p95:trace.{SPAN}{{{scope}}}")),
         _timeseries("CPU user / system (%) on $host",

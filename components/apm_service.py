@@ -3,12 +3,17 @@
 `ApmService` runs three pulumi-command `remote.Command`s over SSH on one host:
 
 * `<name>-teardown` checks the host once (root, systemd, Python) and owns the delete
-  step: on destroy it stops, disables and removes the unit and the app dir.
+  step: on destroy it stops, disables and removes the unit and the app dir. An edit of
+  its scripts is an update; only a new service name (its triggers) replaces it, removing
+  the old app first. It waits for the resources passed as `after` (the host's Agent
+  install: both use apt, and the app reports to the trace agent).
 * `<name>-install` sends the bundle (app/app.py, app/requirements.txt, the rendered unit
-  and app/deploy.sh) as a base64 tar on stdin and runs `deploy.sh install`, which builds
-  a content-addressed release with its own virtualenv, switches the `current` symlink,
-  installs the unit, restarts the app only when the release or the unit changed, and
-  rolls back if a route stops answering 200. Its `triggers` are the sha256 of every
+  and app/deploy.sh) as a plain base64 USTAR tar on stdin (no gzip: its bytes depend on
+  the zlib build, and a different stdin re-runs the install) and runs
+  `deploy.sh install`, which builds a content-addressed release with its own
+  virtualenv, switches the `current` symlink, installs the unit, restarts the app unless
+  that release and unit are what runs (state/running, written after a passed smoke
+  test), and rolls back if a route stops answering 200. Its `triggers` are the sha256 of every
   bundled file, so it runs again exactly when one of them changes (pulumi-command
   replaces a Command whose triggers change; with no delete step here, that only re-runs
   create, and deploy.sh keeps the old release running until the new one is proven).
@@ -20,11 +25,11 @@ The unit text is a pure function of the settings (`render_unit`), so tests read 
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import io
 import shlex
 import tarfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pulumi
@@ -84,7 +89,7 @@ def render_unit(settings: Settings) -> str:
 # Managed by Pulumi (stack {settings.stack}): edits are overwritten on the next update.
 [Unit]
 Description={settings.apm.service}: the Flask app traced by ddtrace-run (Datadog APM)
-After=network-online.target datadog-agent.service
+After=network-online.target datadog-agent.service datadog-agent-trace.service
 Wants=network-online.target
 
 [Service]
@@ -115,16 +120,22 @@ def content_hashes(files: dict[str, str]) -> dict[str, str]:
 
 
 def pack_bundle(files: dict[str, str]) -> str:
-    """A reproducible base64 tar.gz of the files (fixed order, mtime, owner)."""
+    """The files as a base64 USTAR tar, the same bytes on every machine.
+
+    Uncompressed on purpose: gzip's output depends on the zlib build, and this is the
+    install command's `stdin`, a plain input whose change re-runs the install. Fixed
+    order, mtime, mode and owner (uid/gid 0, no names).
+    """
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name, text in sorted(files.items()):
             data = text.encode()
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = len(data), 0, 0o755 if name.endswith(".sh") else 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
-    packed = gzip.compress(raw.getvalue(), mtime=0)
-    return base64.b64encode(packed).decode()
+    return base64.b64encode(raw.getvalue()).decode()
 
 
 def _deploy_env(settings: Settings) -> str:
@@ -142,7 +153,7 @@ def render_install_command(settings: Settings) -> str:
         _SUDO,
         'bundle=$(mktemp -d)',
         'trap \'rm -rf "$bundle"\' EXIT',
-        'base64 -d | tar -xzf - -C "$bundle"',
+        'base64 -d | tar -xf - -C "$bundle"',
         f'$SUDO env {_deploy_env(settings)} bash "$bundle/deploy.sh" install "$bundle"',
     ])
 
@@ -185,6 +196,11 @@ def render_remove_command(settings: Settings) -> str:
     ])
 
 
+def teardown_triggers(settings: Settings) -> list[str]:
+    """What the teardown's delete step removes: the unit and the app dir, by name."""
+    return [f"unit:{unit_name(settings)}", f"root:{app_root(settings)}"]
+
+
 class ApmService(pulumi.ComponentResource):
     """The Flask app, traced by ddtrace-run, running as a systemd service on one host.
 
@@ -195,7 +211,11 @@ class ApmService(pulumi.ComponentResource):
     smoke: pulumi.Output[str]
 
     def __init__(self, name: str, settings: Settings, host: Host,
-                 opts: pulumi.ResourceOptions | None = None):
+                 opts: pulumi.ResourceOptions | None = None, *,
+                 after: Sequence[pulumi.Resource] = ()):
+        """`after`: resources the app's first command waits for on this host, e.g. the
+        Agent's install (it holds the dpkg lock while deploy.sh may apt-get python3-venv,
+        and the app should start once the trace agent is there)."""
         super().__init__(TYPE, name, None, opts)
         files = bundle_files(settings)
         hashes = content_hashes(files)
@@ -206,19 +226,21 @@ class ApmService(pulumi.ComponentResource):
         # content: pulumi-command replaces a Command whose `triggers` change
         # (replace_on_changes=["triggers[*]"]), and a replaced install carrying the
         # delete script would wipe the app right after installing the new release.
+        # An edit of the preflight or remove script is a plain update (it re-runs the
+        # harmless preflight). The teardown is replaced only when what it removes is
+        # another app: its triggers are the unit and dir names, which only a new
+        # `apmService` changes -- and that also changes the unit, so install and smoke
+        # run again right after the old app is removed (delete before replace: the old
+        # unit would otherwise hold the port the new one listens on).
         self.teardown = remote.Command(
             f"{name}-teardown",
             connection=connection,
             create=render_preflight_command(settings),
             delete=render_remove_command(settings),
+            triggers=teardown_triggers(settings),
             add_previous_output_in_env=False,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                # A new service name means a new unit and dir: remove the old ones
-                # first (the delete script names them), then install afresh.
-                replace_on_changes=["delete"],
-                delete_before_replace=True,
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after),
+                                        delete_before_replace=True),
         )
         self.install = remote.Command(
             f"{name}-install",

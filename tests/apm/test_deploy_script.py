@@ -12,6 +12,9 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ pytestmark = pytest.mark.apm
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
+APP_PY = (APP / "app.py").read_text()
 
 FAKE_SYSTEMCTL = textwrap.dedent('''\
     #!{python}
@@ -51,6 +55,11 @@ FAKE_SYSTEMCTL = textwrap.dedent('''\
                 time.sleep(0.1)
 
     if cmd == "restart":
+        if os.path.exists(os.path.join(state, "kill-before-restart")):
+            # One-shot: deploy.sh dies here, after the unit swap and the symlink switch.
+            os.remove(os.path.join(state, "kill-before-restart"))
+            os.kill(os.getppid(), signal.SIGKILL)
+            sys.exit(137)
         stop()
         text = open(os.path.join(units, unit)).read()
         env = dict(os.environ)
@@ -105,7 +114,7 @@ def host(tmp_path):
             pass
 
 
-def bundle(host, name: str, app_py: str) -> Path:
+def bundle(host, name: str, app_py: str, port: object = None) -> Path:
     """A bundle dir like the one ApmService ships; the unit runs the app as it would."""
     current = host["root"] / "current"
     src = host["tmp"] / name
@@ -118,16 +127,36 @@ def bundle(host, name: str, app_py: str) -> Path:
         Environment="DD_SERVICE=flask-app"
         Environment="DD_TRACE_ENABLED=false"
         Environment="DD_INSTRUMENTATION_TELEMETRY_ENABLED=false"
-        Environment="PORT={host['port']}"
+        Environment="PORT={host['port'] if port is None else port}"
         ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/python {current}/app.py
         Restart=on-failure
         """))
     return src
 
 
-def deploy(host, *args) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(APP / "deploy.sh"), *args], env=host["env"],
+def deploy(host, *args, **env) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(APP / "deploy.sh"), *args], env={**host["env"], **env},
                           capture_output=True, text=True, timeout=300)
+
+
+def interrupt_next_restart(host) -> None:
+    """The next `systemctl restart` kills deploy.sh before it stops the old process."""
+    (host["state"] / "kill-before-restart").touch()
+
+
+def get(port: int, route: str = "/", timeout: float = 30) -> tuple[int, str]:
+    """GET a route of the app on this port, waiting for it to listen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{route}", timeout=5) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def calls(host) -> list[str]:
@@ -166,3 +195,44 @@ def test_install_is_idempotent_and_a_broken_release_rolls_back(host):
     assert removed.returncode == 0, removed.stderr
     assert not host["root"].exists()
     assert not (Path(host["env"]["UNIT_DIR"]) / "flask-app.service").exists()
+
+
+# A run killed after the unit swap or the symlink switch, before the restart, leaves the
+# new files on disk and the old process running: the rerun must not trust the files.
+
+def test_a_rerun_after_a_kill_before_the_restart_serves_the_new_release(host):
+    assert deploy(host, "install", str(bundle(host, "v1", APP_PY))).returncode == 0
+    v2 = bundle(host, "v2", APP_PY.replace("'Entrypoint to the Application'", "'Entrypoint v2'"))
+    interrupt_next_restart(host)
+    assert deploy(host, "install", str(v2)).returncode == -signal.SIGKILL
+    assert get(host["port"]) == (200, "Entrypoint to the Application"), "the old process runs"
+
+    rerun = deploy(host, "install", str(v2))
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert get(host["port"]) == (200, "Entrypoint v2")
+
+
+def test_a_rerun_after_a_kill_before_the_restart_runs_the_new_unit(host):
+    assert deploy(host, "install", str(bundle(host, "v1", APP_PY))).returncode == 0
+    new_port = free_port()  # an apmPort change: only the unit differs
+    moved = bundle(host, "moved", APP_PY, port=new_port)
+    interrupt_next_restart(host)
+    assert deploy(host, "install", str(moved), APP_PORT=str(new_port)).returncode == -signal.SIGKILL
+
+    rerun = deploy(host, "install", str(moved), APP_PORT=str(new_port))
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert get(new_port) == (200, "Entrypoint to the Application")
+
+
+def test_a_rerun_after_a_kill_before_the_restart_still_rolls_back_a_broken_unit(host):
+    good = bundle(host, "good", APP_PY)
+    assert deploy(host, "install", str(good)).returncode == 0
+    broken = bundle(host, "broken", APP_PY, port="not-a-port")  # the app exits at start
+    interrupt_next_restart(host)
+    assert deploy(host, "install", str(broken)).returncode == -signal.SIGKILL
+
+    rerun = deploy(host, "install", str(broken), SMOKE_TIMEOUT="10")
+    assert rerun.returncode == 1, "the broken unit must fail its smoke test, not the old process"
+    unit = Path(host["env"]["UNIT_DIR"]) / "flask-app.service"
+    assert unit.read_text() == (good / "app.service").read_text(), "the last good unit is back"
+    assert get(host["port"]) == (200, "Entrypoint to the Application")

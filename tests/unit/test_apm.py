@@ -8,7 +8,7 @@ options are checked as the engine would receive them.
 from __future__ import annotations
 
 import base64
-import gzip
+import hashlib
 import io
 import os
 import re
@@ -31,6 +31,7 @@ pytestmark = pytest.mark.unit
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key\n-----END OPENSSH PRIVATE KEY-----\n"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # Pulumi's wire marker of a secret value
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
+PINNED_BUNDLE_SHA256 = "e7c8adfe0b62fc94103ba5f631894f656035bfd0718048b537a7aadbced1a521"
 
 
 def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, env="dev",
@@ -73,8 +74,7 @@ def is_secret(value) -> bool:
 
 
 def unpack(stdin: str) -> dict[str, str]:
-    raw = gzip.decompress(base64.b64decode(stdin))
-    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(stdin)), mode="r:") as tar:
         return {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers()}
 
 
@@ -101,10 +101,11 @@ def test_unit_restarts_the_app_when_it_fails():
     assert int(unit_directive(unit, "RestartSec")) > 0
 
 
-def test_unit_is_enabled_at_boot_and_starts_after_the_agent():
+def test_unit_is_enabled_at_boot_and_starts_after_the_agent_and_its_trace_agent():
     unit = apm_service.render_unit(make_settings())
     assert unit_directive(unit, "WantedBy") == "multi-user.target"
-    assert "datadog-agent.service" in unit_directive(unit, "After").split()
+    assert {"datadog-agent.service", "datadog-agent-trace.service"} <= \
+        set(unit_directive(unit, "After").split())
 
 
 def test_unit_escapes_quotes_backslashes_and_percent_for_systemd():
@@ -136,6 +137,20 @@ def test_packed_bundle_round_trips_and_is_reproducible():
     assert unpack(packed) == files
     assert apm_service.pack_bundle(dict(reversed(files.items()))) == packed, \
         "same files must give the same stdin, or every update would re-run the install"
+
+
+def test_packed_bundle_is_a_plain_ustar_tar_not_gzip():
+    raw = base64.b64decode(apm_service.pack_bundle({"app.py": "x"}))
+    # gzip's bytes depend on the zlib build: the same files would give another stdin,
+    # hence a re-run install, on another machine.
+    assert raw[:2] != b"\x1f\x8b", "the bundle must not be compressed"
+    assert raw[257:265] == b"ustar\x0000", "a POSIX ustar archive"
+
+
+def test_packed_bundle_bytes_are_pinned():
+    # The stdin of a fixed file set, byte for byte: a change here re-runs every install.
+    packed = apm_service.pack_bundle({"deploy.sh": "#!/bin/sh\n", "app.py": "print(1)\n"})
+    assert hashlib.sha256(packed.encode()).hexdigest() == PINNED_BUNDLE_SHA256
 
 
 def test_content_hashes_change_only_with_the_content():
@@ -335,13 +350,50 @@ def test_install_waits_for_the_teardown_so_destroy_removes_the_app_last(engine):
     assert teardown_urn in monitor.requests["apm-vm1-install"].dependencies
 
 
+def test_an_edited_teardown_script_is_an_update_not_a_replacement(engine):
+    _, monitor = engine
+    settings = make_settings()
+    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    # Replacing the teardown runs its old delete step: the app would be removed while
+    # install and smoke (triggers unchanged) do not run again.
+    assert list(monitor.requests["apm-vm1-teardown"].replaceOnChanges) == ["triggers[*]"], \
+        "only the SDK's triggers may replace the teardown, not its create/delete scripts"
+
+
+def test_teardown_is_replaced_only_by_changes_that_also_reinstall_the_app(engine):
+    mocks, _ = engine
+    variants = {"base": make_settings(), "port": make_settings(port=6060),
+                "version": make_settings(version="2.0.0"), "env": make_settings(env="qa"),
+                "service": make_settings(service="shop")}
+    build(lambda: [ApmService(key, s, s.hosts[0]) for key, s in variants.items()])
+    base = mocks.inputs["base-teardown"]["triggers"]
+    renamed = [key for key in variants if mocks.inputs[f"{key}-teardown"]["triggers"] != base]
+    assert renamed == ["service"], "only another unit/dir name replaces the teardown"
+    assert mocks.inputs["service-install"]["triggers"] != mocks.inputs["base-install"]["triggers"], \
+        "a replaced teardown removes the app: the install must run again after it"
+
+
 def test_a_new_service_name_removes_the_old_app_before_installing(engine):
     _, monitor = engine
     settings = make_settings()
     build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
-    teardown = monitor.requests["apm-vm1-teardown"]
-    assert "delete" in teardown.replaceOnChanges
-    assert teardown.deleteBeforeReplace, "create-before-delete would delete the new install"
+    # create-before-delete would leave the old unit on the port until the end of the update
+    assert monitor.requests["apm-vm1-teardown"].deleteBeforeReplace
+
+
+def test_the_app_waits_for_the_resources_given_as_after(engine):
+    _, monitor = engine
+    settings = make_settings()
+
+    def with_agent():
+        agent = pulumi.CustomResource("test:index:AgentInstall", "agent-install")
+        return ApmService("apm-vm1", settings, settings.hosts[0], after=[agent])
+
+    build(with_agent)
+    agent = monitor.requests["agent-install"]
+    agent_urn = monitor.make_urn(agent.parent, agent.type, agent.name)
+    assert agent_urn in monitor.requests["apm-vm1-teardown"].dependencies, \
+        "the app's first command must wait for the Agent's install (dpkg lock, trace agent)"
 
 
 def test_commands_are_children_of_the_component(engine):
@@ -400,7 +452,7 @@ def test_dashboard_is_an_ordered_layout_with_a_host_template_variable(engine):
 def test_dashboard_counts_hits_and_errors_of_the_services_flask_request_spans(engine):
     inputs, _ = dashboard_inputs(engine)
     q = queries(inputs)
-    scope = "{service:flask-app,env:dev}"
+    scope = "{service:flask-app,env:dev,$host}"
     # trace.<span>.hits / .errors are COUNT metrics: summed and shown as counts.
     assert f"sum:trace.flask.request.hits{scope} by {{resource_name}}.as_count()" in q, \
         "hits of flask.request spans (COUNT metric) per resource, for this service and env"
@@ -414,8 +466,8 @@ def test_dashboard_shows_p50_and_p95_latency_from_the_span_distribution(engine):
     assert len(latency) == 1
     q = [r["q"] for r in latency[0]["timeseriesDefinition"]["requests"]]
     # trace.<span> (no suffix) is the latency DISTRIBUTION: percentiles are p50:/p95: aggregators.
-    assert q == ["p50:trace.flask.request{service:shop,env:qa}",
-                 "p95:trace.flask.request{service:shop,env:qa}"], \
+    assert q == ["p50:trace.flask.request{service:shop,env:qa,$host}",
+                 "p95:trace.flask.request{service:shop,env:qa,$host}"], \
         "latency percentiles come from the trace.flask.request distribution"
 
 
@@ -427,6 +479,15 @@ def test_dashboard_shows_the_hosts_cpu_io_and_network_scoped_by_host(engine):
                        "system.io.util", "system.net.bytes_rcvd", "system.net.bytes_sent"]
     assert all("{$host}" in q for q in host_queries), \
         f"host metrics must follow the $host template variable: {host_queries}"
+
+
+def test_dashboard_trace_metrics_follow_the_host_template_variable(engine):
+    inputs, _ = dashboard_inputs(engine)
+    trace_queries = [q for q in queries(inputs) if ":trace." in q]
+    assert len(trace_queries) == 4  # hits, errors, p50, p95
+    # Trace metrics carry the host tag; unscoped, they would sum every host's traffic
+    # beside one host's CPU, IO and network.
+    assert all(re.search(r"\{[^}]*,\$host\}", q) for q in trace_queries), trace_queries
 
 
 def test_dashboard_widgets_are_typed_timeseries_not_json(engine):
