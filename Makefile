@@ -41,7 +41,7 @@ test-agent: venv-agent/.installed
 	venv-agent/bin/python -m pytest -p no:cacheprovider tests/agent
 
 test-apm: venv-apm/.installed
-	venv-apm/bin/python -m pytest -p no:cacheprovider tests/apm
+	venv-apm/bin/python -m pytest -p no:cacheprovider -n 2 tests/apm
 
 snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
