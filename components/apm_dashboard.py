@@ -22,16 +22,6 @@ TYPE = "datadog-stack:apm:ApmDashboard"
 SPAN = "flask.request"  # the root span ddtrace's Flask integration opens per request
 
 
-def app_base_url(site: str) -> str:
-    """The web app of a Datadog site: app.datadoghq.com, app.datadoghq.eu, us3.datadoghq.com."""
-    return f"https://{site}" if site.count(".") >= 2 else f"https://app.{site}"
-
-
-def dashboard_tags(tags: tuple[str, ...] | list[str]) -> list[str]:
-    """Dashboards accept only `team:<name>` tags (pulumi_datadog.Dashboard's docstring)."""
-    return [t for t in tags if t.startswith("team:")]
-
-
 def trace_scope(settings: Settings) -> str:
     """The app's trace metrics on the host chosen in the `$host` template variable."""
     return f"service:{settings.apm.service},env:{settings.env},$host"
@@ -100,7 +90,6 @@ class ApmDashboard(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
-        tags = dashboard_tags(settings.resource_tags)
         self.dashboard = datadog.Dashboard(
             f"{name}-dashboard",
             title=f"{settings.apm.service} ({settings.env}): APM and host metrics",
@@ -111,9 +100,7 @@ class ApmDashboard(pulumi.ComponentResource):
             reflow_type="auto",
             template_variables=template_variables(settings),
             widgets=widgets(settings),
-            tags=tags or None,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        base = app_base_url(settings.site)
-        self.url = self.dashboard.id.apply(lambda id_: f"{base}/dashboard/{id_}")
+        self.url = self.dashboard.id.apply(lambda id_: f"{settings.app_url}/dashboard/{id_}")
         self.register_outputs({"url": self.url})
