@@ -2,7 +2,7 @@
 
 ddapm-test-agent (PyPI) stands in for the Datadog Agent's trace intake on :8126: it
 accepts the tracer's payloads and serves what it received at /test/session/traces.
-Both processes run on free loopback ports. Run inside venv-apm (see app/README-snippet.md):
+Both processes run on free loopback ports. Run inside venv-apm (`make test-apm`):
 
     venv-apm/bin/python -m pytest -m apm tests/apm
 """
@@ -34,7 +34,7 @@ ROUTES = {  # route -> (response text, the tag its view sets on the request span
 
 if not (BIN / "ddtrace-run").exists() or not (BIN / "ddapm-test-agent").exists():
     pytest.skip(f"ddtrace-run / ddapm-test-agent not next to {sys.executable}: run these "
-                "tests with venv-apm/bin/python (see app/README-snippet.md)",
+                "tests with venv-apm/bin/python (`make test-apm`)",
                 allow_module_level=True)
 
 
