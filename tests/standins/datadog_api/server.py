@@ -344,6 +344,14 @@ def route(method, pattern):
     return deco
 
 
+def _monitor_body(req):
+    """The request's monitor, rejected as Datadog would: by its model, then its thresholds."""
+    body = req.json()
+    v.parse_model("monitor", body)
+    v.check_monitor_thresholds(body)
+    return body
+
+
 @route("GET", r"/api/v1/validate")
 def h_validate(app, req, m):
     return 200, {"valid": True}
@@ -351,9 +359,7 @@ def h_validate(app, req, m):
 
 @route("POST", r"/api/v1/monitor/validate")
 def h_monitor_validate(app, req, m):
-    body = req.json()
-    v.parse_model("monitor", body)
-    v.check_monitor_thresholds(body)
+    body = _monitor_body(req)
     return 200, {}
 
 
@@ -361,17 +367,13 @@ def h_monitor_validate(app, req, m):
 def h_monitor_validate_existing(app, req, m):
     if app.store.get("monitors", m.group(1)) is None:
         raise ApiError(404, "Monitor not found")
-    body = req.json()
-    v.parse_model("monitor", body)
-    v.check_monitor_thresholds(body)
+    body = _monitor_body(req)
     return 200, {}
 
 
 @route("POST", r"/api/v1/monitor")
 def h_monitor_create(app, req, m):
-    body = req.json()
-    v.parse_model("monitor", body)
-    v.check_monitor_thresholds(body)
+    body = _monitor_body(req)
     with app.store.lock:
         mon = build_monitor(app, body, None)
         app.store.put("monitors", str(mon["id"]), mon)
