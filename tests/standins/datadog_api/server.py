@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import validation as v
 from .v1_downtimes import silenced as _silenced
-from .routing import ROUTES, route
+from .routing import ROUTES, create, existing, route, update
 from .store import Store
 from .validation import ApiError
 
@@ -120,11 +120,11 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def _dashboard_id(existing) -> str:
+def _dashboard_id(taken) -> str:
     alphabet = string.ascii_lowercase + string.digits
     while True:
         i = "-".join("".join(random.choice(alphabet) for _ in range(3)) for _ in range(3))
-        if i not in existing:
+        if i not in taken:
             return i
 
 
@@ -432,8 +432,7 @@ def h_monitor_validate(app, req, m):
 
 @route("POST", r"/api/v1/monitor/(\d+)/validate")
 def h_monitor_validate_existing(app, req, m):
-    if app.store.get("monitors", m.group(1)) is None:
-        raise ApiError(404, "Monitor not found")
+    existing(app, "monitors", m.group(1))
     body = _monitor_body(req)
     return 200, {}
 
@@ -483,9 +482,7 @@ def h_monitor_list(app, req, m):
 
 @route("GET", r"/api/v1/monitor/(\d+)")
 def h_monitor_get(app, req, m):
-    mon = app.store.get("monitors", m.group(1))
-    if mon is None:
-        raise ApiError(404, "Monitor not found")
+    mon = existing(app, "monitors", m.group(1))
     return 200, monitor_view(app, mon, "get", req.query)
 
 
@@ -494,9 +491,7 @@ def h_monitor_update(app, req, m):
     body = req.json()
     v.parse_model("monitor_update", body)
     with app.store.lock:
-        old = app.store.get("monitors", m.group(1))
-        if old is None:
-            raise ApiError(404, "Monitor not found")
+        old = existing(app, "monitors", m.group(1))
         if body.get("type") and body["type"] != old["type"] and {body["type"], old["type"]} != v.THRESHOLD_TYPES:
             raise ApiError(400, "The monitor type cannot be changed")
         merged = {**old, **body}
@@ -515,12 +510,7 @@ def h_monitor_delete(app, req, m):
 
 @route("POST", r"/api/v1/dashboard")
 def h_dashboard_create(app, req, m):
-    body = req.json()
-    v.parse_model("dashboard", body)
-    with app.store.lock:
-        d = build_dashboard(app, body, None)
-        app.store.put("dashboards", d["id"], d)
-    return 200, d
+    return 200, create(app, req, "dashboards", "dashboard", build_dashboard)
 
 
 @route("GET", r"/api/v1/dashboard")
@@ -544,23 +534,13 @@ def _int_param(req, name: str, default: int) -> int:
 
 @route("GET", r"/api/v1/dashboard/([a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3})")
 def h_dashboard_get(app, req, m):
-    d = app.store.get("dashboards", m.group(1))
-    if d is None:
-        raise ApiError(404, f"Dashboard with ID {m.group(1)} not found")
+    d = existing(app, "dashboards", m.group(1))
     return 200, d
 
 
 @route("PUT", r"/api/v1/dashboard/([a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3})")
 def h_dashboard_update(app, req, m):
-    body = req.json()
-    v.parse_model("dashboard", body)
-    with app.store.lock:
-        old = app.store.get("dashboards", m.group(1))
-        if old is None:
-            raise ApiError(404, f"Dashboard with ID {m.group(1)} not found")
-        d = build_dashboard(app, body, old)
-        app.store.put("dashboards", d["id"], d)
-    return 200, d
+    return 200, update(app, req, "dashboards", m.group(1), "dashboard", build_dashboard)
 
 
 @route("DELETE", r"/api/v1/dashboard/([a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3})")
@@ -575,43 +555,32 @@ def h_dashboard_get_bad(app, req, m):
     raise ApiError(404, f"Dashboard with ID {m.group(1)} not found")
 
 
+def _build_downtime_from_body(app, body: dict, old: dict | None) -> dict:
+    return build_downtime(app, body["data"].get("attributes") or {}, old)
+
+
 @route("POST", r"/api/v2/downtime")
 def h_downtime_create(app, req, m):
-    body = req.json()
-    v.parse_model("downtime_create", body)
-    with app.store.lock:
-        d = build_downtime(app, body["data"]["attributes"], None)
-        app.store.put("downtimes", d["id"], d)
+    d = create(app, req, "downtimes", "downtime_create", _build_downtime_from_body)
     return 200, downtime_view(app, d, with_relationships=True)
 
 
 @route("GET", r"/api/v2/downtime/([0-9a-f-]{36})")
 def h_downtime_get(app, req, m):
-    d = app.store.get("downtimes", m.group(1))
-    if d is None:
-        raise ApiError(404, "Downtime not found")
+    d = existing(app, "downtimes", m.group(1))
     return 200, downtime_view(app, d, with_relationships=False)
 
 
 @route("PATCH", r"/api/v2/downtime/([0-9a-f-]{36})")
 def h_downtime_update(app, req, m):
-    body = req.json()
-    v.parse_model("downtime_update", body)
-    with app.store.lock:
-        old = app.store.get("downtimes", m.group(1))
-        if old is None:
-            raise ApiError(404, "Downtime not found")
-        d = build_downtime(app, body["data"].get("attributes") or {}, old)
-        app.store.put("downtimes", d["id"], d)
+    d = update(app, req, "downtimes", m.group(1), "downtime_update", _build_downtime_from_body)
     return 200, downtime_view(app, d, with_relationships=True)
 
 
 @route("DELETE", r"/api/v2/downtime/([0-9a-f-]{36})")
 def h_downtime_cancel(app, req, m):
     with app.store.lock:
-        d = app.store.get("downtimes", m.group(1))
-        if d is None:
-            raise ApiError(404, "Downtime not found")
+        d = existing(app, "downtimes", m.group(1))
         if not d["attributes"].get("canceled"):
             d["attributes"]["canceled"] = _ts(app.now())
             d["attributes"]["modified"] = d["attributes"]["canceled"]

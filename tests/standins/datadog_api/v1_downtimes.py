@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 
 from . import validation as v
-from .routing import route
+from .routing import create, existing, route, update
 from .validation import ApiError
 
 CREATOR_ID = 1445416
@@ -101,12 +101,7 @@ def _set_restricted_roles(app, rid: str, bindings: list) -> None:
 
 @route("POST", r"/api/v1/downtime")
 def h_create(app, req, m):
-    body = req.json()
-    v.parse_model("downtime_v1", body)
-    with app.store.lock:
-        d = build(app, body, None)
-        app.store.put("downtimes_v1", str(d["id"]), d)
-    return 200, view(app, d)
+    return 200, view(app, create(app, req, "downtimes_v1", "downtime_v1", build))
 
 
 @route("GET", r"/api/v1/downtime")
@@ -120,31 +115,19 @@ def h_list(app, req, m):
 
 @route("GET", r"/api/v1/downtime/(\d+)")
 def h_get(app, req, m):
-    d = app.store.get("downtimes_v1", m.group(1))
-    if d is None:
-        raise ApiError(404, "Downtime not found")
+    d = existing(app, "downtimes_v1", m.group(1))
     return 200, view(app, d)
 
 
 @route("PUT", r"/api/v1/downtime/(\d+)")
 def h_update(app, req, m):
-    body = req.json()
-    v.parse_model("downtime_v1", body)
-    with app.store.lock:
-        old = app.store.get("downtimes_v1", m.group(1))
-        if old is None:
-            raise ApiError(404, "Downtime not found")
-        d = build(app, body, old)
-        app.store.put("downtimes_v1", m.group(1), d)
-    return 200, view(app, d)
+    return 200, view(app, update(app, req, "downtimes_v1", m.group(1), "downtime_v1", build))
 
 
 @route("DELETE", r"/api/v1/downtime/(\d+)")
 def h_cancel(app, req, m):
     with app.store.lock:
-        d = app.store.get("downtimes_v1", m.group(1))
-        if d is None:
-            raise ApiError(404, "Downtime not found")
+        d = existing(app, "downtimes_v1", m.group(1))
         if not d["canceled"]:
             d["canceled"] = d["modified"] = int(app.now().timestamp())
             d["updater_id"] = CREATOR_ID
