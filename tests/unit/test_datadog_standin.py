@@ -592,7 +592,7 @@ def test_request_log_counts_and_hides_keys(api, server):
     status, body, _ = Client(server.url).call("GET", "/_standin/log", keys=False)
     assert status == 200 and len(body["requests"]) == 6 and body["stats"]["writes"] == 4
     status, objs, _ = Client(server.url).call("GET", "/_standin/objects", keys=False)
-    assert status == 200 and set(objs) == {"monitors", "dashboards", "downtimes", "downtimes_v1",
+    assert status == 200 and set(objs) == {"monitors", "dashboards", "downtimes", "downtimes_v1", "events",
                                                  "restriction_policies"}
 
 

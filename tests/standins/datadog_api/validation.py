@@ -21,6 +21,7 @@ from datadog_api_client import model_utils as mu
 from datadog_api_client.exceptions import OpenApiException
 from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.downtime import Downtime
+from datadog_api_client.v1.model.event_create_request import EventCreateRequest
 from datadog_api_client.v1.model.monitor import Monitor
 from datadog_api_client.v1.model.monitor_update_request import MonitorUpdateRequest
 from datadog_api_client.v2.model.downtime_create_request import DowntimeCreateRequest
@@ -36,6 +37,7 @@ MODELS = {
     "downtime_create": DowntimeCreateRequest,
     "downtime_update": DowntimeUpdateRequest,
     "downtime_v1": Downtime,
+    "event": EventCreateRequest,
 }
 
 
