@@ -49,6 +49,11 @@ def test_wrong_json_type_disagrees():
         "$.a.b: expected number, got string"]
 
 
+def test_clock_decided_value_must_match():
+    assert replay.compare({"status": "active"}, {"status": "scheduled"}, replay.Ids()) == [
+        "$.status: expected 'active', got 'scheduled'"]
+
+
 def test_null_for_a_recorded_value_disagrees_outside_state_fields():
     assert replay.compare({"restricted_roles": ["r"]}, {"restricted_roles": None}, replay.Ids())
     assert replay.compare({"query": "q"}, {"query": None}, replay.Ids())

@@ -5,7 +5,8 @@ The recordings are the go-vcr cassettes of Datadog's Terraform provider
 stand-in whose clock is frozen at the cassette's ``.freeze`` time, with the ids Datadog
 gave (monitor ids, dashboard ids, downtime uuids) replaced by the ones the stand-in gave.
 An exchange agrees when the stand-in answers the recorded status and every field of the
-recorded answer, with the same JSON type (values differ: ids, times, authors).
+recorded answer, with the same JSON type (values differ: ids, times, authors), and the same
+value where the exchanges and the clock decide it (VALUE_FIELDS: a downtime's status, ...).
 
     python -m tests.standins.datadog_api.replay [--verbose]
 """
@@ -42,6 +43,10 @@ _MEMORY_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # recording user's profile; a v1 downtime's uuid is null in the answer to its PUT
 # (TestAccDatadogDowntime_Updated.yaml). Null against a value is accepted there, nowhere else.
 STATE_NULLABLE = {"overall_state_modified", "author_name", "name", "icon", "last_login_time", "uuid"}
+# Fields whose value follows from the exchanges and the frozen clock alone: compared by value too.
+# (overall_state is not: it comes from Datadog evaluating the monitor.)
+VALUE_FIELDS = {"status", "active", "disabled", "downtime_type", "draft_status", "is_read_only",
+                "display_timezone", "multi"}
 
 
 def cassette_dir() -> Path:
@@ -116,7 +121,8 @@ class Ids:
 
 
 def compare(recorded, got, ids: Ids, path="$") -> list[str]:
-    """Every field of ``recorded`` present in ``got`` with the same JSON type (see STATE_NULLABLE)."""
+    """Every field of ``recorded`` present in ``got`` with the same JSON type (see STATE_NULLABLE),
+    and the same value for VALUE_FIELDS."""
     if isinstance(recorded, dict):
         if not isinstance(got, dict):
             return [f"{path}: expected object, got {jtype(got)}"]
@@ -131,8 +137,11 @@ def compare(recorded, got, ids: Ids, path="$") -> list[str]:
         if not isinstance(got, list):
             return [f"{path}: expected array, got {jtype(got)}"]
         return _compare_list(recorded, got, ids, path)
-    if jtype(recorded) != jtype(got) and not (path.rsplit(".", 1)[-1] in STATE_NULLABLE and None in (recorded, got)):
+    field_name = path.rsplit(".", 1)[-1]
+    if jtype(recorded) != jtype(got) and not (field_name in STATE_NULLABLE and None in (recorded, got)):
         return [f"{path}: expected {jtype(recorded)}, got {jtype(got)}"]
+    if field_name in VALUE_FIELDS and recorded != got:
+        return [f"{path}: expected {recorded!r}, got {got!r}"]
     return []
 
 

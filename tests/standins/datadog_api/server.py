@@ -204,7 +204,9 @@ def build_monitor(app: App, body: dict, old: dict | None) -> dict:
         "tags": sorted(body.get("tags", (old or {}).get("tags")) or []),
         "query": query,
         "options": opts,
-        "multi": bool(re.search(r"\bby\s*\{", query or "")),
+        # grouped: "by {host}", or .by(...) in log, service check and formula queries
+        # (TestAccDatadogMonitor_LogMultiAlert.yaml, ..._ServiceCheck*.yaml, ..._DataJobs*.yaml)
+        "multi": bool(re.search(r"\bby\s*\{|\.by\(", query or "")),
         "modified": _ts(now),
         "priority": body.get("priority", (old or {}).get("priority")),
         "restricted_roles": body.get("restricted_roles", (old or {}).get("restricted_roles")),
