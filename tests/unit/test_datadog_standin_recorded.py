@@ -220,3 +220,42 @@ def test_deleting_restriction_policy_clears_restricted_roles(api):
     api.call("POST", f"/api/v2/restriction_policy/monitor:{mid}", policy(mid, "r1"))
     assert api.call("DELETE", f"/api/v2/restriction_policy/monitor:{mid}")[0] == 204
     assert api.call("GET", f"/api/v1/monitor/{mid}")[1]["restricted_roles"] is None
+
+
+# ----------------------------------------------------------------------------- v2 downtime list
+
+def downtime_body(scope="env:x", monitor_id=None, start=None):
+    ident = {"monitor_id": monitor_id} if monitor_id else {"monitor_tags": ["*"]}
+    schedule = {"recurrences": [{"duration": "1h", "rrule": "FREQ=DAILY", **({"start": start} if start else {})}],
+                "timezone": "UTC"}
+    return {"data": {"type": "downtime", "attributes": {"scope": scope, "monitor_identifier": ident,
+                                                        "schedule": schedule}}}
+
+
+def test_downtime_list_parses_as_the_clients_list_response(api):
+    """GET /api/v2/downtime, as the adoption tool lists schedules through datadog-api-client."""
+    from datadog_api_client import Configuration
+    from datadog_api_client.model_utils import validate_and_convert_types
+    from datadog_api_client.v2.model.list_downtimes_response import ListDowntimesResponse
+    mid = create_monitor(api)["id"]
+    api.call("POST", "/api/v2/downtime", downtime_body(monitor_id=mid))
+    status, body, _ = api.call("GET", "/api/v2/downtime?include=created_by,monitor")
+    assert status == 200
+    parsed = validate_and_convert_types(body, (ListDowntimesResponse,), ["body"], True, True, Configuration())
+    assert [d.attributes.monitor_identifier.monitor_id for d in parsed.data] == [mid]
+    assert {x["type"] for x in body["included"]} == {"users", "monitor"}
+    assert body["meta"]["page"]["total_filtered_count"] == 1
+
+
+def test_downtime_list_current_only(api, server):
+    api.call("POST", "/api/v2/downtime", downtime_body("env:later", start="2099-01-01T00:00:00"))
+    api.call("POST", "/api/v2/downtime", downtime_body("env:now"))
+    body = api.call("GET", "/api/v2/downtime?current_only=true")[1]
+    assert [d["attributes"]["scope"] for d in body["data"]] == ["env:now"]
+
+
+def test_downtime_list_pages(api):
+    for i in range(3):
+        api.call("POST", "/api/v2/downtime", downtime_body(f"env:{i}"))
+    body = api.call("GET", "/api/v2/downtime?page[offset]=1&page[limit]=1")[1]
+    assert len(body["data"]) == 1 and body["meta"]["page"]["total_filtered_count"] == 3

@@ -355,25 +355,66 @@ def _downtime_status(app: App, attrs: dict):
     return sched, status
 
 
-def downtime_view(app: App, d: dict, with_relationships: bool) -> dict:
+USER = {"type": "users", "id": USER_UUID, "attributes": {
+    "name": CREATOR["name"], "handle": CREATOR["handle"], "email": CREATOR["email"],
+    "created_at": "2019-10-02T08:15:39.795051+00:00", "modified_at": "2019-10-02T08:15:39.795051+00:00",
+    "icon": None, "title": None, "verified": True, "service_account": False, "disabled": False,
+    "allowed_login_methods": [], "status": "Active", "last_login_time": None}}
+
+
+def _downtime_data(app: App, d: dict, with_relationships: bool) -> dict:
     attrs = dict(d["attributes"])
     attrs["schedule"], attrs["status"] = _downtime_status(app, attrs)
     data = {"type": "downtime", "id": d["id"], "attributes": attrs}
-    body = {"data": data}
     if with_relationships:
-        mid = (attrs.get("monitor_identifier") or {}).get("monitor_id")
+        mid = _monitor_id(d)
         data["relationships"] = {
             "created_by": {"data": {"type": "users", "id": USER_UUID}},
             "monitor": {"data": {"type": "monitor", "id": str(mid)} if mid is not None else None},
         }
-        body["included"] = [{"type": "users", "id": USER_UUID, "attributes": {
-            "name": CREATOR["name"], "handle": CREATOR["handle"], "email": CREATOR["email"],
-            "created_at": "2019-10-02T08:15:39.795051+00:00", "modified_at": "2019-10-02T08:15:39.795051+00:00",
-            "icon": None, "title": None, "verified": True, "service_account": False, "disabled": False,
-            "allowed_login_methods": [], "status": "Active", "last_login_time": None}}]
-        monitor = app.store.get("monitors", str(mid)) if mid is not None else None
-        if monitor is not None:  # TestAccDowntimeScheduleBasicOneTimeWithMonitorID.yaml
-            body["included"].append({"type": "monitor", "attributes": {"name": monitor["name"]}, "id": mid})
+    return data
+
+
+def _monitor_id(d: dict):
+    return (d["attributes"].get("monitor_identifier") or {}).get("monitor_id")
+
+
+def _included(app: App, d: dict, paths=("created_by", "monitor")) -> list:
+    """The creator, and the monitor of a downtime on one monitor
+    (TestAccDowntimeScheduleBasicOneTimeWithMonitorID.yaml)."""
+    out = [json.loads(json.dumps(USER))] if "created_by" in paths else []
+    mid = _monitor_id(d)
+    monitor = app.store.get("monitors", str(mid)) if mid is not None and "monitor" in paths else None
+    if monitor is not None:
+        out.append({"type": "monitor", "attributes": {"name": monitor["name"]}, "id": mid})
+    return out
+
+
+def downtime_view(app: App, d: dict, with_relationships: bool) -> dict:
+    body = {"data": _downtime_data(app, d, with_relationships)}
+    if with_relationships:
+        body["included"] = _included(app, d)
+    return body
+
+
+def downtime_list(app: App, query: dict) -> dict:
+    """GET /api/v2/downtime (https://docs.datadoghq.com/api/latest/downtimes/#get-all-downtimes; not
+    recorded): ``current_only``, ``include`` (created_by, monitor), ``page[offset]``, ``page[limit]``
+    (default 30, the API spec's)."""
+    items = sorted(app.store.all()["downtimes"].values(), key=lambda d: d["attributes"]["created"])
+    data = [(d, _downtime_data(app, d, True)) for d in items]
+    if query.get("current_only") == ["true"]:
+        data = [(d, x) for d, x in data if x["attributes"]["status"] == "active"]
+    total = len(data)
+    offset = int((query.get("page[offset]") or ["0"])[0])
+    data = data[offset:offset + int((query.get("page[limit]") or ["30"])[0])]
+    paths = [p for p in (query.get("include") or [""])[0].split(",") if p]
+    included = []
+    for d, _ in data:
+        included += [x for x in _included(app, d, paths) if x not in included]
+    body = {"data": [x for _, x in data], "meta": {"page": {"total_filtered_count": total}}}
+    if included:
+        body["included"] = included
     return body
 
 
@@ -567,6 +608,13 @@ def _build_downtime_from_body(app, body: dict, old: dict | None) -> dict:
 def h_downtime_create(app, req, m):
     d = create(app, req, "downtimes", "downtime_create", _build_downtime_from_body)
     return 200, downtime_view(app, d, with_relationships=True)
+
+
+@route("GET", r"/api/v2/downtime")
+def h_downtime_list(app, req, m):
+    for name in ("page[offset]", "page[limit]"):
+        _int_param(req, name, 0)
+    return 200, downtime_list(app, req.query)
 
 
 @route("GET", r"/api/v2/downtime/([0-9a-f-]{36})")
