@@ -42,6 +42,8 @@ DAY = 24 * 60
 DST_CHANGES_BEFORE = 4 * 60
 # The most a DST change moves a wall clock.
 DST_SHIFT = 60
+# Night windows that may contain a DST change end at 05:00: 04:00 to 06:00 either way.
+EARLY_END = DST_CHANGES_BEFORE + DST_SHIFT
 # A start must still lie ahead when Datadog receives it, seconds after the program ran.
 START_MARGIN = timedelta(minutes=5)
 # Local times as Datadog takes a recurrence start: no UTC offset.
@@ -89,38 +91,37 @@ def label(minutes: int) -> str:
 
 
 def weekday_nights(hours: OfficeHours) -> Schedule:
-    """Monday-Friday: office end to midnight, and midnight to office start."""
-    early_end = DST_CHANGES_BEFORE + DST_SHIFT  # may shift by an hour either way
-    recurrences = [
-        # Midnight to 05:00 may contain a DST change: it then ends between 04:00 and
-        # 06:00, still off-hours and still meeting the 04:00 window.
-        Recurrence(WEEKDAYS, 0, early_end),
-        # 04:00 to office start contains no DST change: it ends exactly at office start.
-        Recurrence(WEEKDAYS, DST_CHANGES_BEFORE, hours.start_minutes - DST_CHANGES_BEFORE),
-    ]
-    if hours.end_minutes < DAY:
-        # Office end to an hour past midnight: a DST change at midnight (Cairo, Beirut)
-        # then still meets the midnight window.
-        recurrences.insert(0, Recurrence(WEEKDAYS, hours.end_minutes,
-                                         DAY - hours.end_minutes + DST_SHIFT))
+    """Monday-Friday nights: office end to 05:00 the next day, and 04:00 to office start.
+
+    No window starts at midnight: a DST change there (Cairo, Havana, Beirut, Santiago)
+    would skip or repeat its start. The evening window may contain a change, so it ends
+    at 05:00 give or take an hour, always inside the 04:00 window that follows.
+    """
+    evening = (Recurrence(WEEKDAYS, hours.end_minutes, DAY - hours.end_minutes + EARLY_END)
+               if hours.end_minutes < DAY
+               # Office hours to midnight: the night starts at 00:00 the next day.
+               else Recurrence(WEEKDAYS[1:] + WEEKEND[:1], 0, EARLY_END))
+    # 04:00 to office start contains no DST change: it ends exactly at office start.
+    morning = Recurrence(WEEKDAYS, DST_CHANGES_BEFORE, hours.start_minutes - DST_CHANGES_BEFORE)
     return Schedule(
         key="weekday-nights",
         title=(f"Weekday nights, {label(hours.end_minutes)} to "
                f"{label(hours.start_minutes)} Monday-Friday"),
-        recurrences=tuple(recurrences),
+        recurrences=(evening, morning),
     )
 
 
 def weekends(hours: OfficeHours) -> Schedule:
-    """Saturday and Sunday, all day.
+    """Saturday and Sunday: 04:00 to 05:00 the next day, each day.
 
-    Each day's window runs an hour past midnight so that a DST change inside it can
-    neither leave the last hour of the day unmuted nor reach Monday's office hours.
+    Friday's evening window runs to Saturday 05:00 and Monday's morning window starts at
+    04:00, so these two meet both; a DST change inside a window moves its end by an hour,
+    never past the next window's start.
     """
     return Schedule(
         key="weekends",
-        title="Weekends, all day Saturday and Sunday",
-        recurrences=(Recurrence(WEEKEND, 0, DAY + DST_SHIFT),),
+        title="Weekends, Saturday and Sunday",
+        recurrences=(Recurrence(WEEKEND, DST_CHANGES_BEFORE, DAY + DST_SHIFT),),
     )
 
 
@@ -232,4 +233,24 @@ def clock_change_problem(zone: str, hours: OfficeHours) -> str | None:
         if before.weekday() < 5 and DST_CHANGES_BEFORE <= minutes < hours.start_minutes:
             return (f"its clocks change at {before:%H:%M} on a weekday ({before:%Y-%m-%d}), "
                     f"inside the {label(DST_CHANGES_BEFORE)}-{label(hours.start_minutes)} window")
+        skipped = _start_skipped_by(before, ZoneInfo(zone), hours)
+        if skipped:
+            return (f"its clock change on {before:%Y-%m-%d} skips or repeats {skipped}, "
+                    "when a downtime window starts")
+    return None
+
+
+def _start_skipped_by(before: datetime, tz: ZoneInfo, hours: OfficeHours) -> str | None:
+    """A window start (a local time) that the clock change after `before` skips or repeats.
+
+    RFC 5545 ignores an occurrence at a time that does not exist, and one that exists
+    twice is ambiguous: either would leave off-hours unmuted.
+    """
+    for day in (before.date() + timedelta(days=offset) for offset in (-1, 0, 1)):
+        for schedule in off_hours_schedules(hours):
+            for recurrence in schedule.recurrences:
+                local = datetime.combine(day, datetime.min.time()) + timedelta(
+                    minutes=recurrence.start_minutes)
+                if WEEKDAY_CODES[day.weekday()] in recurrence.days and not _exists_once(local, tz):
+                    return f"{local:%a %H:%M}"
     return None

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rules.downtimes import (DAY, START_FORMAT, clock_change_problem, clock_changes, first_start,
-                             off_hours_schedules, weekday_nights, weekends)
+from rules.downtimes import (DAY, START_FORMAT, Recurrence, clock_change_problem, clock_changes,
+                             first_start, off_hours_schedules, weekday_nights, weekends)
 from settings import OfficeHours
 from tests.downtime_reading import READINGS, SEMANTICS, mute_intervals, wrong_minutes
 
@@ -39,7 +39,8 @@ def recurrences_at(hours: OfficeHours, zone: str, changed: datetime) -> list[dic
 
 def change_moments(zone: str, hours: OfficeHours = NINE_TO_SEVEN) -> list[datetime]:
     """Moments of a week (every 3 hours, and a minute or a few either side of each office
-    boundary and midnight) and around both of 2027's clock changes, as UTC instants."""
+    boundary and midnight), every 3 hours of the week before each of 2027's clock changes
+    (a change then starts windows just before it) and minutes around it, as UTC instants."""
     tz = ZoneInfo(zone)
     monday = datetime(2027, 1, 4, tzinfo=tz)
     moments = [monday + timedelta(hours=h) for h in range(0, 7 * 24, 3)]
@@ -51,6 +52,7 @@ def change_moments(zone: str, hours: OfficeHours = NINE_TO_SEVEN) -> list[dateti
         if before.year == 2027:
             instant = before.astimezone(UTC)
             moments += [instant + timedelta(minutes=m) for m in (-60, -1, 2, 60)]
+            moments += [instant - timedelta(hours=h) for h in range(2, 7 * 24, 3)]
     return [moment.astimezone(UTC) for moment in moments]
 
 
@@ -99,12 +101,26 @@ def test_office_hours_until_midnight_leave_no_zero_length_window(semantics):
     assert check_changes("America/New_York", hours, "start-is-occurrence", semantics) == []
 
 
+def test_no_window_starts_at_midnight_where_clocks_change_then():
+    starts = {r.start_minutes for s in off_hours_schedules(NINE_TO_SEVEN) for r in s.recurrences}
+    assert 0 not in starts, ("Cairo, Havana, Beirut and Santiago change their clocks at "
+                             "midnight: a window starting then would be skipped or doubled")
+
+
 def test_a_start_is_never_a_wall_clock_time_a_clock_change_skips():
     # Cairo moves its clocks from 00:00 to 01:00 on the last Friday of April 2027.
-    midnight = next(r for r in weekday_nights(NINE_TO_SEVEN).recurrences if r.start_minutes == 0)
+    midnight = Recurrence(("FR", "SA"), 0, 300)
     thursday_noon = datetime(2027, 4, 29, 10, tzinfo=UTC)
-    assert first_start(midnight, "Africa/Cairo", thursday_noon) == "2027-05-03T00:00:00", \
-        "Friday 00:00 does not exist that day, and Monday is the next weekday"
+    assert first_start(midnight, "Africa/Cairo", thursday_noon) == "2027-05-01T00:00:00", \
+        "Friday 00:00 does not exist that day: the first start is Saturday's"
+
+
+@pytest.mark.parametrize("end", [23 * 60 + 30, DAY])
+def test_office_hours_ending_where_the_clock_changes_are_refused(end):
+    problem = clock_change_problem("Africa/Cairo", OfficeHours(9 * 60, end))
+    assert problem and "when a downtime window starts" in problem, (
+        "Cairo's clocks go from 00:00 to 01:00 in spring and from 24:00 back to 23:00 in "
+        "autumn: an evening window starting then would be skipped or doubled")
 
 
 def test_a_start_is_at_least_five_minutes_ahead_of_the_clock():
