@@ -79,7 +79,7 @@ def make_settings(host: Host, **overrides) -> Settings:
         stack="dev", env="dev", site="datadoghq.com", hosts=(host,),
         host_tags=("role:database",),
         database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
-        thresholds=Thresholds(500, 800), no_data_minutes=10, notify="@ops@example.com",
+        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
         timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=45,
         logs_enabled=False, install_agent=False,
         apm=Apm(service="flask-app", version="1.0.0", port=5050),

@@ -40,7 +40,7 @@ def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, e
     return Settings(
         stack="dev", env=env, site=site, hosts=tuple(hosts), host_tags=("role:database",),
         database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
-        thresholds=Thresholds(warning=500, critical=800), no_data_minutes=10,
+        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10,
         notify="@ops@example.com", timezone="UTC",
         office_hours=OfficeHours(start_minutes=9 * 60, end_minutes=19 * 60),
         check_interval=45, logs_enabled=False, install_agent=False,
