@@ -88,6 +88,20 @@ def test_timeboard_rolls_my_metric_up_into_hourly_sums():
         ".rollup(sum, 3600): each point sums every value of the past hour (time is seconds)"
 
 
+def live_spans(dashboard: dict) -> list[str]:
+    return [w["timeseriesDefinition"].get("liveSpan") for w in dashboard["widgets"]]
+
+
+def test_timeboard_live_graphs_show_the_past_5_minutes():
+    assert live_spans(timeboard_inputs())[:2] == ["5m", "5m"], \
+        "the seeds' 5-minute view: my_metric and the anomaly graph slide over the last 5 minutes"
+
+
+def test_timeboard_hourly_sums_show_the_past_day():
+    assert live_spans(timeboard_inputs())[2] == "1d", \
+        "a 5-minute span would hold at most part of one hourly sum"
+
+
 def test_timeboard_widgets_are_titled_timeseries():
     widgets = timeboard_inputs()["widgets"]
     assert len(widgets) == 3
