@@ -84,6 +84,7 @@ class Apm:
     service: str
     version: str
     port: int
+    bind_address: str  # the IP address gunicorn listens on
 
 
 @dataclass(frozen=True)
@@ -358,7 +359,20 @@ def _apm(read: _Reader) -> Apm:
         version=_string(_k("apmVersion"), read.value("apmVersion", "1.0.0"), _TAG_VALUE,
                         "a version tag value (letters, digits, _ . : / -)"),
         port=_integer(_k("apmPort"), read.value("apmPort", 5050), 1, 65535),
+        bind_address=_bind_address(read),
     )
+
+
+def _bind_address(read: _Reader) -> str:
+    # Loopback by default: the seed's development server listened on every interface;
+    # exposing the app (0.0.0.0, ::, or one interface's address) is a choice to make.
+    key = _k("apmBindAddress")
+    value = _string(key, read.value("apmBindAddress", "127.0.0.1"))
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ConfigError(key, f"{value!r} is not an IP address such as 127.0.0.1, "
+                          "0.0.0.0 or ::") from None
 
 
 KNOWN_KEYS = {
@@ -367,6 +381,7 @@ KNOWN_KEYS = {
     "warningRecovery", "criticalRecovery",
     "noDataTimeframe", "notify", "timezone", "officeHoursStart", "officeHoursEnd",
     "checkInterval", "logsEnabled", "installAgent", "apmService", "apmVersion", "apmPort",
+    "apmBindAddress",
     "sshPrivateKey",
 }
 

@@ -82,7 +82,7 @@ def make_settings(host: Host, **overrides) -> Settings:
         thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
         timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=45,
         logs_enabled=False, install_agent=False,
-        apm=Apm(service="flask-app", version="1.0.0", port=5050),
+        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
         secrets=Secrets(api_key=pulumi.Output.secret(API_KEY),
                         database_password=pulumi.Output.secret(PASSWORD),
                         ssh_private_key=pulumi.Output.secret(SSH_KEY)),

@@ -67,6 +67,8 @@ def test_settings_are_frozen():
     ({"criticalThreshold": "nan"}, "criticalThreshold"),
     ({"warningThreshold": "800"}, "warningThreshold"),
     ({"warningThreshold": "900"}, "warningThreshold"),
+    ({"apmBindAddress": "localhost"}, "apmBindAddress"),
+    ({"apmBindAddress": "0.0.0.0:5050"}, "apmBindAddress"),
     ({"warningRecovery": "low"}, "warningRecovery"),
     ({"warningRecovery": "500"}, "warningRecovery"),
     ({"criticalRecovery": "900"}, "criticalRecovery"),
@@ -154,6 +156,11 @@ def test_recovery_at_the_threshold_explains_the_direction():
     assert str(error_for(warningRecovery="500")) == (
         "datadog-stack:warningRecovery: 500 must be below warningThreshold 500 (the monitor "
         "alerts above it and recovers at or below this value)")
+
+
+def test_the_app_listens_on_loopback_unless_told_otherwise():
+    assert load(apmBindAddress=None).apm.bind_address == "127.0.0.1"
+    assert load(apmBindAddress="::").apm.bind_address == "::"
 
 
 def test_recovery_thresholds_default_below_the_seed_thresholds():
