@@ -5,9 +5,10 @@ thresholds buy on the values the check really sends. What it models, and from wh
 
 - the check sends `random.randint(0, 1000)` every `checkInterval` seconds
   (agent_files' my_metric check, `min_collection_interval`);
-- Datadog evaluates a metric monitor once a minute for windows up to 24 hours, each time
-  over the points of the last 5 minutes (`avg(last_5m)`: their average);
-  docs: monitors/configuration ("evaluation frequency");
+- Datadog evaluates the monitor once a minute, each time over the points of the last
+  5 minutes (`avg(last_5m)`: their average). The one-minute frequency is Datadog's usual
+  default for short windows as we know it; it was not confirmed in the docs reachable
+  here, and a slower frequency would only lower both counts;
 - a `>` monitor enters a state when the average is above its threshold and, with a
   recovery threshold, leaves it only once the average is at or below that (`<=`);
   without one it leaves as soon as the average is no longer above the threshold, which is
