@@ -70,8 +70,13 @@ class Database:
 
 @dataclass(frozen=True)
 class Thresholds:
+    """The monitor alerts on a 5-minute average above `warning`/`critical`, and leaves
+    each state only at or below its recovery threshold (Datadog's hysteresis)."""
+
     warning: float
     critical: float
+    warning_recovery: float
+    critical_recovery: float
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class Apm:
     service: str
     version: str
     port: int
+    bind_address: str  # the IP address gunicorn listens on
 
 
 @dataclass(frozen=True)
@@ -296,7 +302,27 @@ def _thresholds(read: _Reader) -> Thresholds:
         raise ConfigError(_k("warningThreshold"),
                           f"{warning:g} must be below criticalThreshold {critical:g} "
                           "(the monitor alerts on values above them)")
-    return Thresholds(warning=warning, critical=critical)
+    return Thresholds(
+        warning=warning, critical=critical,
+        # Defaults for my_metric, uniform on 0-1000: its 5-minute average centres on 500,
+        # so 200 is as rare a low as 800 is a high and a warning clears about as seldom as
+        # an alert fires; an alert steps down only once halfway back to the warning
+        # (figures: `make bench`, rules/monitor_states.py).
+        warning_recovery=_recovery(read, "warningRecovery", 200, "warningThreshold", warning),
+        critical_recovery=_recovery(read, "criticalRecovery", 650, "criticalThreshold", critical),
+    )
+
+
+def _recovery(read: _Reader, key: str, default: float, threshold_key: str,
+              threshold: float) -> float:
+    # The query alerts on `>`: Datadog recovers a `>` monitor when the value is `<=` the
+    # recovery threshold (docs: monitors/guide/recovery-thresholds), so a recovery
+    # threshold at or above its alert threshold could not hold the state.
+    recovery = _number(_k(key), read.value(key, default))
+    if recovery >= threshold:
+        raise ConfigError(_k(key), f"{recovery:g} must be below {threshold_key} {threshold:g} "
+                          "(the monitor alerts above it and recovers at or below this value)")
+    return recovery
 
 
 def _timezone(read: _Reader, hours: OfficeHours) -> str:
@@ -333,14 +359,29 @@ def _apm(read: _Reader) -> Apm:
         version=_string(_k("apmVersion"), read.value("apmVersion", "1.0.0"), _TAG_VALUE,
                         "a version tag value (letters, digits, _ . : / -)"),
         port=_integer(_k("apmPort"), read.value("apmPort", 5050), 1, 65535),
+        bind_address=_bind_address(read),
     )
+
+
+def _bind_address(read: _Reader) -> str:
+    # Loopback by default: the seed's development server listened on every interface;
+    # exposing the app (0.0.0.0, ::, or one interface's address) is a choice to make.
+    key = _k("apmBindAddress")
+    value = _string(key, read.value("apmBindAddress", "127.0.0.1"))
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ConfigError(key, f"{value!r} is not an IP address such as 127.0.0.1, "
+                          "0.0.0.0 or ::") from None
 
 
 KNOWN_KEYS = {
     "hosts", "hostTags", "env", "site", "databaseKind", "databasePort",
     "databaseName", "databasePassword", "warningThreshold", "criticalThreshold",
+    "warningRecovery", "criticalRecovery",
     "noDataTimeframe", "notify", "timezone", "officeHoursStart", "officeHoursEnd",
     "checkInterval", "logsEnabled", "installAgent", "apmService", "apmVersion", "apmPort",
+    "apmBindAddress",
     "sshPrivateKey",
 }
 

@@ -1,20 +1,21 @@
 """The hiring exercise's Flask app, instrumented by `ddtrace-run` (no middleware, no patching).
 
-Run it as `ddtrace-run python app.py`: ddtrace-run patches Flask before this module is
-imported, so every request gets a `flask.request` root span (resource `GET <route>`).
+Run it as `ddtrace-run gunicorn --bind 127.0.0.1:5050 app:app` (the seed ran Flask's
+development server on every interface): ddtrace-run patches Flask before gunicorn's
+workers import this module, so every request gets a `flask.request` root span
+(resource `GET <route>`).
 Each route adds its own tag to that span. The seed's version called the non-existent
 `tracer.current_space()` and returned only inside the `if`; here the tag is set when a
 span exists and the route always answers.
 
-Configuration comes from the environment: PORT (default 5050) and the DD_* variables
-that ddtrace reads (DD_SERVICE, DD_ENV, DD_VERSION, DD_TRACE_AGENT_URL, DD_LOGS_INJECTION).
+Configuration comes from the environment: the DD_* variables that ddtrace reads
+(DD_SERVICE, DD_ENV, DD_VERSION, DD_TRACE_AGENT_URL, DD_LOGS_INJECTION).
 """
 import logging
-import os
 import sys
 
 from ddtrace.trace import tracer
-from flask import Flask
+from flask import Flask, request
 
 # Have flask use stdout as the logger (as in the supplied app), with the trace
 # correlation ids that DD_LOGS_INJECTION=true puts on every record, so a log line
@@ -63,6 +64,17 @@ def tag_request_span(tag: str) -> None:
         span.set_tag(tag, 'true')
 
 
+@app.after_request
+def log_request(response):
+    """One line per request, written inside its span so it carries the trace's ids.
+
+    Flask's development server logged each request through `werkzeug`; gunicorn writes
+    its access log outside Python's logging and after the request span has ended.
+    """
+    app.logger.info('%s %s %s', request.method, request.path, response.status_code)
+    return response
+
+
 @app.route('/')
 def api_entry():
     tag_request_span('from_entry_route')
@@ -80,6 +92,3 @@ def trace_endpoint():
     tag_request_span('from_trace_route')
     return 'Posting Traces'
 
-
-if __name__ == '__main__':
-    app.run(host='0.0.0.0', port=int(os.environ.get('PORT', '5050')))

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # deploy.sh: install, check or remove the Flask app on this host (run as root).
 #
-#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 deploy.sh install BUNDLE_DIR
-#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 deploy.sh smoke
-#   APP_NAME=flask-app APP_ROOT=/opt/flask-app               deploy.sh remove
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 APP_HOST=127.0.0.1 deploy.sh install BUNDLE_DIR
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 APP_HOST=127.0.0.1 deploy.sh smoke
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app                                  deploy.sh remove
+#
+# APP_HOST is where the app answers on this host (its bind address, loopback when it
+# listens on every interface); APP_PORT its port.
 #
 # BUNDLE_DIR holds app.py, requirements.txt, app.service (the systemd unit) and this
 # script; components/apm_service.py ships it over SSH.
@@ -59,12 +62,16 @@ except Exception as e:
 }
 
 smoke() {
-  : "${APP_PORT:?APP_PORT is required}"
-  local deadline=$((SECONDS + SMOKE_TIMEOUT)) route status
+  : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
+  local deadline=$((SECONDS + SMOKE_TIMEOUT)) route status base
+  base="http://$APP_HOST:$APP_PORT"
+  if [[ $APP_HOST == *:* ]]; then  # IPv6
+    base="http://[$APP_HOST]:$APP_PORT"
+  fi
   for route in "${ROUTES[@]}"; do
-    until status=$(http_status "http://127.0.0.1:$APP_PORT$route"); [[ $status == 200 ]]; do
+    until status=$(http_status "$base$route"); [[ $status == 200 ]]; do
       if ((SECONDS >= deadline)); then
-        log "GET $route on port $APP_PORT answered '$status', expected 200"
+        log "GET $route on $base answered '$status', expected 200"
         app_log_tail 40
         return 1
       fi
@@ -76,8 +83,8 @@ smoke() {
 
 need_python() {
   command -v python3 >/dev/null || die "python3 is not installed"
-  python3 -c 'import sys; sys.exit(not (3, 9) <= sys.version_info[:2] < (3, 15))' \
-    || die "$(python3 -V) is not supported: ddtrace 4.16 needs Python 3.9-3.14"
+  python3 -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 15))' \
+    || die "$(python3 -V) is not supported: gunicorn 27 and ddtrace 4.16 need Python 3.10-3.14"
   if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
     command -v apt-get >/dev/null || die "python3 has no venv/ensurepip module"
     log "installing python3-venv"
@@ -104,7 +111,7 @@ build_release() {  # build_release SRC ID: builds APP_ROOT/releases/ID once
   install -m 0644 "$src/app.py" "$src/requirements.txt" "$rel/"
   python3 -m venv "$rel/venv"
   "$rel/venv/bin/pip" install --disable-pip-version-check --no-input -q -r "$rel/requirements.txt" >&2
-  "$rel/venv/bin/python" -c 'import ddtrace, flask' >&2
+  "$rel/venv/bin/python" -c 'import ddtrace, flask, gunicorn' >&2
   "$rel/venv/bin/pip" freeze --disable-pip-version-check > "$rel/freeze.txt"
   touch "$rel/.complete"
 }
@@ -180,7 +187,7 @@ start_unless_running() {  # start_unless_running WANT: restart unless WANT alrea
 
 install_app() {
   local src=${1:?usage: deploy.sh install BUNDLE_DIR} id want good
-  : "${APP_PORT:?APP_PORT is required}"
+  : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
   for f in app.py requirements.txt app.service; do
     [[ -f $src/$f ]] || die "bundle $src lacks $f"
   done
@@ -205,7 +212,7 @@ install_app() {
     mv -f "$APP_ROOT/deploy.sh.new" "$APP_ROOT/deploy.sh"
   fi
   prune_releases
-  echo "$APP_NAME release $id is running on port $APP_PORT"
+  echo "$APP_NAME release $id is running on $APP_HOST port $APP_PORT"
 }
 
 remove_app() {

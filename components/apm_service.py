@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import ipaddress
 import shlex
 import tarfile
 from collections.abc import Sequence
@@ -45,6 +46,11 @@ UNIT_FILE = "app.service"
 TRACE_AGENT_URL = "http://localhost:8126"  # the Datadog Agent's trace intake on the host
 ROUTES = ("/", "/api/apm", "/api/trace")
 TYPE = "datadog-stack:apm:ApmService"
+# gunicorn's sync workers: one request each at a time, so two keep a slow request from
+# holding up the next. ddtrace-run patches Flask in the master before the fork
+# (ddtrace's own usage line: `ddtrace-run gunicorn myproject.wsgi`); tests/apm shows
+# each worker's traces arrive.
+WORKERS = 2
 
 # Runs as the SSH user; becomes root with `sudo -n` unless it already is.
 _SUDO = 'SUDO=; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"'
@@ -75,20 +81,43 @@ def unit_environment(settings: Settings) -> dict[str, str]:
         "DD_VERSION": settings.apm.version,
         "DD_LOGS_INJECTION": "true",
         "DD_TRACE_AGENT_URL": TRACE_AGENT_URL,
-        "PORT": str(settings.apm.port),
         "PYTHONUNBUFFERED": "1",
     }
 
 
+def _url_host(address: str) -> str:
+    return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
+
+
+def bind(settings: Settings) -> str:
+    """gunicorn's --bind: the configured address and the app's port (IPv6 in brackets)."""
+    return f"{_url_host(settings.apm.bind_address)}:{settings.apm.port}"
+
+
+def local_address(settings: Settings) -> str:
+    """Where the app answers on its own host: loopback when it listens on every interface."""
+    address = ipaddress.ip_address(settings.apm.bind_address)
+    if address.is_unspecified:
+        return "::1" if address.version == 6 else "127.0.0.1"
+    return str(address)
+
+
+def app_url(settings: Settings, host: Host) -> str:
+    """The app's URL: the host's address when it listens on every interface, else its own."""
+    address = ipaddress.ip_address(settings.apm.bind_address)
+    where = host.address if address.is_unspecified else _url_host(str(address))
+    return f"http://{where}:{settings.apm.port}/"
+
+
 def render_unit(settings: Settings) -> str:
-    """The systemd unit running the app under `ddtrace-run` from the current release."""
+    """The systemd unit running the app under `ddtrace-run gunicorn` from the current release."""
     root = app_root(settings)
     current = f"{root}/current"
     env = "\n".join(_systemd_value(k, v) for k, v in unit_environment(settings).items())
     return f"""\
 # Managed by Pulumi (stack {settings.stack}): edits are overwritten on the next update.
 [Unit]
-Description={settings.apm.service}: the Flask app traced by ddtrace-run (Datadog APM)
+Description={settings.apm.service}: the Flask app on gunicorn, traced by ddtrace-run (Datadog APM)
 After=network-online.target datadog-agent.service datadog-agent-trace.service
 Wants=network-online.target
 
@@ -98,7 +127,7 @@ DynamicUser=yes
 NoNewPrivileges=yes
 WorkingDirectory={current}
 {env}
-ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/python {current}/app.py
+ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/gunicorn --bind {bind(settings)} --workers {WORKERS} app:app
 Restart=on-failure
 RestartSec=5
 
@@ -143,6 +172,7 @@ def _deploy_env(settings: Settings) -> str:
         ("APP_NAME", settings.apm.service),
         ("APP_ROOT", app_root(settings)),
         ("APP_PORT", str(settings.apm.port)),
+        ("APP_HOST", local_address(settings)),
     ))
 
 
@@ -168,14 +198,14 @@ def render_smoke_command(settings: Settings) -> str:
 
 
 def render_preflight_command(settings: Settings) -> str:
-    """Check once that the host can take the app: root via sudo, systemd, Python 3.9-3.14."""
+    """Check once that the host can take the app: root via sudo, systemd, Python 3.10-3.14."""
     return "\n".join([
         "set -eu",
         _SUDO,
         '$SUDO true || { echo "the SSH user needs root or passwordless sudo" >&2; exit 1; }',
         '[ -d /run/systemd/system ] || { echo "systemd is not running here" >&2; exit 1; }',
-        "python3 -c 'import sys; sys.exit(not (3, 9) <= sys.version_info[:2] < (3, 15))' "
-        '|| { echo "python3 3.9-3.14 is required (ddtrace 4.16)" >&2; exit 1; }',
+        "python3 -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 15))' "
+        '|| { echo "python3 3.10-3.14 is required (gunicorn 27, ddtrace 4.16)" >&2; exit 1; }',
         f"echo {shlex.quote(f'host ready for {unit_name(settings)} in {app_root(settings)}')}",
     ])
 
@@ -259,6 +289,6 @@ class ApmService(pulumi.ComponentResource):
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.install]),
         )
-        self.url = pulumi.Output.from_input(f"http://{host.address}:{settings.apm.port}/")
+        self.url = pulumi.Output.from_input(app_url(settings, host))
         self.smoke = self.smoke_test.stdout
         self.register_outputs({"url": self.url, "smoke": self.smoke})

@@ -5,7 +5,7 @@ import pulumi
 import pulumi_datadog as datadog
 
 from rules.downtimes import off_hours_tag
-from rules.monitor import monitor_message, monitor_name, monitor_query, number
+from rules.monitor import monitor_message, monitor_name, monitor_query, monitor_thresholds
 from settings import Settings
 
 
@@ -19,15 +19,16 @@ class MetricMonitor(pulumi.ComponentResource):
             query=monitor_query(settings),
             message=monitor_message(settings),
             monitor_thresholds=datadog.MonitorMonitorThresholdsArgs(
-                warning=number(settings.thresholds.warning),
-                critical=number(settings.thresholds.critical),
-            ),
+                **monitor_thresholds(settings)),
             notify_no_data=True,
             no_data_timeframe=settings.no_data_minutes,
             # my_metric arrives every 45 s: Datadog advises against requiring a full
             # window for such sparse metrics, or the monitor would rarely evaluate.
             require_full_window=False,
-            include_tags=True,
+            # Datadog's subject is "[Triggered on {host:vm1}] <name>" with include_tags,
+            # "[Triggered] <name>" without (docs: monitors/guide/monitor_api_options). The
+            # name already says "on vm1" through {{host.name}}: off, the host shows once.
+            include_tags=False,
             # The off-hours downtimes select this monitor by that tag.
             tags=[*settings.resource_tags, off_hours_tag(settings.stack)],
             # The provider validates the monitor with Datadog during every preview

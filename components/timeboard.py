@@ -4,7 +4,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_datadog as datadog
 
-from rules.timeboard import HOST_VARIABLE, widget_queries
+from rules.timeboard import HOST_VARIABLE, Graph, graphs
 from settings import Settings
 
 
@@ -21,20 +21,21 @@ class Timeboard(pulumi.ComponentResource):
                 defaults=[settings.hosts[0].name],
                 available_values=[host.name for host in settings.hosts],
             )],
-            widgets=[_timeseries(title, query) for title, query in widget_queries(settings)],
+            widgets=[_timeseries(graph) for graph in graphs(settings)],
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.url = self.dashboard.url.apply(lambda path: f"{settings.app_url}{path}")
         self.register_outputs({"id": self.dashboard.id, "url": self.url})
 
 
-def _timeseries(title: str, query: str) -> datadog.DashboardWidgetArgs:
+def _timeseries(graph: Graph) -> datadog.DashboardWidgetArgs:
     return datadog.DashboardWidgetArgs(
         timeseries_definition=datadog.DashboardWidgetTimeseriesDefinitionArgs(
-            title=title,
+            title=graph.title,
             show_legend=False,
+            live_span=graph.live_span,
             requests=[datadog.DashboardWidgetTimeseriesDefinitionRequestArgs(
-                q=query, display_type="line",
+                q=graph.query, display_type="line",
             )],
         ),
     )

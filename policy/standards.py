@@ -10,7 +10,8 @@ them into a `pulumi_policy.PolicyPack`, and the unit tests call them directly wi
 the provider schema, as the `@pulumi.getter(name=...)` decorators of the Python SDKs show:
 
 - `datadog:index/monitor:Monitor`: `message`, `notifyNoData`, `query`, `type`,
-  `monitorThresholds: {warning, critical}` (thresholds are strings in the schema: "500").
+  `monitorThresholds: {warning, critical, warningRecovery, criticalRecovery}` (thresholds
+  are strings in the schema: "500").
 - `datadog:index/downtimeSchedule:DowntimeSchedule`: `scope`,
   `monitorIdentifier: {monitorId | monitorTags}`.
 - `datadog:index/dashboard:Dashboard`: `title`, `widgets`.
@@ -183,6 +184,54 @@ def monitor_thresholds_ordered(resource_type: str, props: Mapping[str, Any]) -> 
     return []
 
 
+# Datadog leaves a state once the value passes the recovery threshold: `<=` it for a `>`
+# alert, `<` for `>=`, `>=` for `<`, `>` for `<=` (docs: monitors/guide/recovery-thresholds).
+# So the recovery threshold sits on the far side of its alert threshold: below it for `>`/`>=`,
+# above it for `<`/`<=`. At the threshold it would change nothing; beyond it the monitor would
+# "recover" while still alerting.
+_RECOVERIES = (("warning", "warningRecovery"), ("critical", "criticalRecovery"))
+
+
+def monitor_recovery_consistent(resource_type: str, props: Mapping[str, Any]) -> List[str]:
+    """Each recovery threshold has its alert threshold and lies on the recovering side of it."""
+    if resource_type != MONITOR:
+        return []
+    query = _peek(props, "query")
+    thresholds = _peek(props, "monitorThresholds")
+    if not isinstance(query, str) or not isinstance(thresholds, Mapping):
+        return []  # unknown during preview, or nothing to judge
+    match = _COMPARATOR.search(query)
+    if match is None:
+        return []
+    comparator = match.group(1)
+    problems = []
+    for level, key in _RECOVERIES:
+        recovery, threshold = _peek(thresholds, key), _peek(thresholds, level)
+        if level == "critical" and threshold is MISSING:
+            threshold = match.group(2)  # the query's own number is the critical threshold
+        if recovery in (MISSING, COMPUTED) or threshold is COMPUTED:
+            continue
+        problems.extend(_recovery_problems(comparator, level, threshold, key, recovery))
+    return problems
+
+
+def _recovery_problems(comparator: str, level: str, threshold: Any, key: str,
+                       recovery: Any) -> List[str]:
+    if threshold is MISSING:
+        return [f"monitor {key} ({recovery}) is set without a {level} threshold to recover from"]
+    rec, limit = _number(recovery), _number(threshold)
+    if rec is None:
+        return [f"monitor {key} {recovery!r} is not a number"]
+    if limit is None:
+        return []  # monitor-warning-before-critical reports it
+    side, ok = ("below", rec < limit) if comparator.startswith(">") else ("above", rec > limit)
+    if ok:
+        return []
+    return [f"monitor {key} ({recovery}) must be {side} the {level} threshold ({threshold}) "
+            f"for a `{comparator}` query (at it the recovery threshold does nothing, beyond it "
+            "the monitor recovers while still alerting)"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Downtimes
 
@@ -327,6 +376,13 @@ STANDARDS: tuple[Standard, ...] = (
         "above it for < / <= queries.",
         MONITOR,
         monitor_thresholds_ordered,
+    ),
+    Standard(
+        "monitor-recovery-beyond-threshold",
+        "A monitor's recovery thresholds (warningRecovery, criticalRecovery) have their alert "
+        "threshold and lie below it for > / >= queries, above it for < / <= queries.",
+        MONITOR,
+        monitor_recovery_consistent,
     ),
     Standard(
         "downtime-scoped-to-monitors",

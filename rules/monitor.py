@@ -7,6 +7,9 @@ from settings import Host, Settings
 
 METRIC = "my_metric"
 WINDOW = "last_5m"
+# The monitor alerts on values above its thresholds; settings.py checks the recovery
+# thresholds against this direction.
+COMPARATOR = ">"
 
 
 def host_filter(hosts: tuple[Host, ...]) -> str:
@@ -23,16 +26,30 @@ def monitor_query(settings: Settings) -> str:
     # Grouped by host: Datadog fills {{host.ip}} and {{host.name}} only on a monitor
     # grouped by host, and each host then alerts on its own average.
     return (f"avg({WINDOW}):avg:{METRIC}{{{host_filter(settings.hosts)}}} by {{host}} "
-            f"> {number(settings.thresholds.critical)}")
+            f"{COMPARATOR} {number(settings.thresholds.critical)}")
+
+
+def monitor_thresholds(settings: Settings) -> dict[str, str]:
+    """monitor_thresholds as the provider takes them: numbers written as strings."""
+    thresholds = settings.thresholds
+    return {"warning": number(thresholds.warning), "critical": number(thresholds.critical),
+            "warning_recovery": number(thresholds.warning_recovery),
+            "critical_recovery": number(thresholds.critical_recovery)}
 
 
 def monitor_name(settings: Settings) -> str:
-    return f"[{settings.stack}] my_metric is high on {{{{host.name}}}}"
+    # The name is the subject of every notification, and Datadog prefixes it with the
+    # state ("[Triggered]", "[Warn]", "[Recovered]", "[No Data]"): it names what is
+    # watched, never a state, so it reads right after each prefix. The host is named here
+    # once, so include_tags is off (components/monitor.py).
+    return f"[{settings.stack}] my_metric 5-minute average on {{{{host.name}}}}"
 
 
 def monitor_message(settings: Settings) -> str:
     warning = number(settings.thresholds.warning)
     critical = number(settings.thresholds.critical)
+    warning_recovery = number(settings.thresholds.warning_recovery)
+    critical_recovery = number(settings.thresholds.critical_recovery)
     minutes = settings.no_data_minutes
     return "\n".join([
         "{{#is_alert}}",
@@ -48,7 +65,9 @@ def monitor_message(settings: Settings) -> str:
         "check that the Agent and its my_metric check are running.",
         "{{/is_no_data}}",
         "{{#is_recovery}}",
-        "RECOVERED: my_metric on {{host.name}} is back to {{value}}.",
+        f"RECOVERED: my_metric on {{{{host.name}}}} averaged {{{{value}}}} over the last "
+        f"5 minutes (a warning clears at or below {warning_recovery}, an alert at or "
+        f"below {critical_recovery}).",
         "{{/is_recovery}}",
         f"Notify: {settings.notify}",
     ])

@@ -84,11 +84,34 @@ def downtime_proof() -> None:
           f"{wrong['off_hours_open']:.0f} off-hours minutes left open")
 
 
+def flapping(days: int = 7) -> None:
+    """State changes of the dev stack's monitor on a simulated week of the check's values."""
+    import pulumi
+
+    import settings
+    from rules import monitor_states as model
+    from tools.plan import StackConfig
+
+    config = StackConfig.from_file(ROOT / "Pulumi.dev.yaml")
+    pulumi.runtime.set_all_config(dict(config.values), config.secret_keys)
+    dev = settings.load(pulumi.Config(settings.NAMESPACE), "dev")
+    t = dev.thresholds
+    averages = list(model.window_averages(model.check_values(0, dev.check_interval, days * 86400)))
+    for label, thresholds in (("without recovery thresholds", model.without_recovery(t)),
+                              (f"recovery {t.warning_recovery:g} / {t.critical_recovery:g}", t)):
+        history = model.states(averages, thresholds)
+        share = {s: history.count(s) / len(history) for s in (model.OK, model.WARN, model.ALERT)}
+        print(f"monitor {label:28}: {model.changes(history) / days:6.1f} state changes a day "
+              f"(OK {share[model.OK]:.0%}, Warn {share[model.WARN]:.0%}, "
+              f"Alert {share[model.ALERT]:.1%} of minutes)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
     downtime_proof()
+    flapping()
     py = sys.executable
     floor = wall([py, "-c", "import pulumi_datadog"], runs)
     print(f"floor  import pulumi_datadog + teardown: {floor:6.2f} s (median of {runs})")

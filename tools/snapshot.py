@@ -123,12 +123,13 @@ def send(url: str, api_key: str, app_key: str, dashboard_id: str, minutes: int, 
     from datadog_api_client.v1.api.snapshots_api import SnapshotsApi
     from datadog_api_client.v1.model.event_create_request import EventCreateRequest
 
-    from rules.timeboard import widget_queries
+    from rules.timeboard import graphs
 
     config = Configuration(host=url, api_key={"apiKeyAuth": api_key, "appKeyAuth": app_key})
     with ApiClient(config) as client:
         dashboard = DashboardsApi(client).get_dashboard(dashboard_id).to_dict()
-        graph = find_graph(dashboard, *widget_queries(loaded)[0])
+        my_metric = graphs(loaded)[0]
+        graph = find_graph(dashboard, my_metric.title, my_metric.query)
         start = now - dt.timedelta(minutes=minutes)
         snapshot = SnapshotsApi(client).get_graph_snapshot(
             start=int(start.timestamp()), end=int(now.timestamp()), metric_query=graph.query,

@@ -27,7 +27,8 @@ APP_PY = (APP / "app.py").read_text()
 
 FAKE_SYSTEMCTL = textwrap.dedent('''\
     #!{python}
-    """systemctl stand-in: runs a unit's ExecStart in the background, one pid file per unit."""
+    """systemctl stand-in: runs a unit's ExecStart in its WorkingDirectory in the background,
+    one pid file per unit."""
     import os, re, shlex, signal, subprocess, sys, time
     state = os.environ["FAKE_STATE"]
     units = os.environ["UNIT_DIR"]
@@ -66,9 +67,10 @@ FAKE_SYSTEMCTL = textwrap.dedent('''\
         for key, value in re.findall(r'^Environment="([^=]+)=(.*)"$', text, re.M):
             env[key] = value.replace('%%', '%')
         exec_start = re.search(r"^ExecStart=(.*)$", text, re.M).group(1)
+        cwd = re.search(r"^WorkingDirectory=(.*)$", text, re.M)
         out = open(os.path.join(state, unit + ".log"), "a")
         proc = subprocess.Popen(shlex.split(exec_start), env=env, stdout=out, stderr=out,
-                                start_new_session=True)
+                                cwd=cwd and cwd.group(1), start_new_session=True)
         open(pidfile, "w").write(str(proc.pid))
     elif cmd == "is-active":
         sys.exit(0 if running() else 3)
@@ -104,7 +106,7 @@ def host(tmp_path):
     root = tmp_path / "opt" / "flask-app"
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_STATE": str(state),
            "UNIT_DIR": str(units), "APP_NAME": "flask-app", "APP_ROOT": str(root),
-           "APP_PORT": str(port), "SMOKE_TIMEOUT": "30"}
+           "APP_PORT": str(port), "APP_HOST": "127.0.0.1", "SMOKE_TIMEOUT": "30"}
     yield {"env": env, "root": root, "state": state, "port": port, "tmp": tmp_path}
     pid_file = state / "flask-app.service.pid"
     if pid_file.exists():
@@ -115,7 +117,8 @@ def host(tmp_path):
 
 
 def bundle(host, name: str, app_py: str, port: object = None) -> Path:
-    """A bundle dir like the one ApmService ships; the unit runs the app as it would."""
+    """A bundle dir like the one ApmService ships; the unit runs the app as it does
+    (ddtrace-run gunicorn from the current release), with tracing off."""
     current = host["root"] / "current"
     src = host["tmp"] / name
     src.mkdir()
@@ -127,8 +130,8 @@ def bundle(host, name: str, app_py: str, port: object = None) -> Path:
         Environment="DD_SERVICE=flask-app"
         Environment="DD_TRACE_ENABLED=false"
         Environment="DD_INSTRUMENTATION_TELEMETRY_ENABLED=false"
-        Environment="PORT={host['port'] if port is None else port}"
-        ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/python {current}/app.py
+        WorkingDirectory={current}
+        ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/gunicorn --bind 127.0.0.1:{host['port'] if port is None else port} --workers 2 app:app
         Restart=on-failure
         """))
     return src
@@ -171,7 +174,8 @@ def test_install_is_idempotent_and_a_broken_release_rolls_back(host):
     assert "GET /api/apm -> 200" in first.stdout
     release = os.readlink(host["root"] / "current")
     assert (host["root"] / release / ".complete").exists()
-    assert (host["root"] / release / "freeze.txt").read_text().count("ddtrace==4.16.0") == 1
+    freeze = (host["root"] / release / "freeze.txt").read_text()
+    assert freeze.count("ddtrace==4.16.0") == freeze.count("gunicorn==27.0.1") == 1
 
     # Same content again: nothing rebuilt, nothing restarted.
     restarts = calls(host).count("restart flask-app.service")
@@ -185,7 +189,7 @@ def test_install_is_idempotent_and_a_broken_release_rolls_back(host):
                                                       "raise RuntimeError('boom')")
     broken = deploy(host, "install", str(bundle(host, "broken", broken_app)))
     assert broken.returncode == 1
-    assert "GET /api/trace on port" in broken.stderr and "'500'" in broken.stderr
+    assert f"GET /api/trace on http://127.0.0.1:{host['port']} answered '500'" in broken.stderr
     assert "RuntimeError: boom" in broken.stderr, "the app's log tail explains the failure"
     assert os.readlink(host["root"] / "current") == release, "the last good release is back"
     smoke = deploy(host, "smoke")

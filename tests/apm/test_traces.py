@@ -1,4 +1,5 @@
-"""The Flask app under `ddtrace-run`, reporting to Datadog's APM test agent.
+"""The Flask app under `ddtrace-run gunicorn`, as the unit runs it, reporting to Datadog's
+APM test agent.
 
 ddapm-test-agent (PyPI) stands in for the Datadog Agent's trace intake on :8126: it
 accepts the tracer's payloads and serves what it received at /test/session/traces.
@@ -45,11 +46,16 @@ def free_port() -> int:
 
 
 def get(url: str, timeout: float = 5) -> tuple[int, str]:
+    return fetch(url, timeout)[:2]
+
+
+def fetch(url: str, timeout: float = 5) -> tuple[int, str, str]:
+    """Status, body and the Server header of GET url."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read().decode()
+            return response.status, response.read().decode(), response.headers.get("Server", "")
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+        return error.code, error.read().decode(), error.headers.get("Server", "")
 
 
 def wait_for(predicate, what: str, proc: subprocess.Popen, log: Path, timeout: float = 30):
@@ -102,25 +108,28 @@ def agent(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(agent, tmp_path_factory):
-    """The app as the unit runs it: ddtrace-run python app.py, configured by environment."""
+    """The app as the unit runs it: ddtrace-run gunicorn, two workers, on a loopback port."""
     assert get(f"{agent}/test/session/start")[0] == 200
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DD_")},
         "DD_SERVICE": SERVICE, "DD_ENV": ENV, "DD_VERSION": VERSION,
-        "DD_LOGS_INJECTION": "true", "DD_TRACE_AGENT_URL": agent, "PORT": str(port),
+        "DD_LOGS_INJECTION": "true", "DD_TRACE_AGENT_URL": agent,
         "PYTHONUNBUFFERED": "1",
         # Keep the test agent's session to traces: no telemetry or remote-config polling.
         "DD_INSTRUMENTATION_TELEMETRY_ENABLED": "false",
         "DD_REMOTE_CONFIGURATION_ENABLED": "false",
     }
-    proc = start([str(BIN / "ddtrace-run"), str(BIN / "python"), "app/app.py"], env, log)
+    # The unit's ExecStart, with --chdir for its WorkingDirectory.
+    proc = start([str(BIN / "ddtrace-run"), str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+                  "--workers", "2", "--chdir", str(ROOT / "app"), "app:app"], env, log)
     # Readiness by TCP connect: an HTTP probe would itself leave a trace.
     wait_for(lambda: port_open(port), "the Flask app", proc, log)
-    answers = {route: get(f"http://127.0.0.1:{port}{route}") for route in ROUTES}
+    responses = {route: fetch(f"http://127.0.0.1:{port}{route}") for route in ROUTES}
     traces = received_traces(agent, expected=len(ROUTES))
-    yield {"answers": answers, "traces": traces, "log": log}
+    yield {"answers": {route: r[:2] for route, r in responses.items()},
+           "servers": {r[2] for r in responses.values()}, "traces": traces, "log": log}
     stop(proc)
 
 
@@ -147,6 +156,10 @@ def request_spans(app) -> dict[str, dict]:
             if span["name"] == "flask.request":
                 spans[span["resource"]] = span
     return spans
+
+
+def test_the_app_is_served_by_gunicorn_not_flasks_development_server(app):
+    assert app["servers"] == {"gunicorn"}, "gunicorn names itself in the Server header"
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -191,10 +204,10 @@ def test_each_route_tags_its_own_request_span(app, route):
     assert others == [], f"{tag} leaked onto {others}"
 
 
-def test_the_app_logs_to_stdout_in_the_seeds_format(app):
+def test_the_app_logs_each_request_to_stdout_in_the_seeds_format(app):
     lines = app["log"].read_text().splitlines()
-    served = [line for line in lines if " - werkzeug - INFO - " in line and "GET /api/apm" in line]
-    assert served, "werkzeug's request log should reach stdout through the root handler"
+    served = [line for line in lines if " - app - INFO - GET /api/apm 200 [" in line]
+    assert len(served) == 1, "one line per request through the root handler"
 
 
 def test_request_log_line_carries_its_trace_id(app):
@@ -202,7 +215,7 @@ def test_request_log_line_carries_its_trace_id(app):
     span = request_spans(app)["GET /api/apm"]
     trace_id_hex = span["meta"]["_dd.p.tid"] + f"{span['trace_id']:016x}"
     line = next(line for line in app["log"].read_text().splitlines()
-                if '"GET /api/apm HTTP/1.1" 200' in line)
+                if " - app - INFO - GET /api/apm 200 [" in line)
     assert f"dd.service={SERVICE} dd.env={ENV} dd.version={VERSION}" in line, line
     assert f"dd.trace_id={trace_id_hex}" in line, line
 

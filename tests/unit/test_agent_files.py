@@ -31,10 +31,10 @@ def make_settings(kind: str = "postgres", **overrides) -> Settings:
         database=Database(kind=kind, host="localhost",
                           port=5432 if kind == "postgres" else 3306,
                           name="postgres" if kind == "postgres" else "mysql"),
-        thresholds=Thresholds(500, 800), no_data_minutes=10, notify="@ops@example.com",
+        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
         timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=45,
         logs_enabled=False, install_agent=False,
-        apm=Apm(service="flask-app", version="1.0.0", port=5050),
+        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
         secrets=Secrets(api_key=None, database_password=None, ssh_private_key=None),
     )
     return replace(base, **overrides)

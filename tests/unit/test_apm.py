@@ -35,16 +35,16 @@ PINNED_BUNDLE_SHA256 = "e7c8adfe0b62fc94103ba5f631894f656035bfd0718048b537a7aadb
 
 
 def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, env="dev",
-                  site="datadoghq.com") -> Settings:
+                  site="datadoghq.com", bind="127.0.0.1") -> Settings:
     hosts = hosts or (Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user="vagrant"),)
     return Settings(
         stack="dev", env=env, site=site, hosts=tuple(hosts), host_tags=("role:database",),
         database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
-        thresholds=Thresholds(warning=500, critical=800), no_data_minutes=10,
+        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10,
         notify="@ops@example.com", timezone="UTC",
         office_hours=OfficeHours(start_minutes=9 * 60, end_minutes=19 * 60),
         check_interval=45, logs_enabled=False, install_agent=False,
-        apm=Apm(service=service, version=version, port=port),
+        apm=Apm(service=service, version=version, port=port, bind_address=bind),
         secrets=Secrets(api_key=pulumi.Output.secret("api-key"),
                         database_password=pulumi.Output.secret("db-pass"),
                         ssh_private_key=pulumi.Output.secret(SSH_KEY)),
@@ -80,19 +80,44 @@ def unpack(stdin: str) -> dict[str, str]:
 
 # --- the systemd unit ------------------------------------------------------------------
 
-def test_unit_runs_the_app_under_ddtrace_run_from_the_current_release():
-    exec_start = unit_directive(apm_service.render_unit(make_settings()), "ExecStart")
-    assert exec_start == ("/opt/flask-app/current/venv/bin/ddtrace-run "
-                          "/opt/flask-app/current/venv/bin/python /opt/flask-app/current/app.py")
+def test_unit_runs_gunicorn_under_ddtrace_run_from_the_current_release():
+    unit = apm_service.render_unit(make_settings(port=6060))
+    assert unit_directive(unit, "ExecStart") == (
+        "/opt/flask-app/current/venv/bin/ddtrace-run /opt/flask-app/current/venv/bin/gunicorn "
+        "--bind 127.0.0.1:6060 --workers 2 app:app")
+    assert unit_directive(unit, "WorkingDirectory") == "/opt/flask-app/current", \
+        "gunicorn imports app:app from its working directory"
 
 
-def test_unit_sets_unified_service_tags_log_injection_agent_url_and_port():
+@pytest.mark.parametrize("address, bind", [("0.0.0.0", "0.0.0.0:5050"), ("::", "[::]:5050"),
+                                           ("10.1.2.3", "10.1.2.3:5050")])
+def test_unit_binds_gunicorn_to_the_configured_address(address, bind):
+    exec_start = unit_directive(apm_service.render_unit(make_settings(bind=address)), "ExecStart")
+    assert f"--bind {bind} " in exec_start
+
+
+def test_unit_sets_unified_service_tags_log_injection_and_agent_url():
     env = unit_env(apm_service.render_unit(make_settings(version="2.3.4", port=6060, env="qa")))
     assert env == {
         "DD_SERVICE": "flask-app", "DD_ENV": "qa", "DD_VERSION": "2.3.4",
         "DD_LOGS_INJECTION": "true", "DD_TRACE_AGENT_URL": "http://localhost:8126",
-        "PORT": "6060", "PYTHONUNBUFFERED": "1",
+        "PYTHONUNBUFFERED": "1",
     }
+
+
+@pytest.mark.parametrize("address, local", [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"),
+                                            ("::", "::1"), ("10.1.2.3", "10.1.2.3")])
+def test_smoke_test_calls_the_app_where_it_listens_on_its_host(address, local):
+    assert f"APP_HOST={local} " in apm_service.render_smoke_command(make_settings(bind=address))
+
+
+@pytest.mark.parametrize("address, url", [("127.0.0.1", "http://127.0.0.1:5050/"),
+                                          ("0.0.0.0", "http://192.0.2.10:5050/"),
+                                          ("::", "http://192.0.2.10:5050/"),
+                                          ("fd00::5", "http://[fd00::5]:5050/")])
+def test_app_url_is_where_the_app_listens(address, url):
+    settings = make_settings(bind=address)
+    assert apm_service.app_url(settings, settings.hosts[0]) == url
 
 
 def test_unit_restarts_the_app_when_it_fails():
@@ -163,7 +188,7 @@ def test_content_hashes_change_only_with_the_content():
 
 def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     # A stand-in deploy.sh reports what it was given; the real command runs under bash.
-    probe = ('echo "$1|$APP_NAME|$APP_ROOT|$APP_PORT|$(cd "$2" && ls | tr "\\n" " ")"\n'
+    probe = ('echo "$1|$APP_NAME|$APP_ROOT|$APP_PORT|$APP_HOST|$(cd "$2" && ls | tr "\\n" " ")"\n'
              f'cp -r "$2" {tmp_path}/seen\n')
     stdin = apm_service.pack_bundle({"deploy.sh": probe, "app.py": "x", "app.service": "u",
                                      "requirements.txt": "r"})
@@ -171,7 +196,7 @@ def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     done = subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
                           env={**os.environ, "PATH": os.environ["PATH"]}, timeout=30)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ("install|flask-app|/opt/flask-app|6060|"
+    assert done.stdout.strip() == ("install|flask-app|/opt/flask-app|6060|127.0.0.1|"
                                    "app.py app.service deploy.sh requirements.txt")
     assert (tmp_path / "seen" / "app.service").read_text() == "u"
 
@@ -421,8 +446,8 @@ def test_each_host_gets_its_own_commands_and_connection(engine):
     assert unwrap(mocks.inputs["apm-vm2-install"]["connection"])["host"] == "192.0.2.11"
 
 
-def test_service_url_names_the_host_and_port(engine):
-    settings = make_settings(port=6060)
+def test_service_url_names_the_host_and_port_when_listening_everywhere(engine):
+    settings = make_settings(port=6060, bind="0.0.0.0")
     service = build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
     assert resolve(service.url) == "http://192.0.2.10:6060/"
 

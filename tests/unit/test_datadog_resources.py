@@ -88,6 +88,20 @@ def test_timeboard_rolls_my_metric_up_into_hourly_sums():
         ".rollup(sum, 3600): each point sums every value of the past hour (time is seconds)"
 
 
+def live_spans(dashboard: dict) -> list[str]:
+    return [w["timeseriesDefinition"].get("liveSpan") for w in dashboard["widgets"]]
+
+
+def test_timeboard_live_graphs_show_the_past_5_minutes():
+    assert live_spans(timeboard_inputs())[:2] == ["5m", "5m"], \
+        "the seeds' 5-minute view: my_metric and the anomaly graph slide over the last 5 minutes"
+
+
+def test_timeboard_hourly_sums_show_the_past_day():
+    assert live_spans(timeboard_inputs())[2] == "1d", \
+        "a 5-minute span would hold at most part of one hourly sum"
+
+
 def test_timeboard_widgets_are_titled_timeseries():
     widgets = timeboard_inputs()["widgets"]
     assert len(widgets) == 3
@@ -105,20 +119,30 @@ def test_monitor_is_a_metric_alert_on_the_5_minute_average_grouped_by_host():
 
 
 def test_monitor_thresholds_come_from_config():
-    assert monitor_inputs()["monitorThresholds"] == {"critical": "800", "warning": "500"}, \
-        "warn when the 5-minute average passes 500, alert when it passes 800"
+    assert monitor_inputs()["monitorThresholds"] == {
+        "critical": "800", "warning": "500", "criticalRecovery": "650", "warningRecovery": "200"}, \
+        "warn above 500, alert above 800; an alert clears at or below 650, a warning at 200"
+
+
+def test_recovery_thresholds_come_from_config():
+    inputs = monitor_inputs((("warningRecovery", "420.5"), ("criticalRecovery", "700")))
+    assert (inputs["monitorThresholds"]["warningRecovery"],
+            inputs["monitorThresholds"]["criticalRecovery"]) == ("420.5", "700")
 
 
 def test_large_and_fractional_thresholds_are_written_out_in_full():
-    inputs = monitor_inputs((("criticalThreshold", "1234567"), ("warningThreshold", "0.0000001")))
+    inputs = monitor_inputs((("criticalThreshold", "1234567"), ("warningThreshold", "0.0000001"),
+                             ("warningRecovery", "0.00000005")))
     assert inputs["query"].endswith("> 1234567"), "Datadog's query language takes no 1.23e+06"
-    assert inputs["monitorThresholds"] == {"critical": "1234567", "warning": "0.0000001"}
+    assert inputs["monitorThresholds"] == {"critical": "1234567", "warning": "0.0000001",
+                                           "criticalRecovery": "650",
+                                           "warningRecovery": "0.00000005"}
 
 
 def test_monitor_query_threshold_matches_critical_threshold():
     inputs = monitor_inputs((("criticalThreshold", "900"), ("warningThreshold", "600")))
     assert inputs["query"].endswith("> 900"), "Datadog rejects a query whose threshold differs from critical"
-    assert inputs["monitorThresholds"] == {"critical": "900", "warning": "600"}
+    assert inputs["monitorThresholds"]["critical"] == "900"
 
 
 def test_monitor_notifies_when_no_data_for_10_minutes():
@@ -265,15 +289,27 @@ def test_urls_follow_the_datadog_site(site, app):
 # --- the remaining inputs ----------------------------------------------------------
 
 def test_monitor_name_carries_the_stack_and_the_host_variable():
-    assert monitor_inputs()["name"] == "[dev] my_metric is high on {{host.name}}", \
+    assert monitor_inputs()["name"] == "[dev] my_metric 5-minute average on {{host.name}}", \
         "a multi-alert monitor names each host's notification through {{host.name}}"
 
 
-def test_monitor_evaluates_without_a_full_window_and_names_the_host_in_notifications():
-    inputs = monitor_inputs()
-    assert inputs["requireFullWindow"] is False, \
+@pytest.mark.parametrize("prefix", ["[Triggered]", "[Warn]", "[Recovered]", "[No Data]"])
+def test_monitor_name_reads_right_after_each_state_prefix(prefix):
+    subject = f"{prefix} {monitor_inputs()['name']}".lower()
+    states = ("high", "low", "alert", "warn", "recover", "no data", "triggered")
+    assert [word for word in states if word in subject[len(prefix):]] == [], \
+        f"Datadog's subject {subject!r} must not contradict its state prefix"
+
+
+def test_monitor_evaluates_without_a_full_window():
+    assert monitor_inputs()["requireFullWindow"] is False, \
         "a point every 45 s is sparse: requiring a full 5-minute window would delay evaluation"
-    assert inputs["includeTags"] is True, "notification titles include the triggering host tag"
+
+
+def test_notification_subjects_name_the_host_once():
+    inputs = monitor_inputs()
+    assert inputs["includeTags"] is False and "{{host.name}}" in inputs["name"], \
+        "the name says the host; include_tags would add `on {host:vm1}` a second time"
 
 
 def test_timeboard_title_and_description_say_what_it_is():

@@ -26,6 +26,7 @@ from policy.standards import (
     dashboard_has_content,
     downtime_scoped_to_monitors,
     monitor_notifies,
+    monitor_recovery_consistent,
     monitor_thresholds_ordered,
     remote_deploys_have_delete,
     stack_violations,
@@ -175,6 +176,58 @@ def test_thresholds_not_numbers_fail():
 )
 def test_thresholds_not_applicable_pass(props):
     assert monitor_thresholds_ordered(MONITOR, props) == []
+
+
+# --- monitor-recovery-beyond-threshold -----------------------------------------------------
+
+GT, LT = "avg(last_5m):avg:my_metric{*} > 800", "avg(last_5m):avg:free_mem{*} < 100"
+
+
+@pytest.mark.parametrize(
+    "query, thresholds",
+    [
+        (GT, {"warning": "500", "critical": "800", "warningRecovery": "200", "criticalRecovery": "650"}),
+        (GT.replace(">", ">="), {"warning": 500, "critical": 800, "criticalRecovery": 799.5}),
+        (LT, {"warning": "200", "critical": "100", "warningRecovery": "300", "criticalRecovery": "150"}),
+        (GT, {"criticalRecovery": "700"}),  # critical taken from the query's own number
+        (GT, {"warning": "500", "critical": "800"}),  # no recovery thresholds: nothing to judge
+    ],
+)
+def test_recovery_on_the_recovering_side_passes(query, thresholds):
+    props = good_monitor(query=query, monitorThresholds=thresholds)
+    assert monitor_recovery_consistent(MONITOR, props) == []
+
+
+@pytest.mark.parametrize(
+    "query, thresholds, key, side",
+    [
+        (GT, {"warning": "500", "critical": "800", "warningRecovery": "600"}, "warningRecovery", "below"),
+        (GT, {"warning": "500", "critical": "800", "criticalRecovery": "800"}, "criticalRecovery", "below"),
+        (GT.replace(">", ">="), {"critical": "800", "criticalRecovery": "900"}, "criticalRecovery", "below"),
+        (LT, {"warning": "200", "critical": "100", "warningRecovery": "150"}, "warningRecovery", "above"),
+        (LT.replace("<", "<="), {"critical": "100", "criticalRecovery": "100"}, "criticalRecovery", "above"),
+    ],
+)
+def test_recovery_at_or_beyond_its_threshold_fails(query, thresholds, key, side):
+    [message] = monitor_recovery_consistent(MONITOR, good_monitor(query=query, monitorThresholds=thresholds))
+    assert message.startswith(f"monitor {key} (") and f"must be {side} the" in message
+
+
+def test_warning_recovery_without_a_warning_fails():
+    props = good_monitor(monitorThresholds={"critical": "800", "warningRecovery": "200"})
+    assert monitor_recovery_consistent(MONITOR, props) == [
+        "monitor warningRecovery (200) is set without a warning threshold to recover from"]
+
+
+def test_recovery_not_a_number_fails():
+    props = good_monitor(monitorThresholds={"warning": "500", "critical": "800", "warningRecovery": "low"})
+    assert monitor_recovery_consistent(MONITOR, props) == ["monitor warningRecovery 'low' is not a number"]
+
+
+def test_recovery_unknown_during_preview_is_judged_later():
+    props = good_monitor(monitorThresholds={"warning": "500", "critical": "800",
+                                            "warningRecovery": UNKNOWN_NUMBER})
+    assert monitor_recovery_consistent(MONITOR, props) == []
 
 
 # --- downtime-scoped-to-monitors ------------------------------------------------------------
@@ -342,9 +395,9 @@ def test_violations_of_good_resources_are_empty(resource_type, props):
 
 
 def test_catalogue_names_are_unique_policy_ids():
-    assert len(standards.STANDARDS) == 4 and len(standards.STACK_STANDARDS) == 1
+    assert len(standards.STANDARDS) == 5 and len(standards.STACK_STANDARDS) == 1
     names = [s.name for s in standards.STANDARDS + standards.STACK_STANDARDS]
-    assert len(set(names)) == len(names) == 5
+    assert len(set(names)) == len(names) == 6
     assert all(n == n.lower() and " " not in n for n in names)
     assert [s.name for s in standards.STACK_STANDARDS] == ["remote-deploy-has-delete"]
 
@@ -543,6 +596,10 @@ try:
             "message": "@ops@example.com", "notifyNoData": True,
             "query": "avg(last_5m):avg:my_metric{*} > 800",
             "monitorThresholds": {"warning": "900", "critical": "800"}}),
+        "bad_recovery": analyze("datadog:index/monitor:Monitor", {
+            "message": "@ops@example.com", "notifyNoData": True,
+            "query": "avg(last_5m):avg:my_metric{*} > 800",
+            "monitorThresholds": {"warning": "500", "critical": "800", "warningRecovery": "600"}}),
         "mandatory_level": analyzer_pb2.MANDATORY,
         "good_stack": analyze_stack(root, agent, *deploy(agent, {"create": "x", "delete": "rm -rf /x"})),
         "bad_stack": analyze_stack(root, agent, *deploy(agent, {"create": "x"}),
@@ -568,6 +625,8 @@ def test_pack_server_analyze_in_policy_venv():
     assert name == "monitor-warning-before-critical"
     assert "must be below the critical one" in message
     assert level == out["mandatory_level"]
+    [[name, message, level]] = out["bad_recovery"]
+    assert name == "monitor-recovery-beyond-threshold" and level == out["mandatory_level"]
     assert out["good_stack"] == []
     assert out["command_alone"] == []
     # the server sends "<description>\n<message>"

@@ -38,7 +38,7 @@ def error_for(**overrides) -> settings.ConfigError:
 
 def test_dev_stack_loads_with_seed_values():
     loaded = load()
-    assert loaded.thresholds == settings.Thresholds(warning=500, critical=800)
+    assert (loaded.thresholds.warning, loaded.thresholds.critical) == (500, 800)
     assert loaded.no_data_minutes == 10 and loaded.check_interval == 45
     assert loaded.hosts[0].name == "vm1" and loaded.database.kind == "postgres"
     assert loaded.database.port == 5432, "postgres defaults to its standard port"
@@ -67,6 +67,12 @@ def test_settings_are_frozen():
     ({"criticalThreshold": "nan"}, "criticalThreshold"),
     ({"warningThreshold": "800"}, "warningThreshold"),
     ({"warningThreshold": "900"}, "warningThreshold"),
+    ({"apmBindAddress": "localhost"}, "apmBindAddress"),
+    ({"apmBindAddress": "0.0.0.0:5050"}, "apmBindAddress"),
+    ({"warningRecovery": "low"}, "warningRecovery"),
+    ({"warningRecovery": "500"}, "warningRecovery"),
+    ({"criticalRecovery": "900"}, "criticalRecovery"),
+    ({"criticalThreshold": "600", "warningThreshold": "400"}, "criticalRecovery"),
     ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
     ({"timezone": "Antarctica/Troll"}, "timezone"),
     ({"databaseKind": "mongodb"}, "databaseKind"),
@@ -144,6 +150,22 @@ def test_a_site_other_than_us1_needs_the_matching_provider_api_url():
 
 def test_a_loopback_api_url_is_accepted_as_a_stand_in():
     assert load(**{"datadog:apiUrl": "http://127.0.0.1:8080"}).site == "datadoghq.com"
+
+
+def test_recovery_at_the_threshold_explains_the_direction():
+    assert str(error_for(warningRecovery="500")) == (
+        "datadog-stack:warningRecovery: 500 must be below warningThreshold 500 (the monitor "
+        "alerts above it and recovers at or below this value)")
+
+
+def test_the_app_listens_on_loopback_unless_told_otherwise():
+    assert load(apmBindAddress=None).apm.bind_address == "127.0.0.1"
+    assert load(apmBindAddress="::").apm.bind_address == "::"
+
+
+def test_recovery_thresholds_default_below_the_seed_thresholds():
+    loaded = load(warningRecovery=None, criticalRecovery=None)
+    assert (loaded.thresholds.warning_recovery, loaded.thresholds.critical_recovery) == (200, 650)
 
 
 def test_warning_equal_to_critical_explains_the_rule():
