@@ -73,26 +73,28 @@ CHECK_TAG = "check:my_metric"
 DATADOG_DB_USER = "datadog"
 MAX_USER_CONNECTIONS = 5
 
-# The custom queries the database integrations run as the datadog user. Both report, per
-# table, a cumulative counter (it only grows until a stats reset or restart), tagged
-# `table:<schema>.<table>`: `monotonic_count` makes the Agent submit the increase since the
-# previous run (and skip a reset), which is what a graph or monitor of it means.
+# The custom queries the database integrations run as the datadog user, on the connection
+# the check already holds (PostgreSQL: to databaseName). Both read views every server has and
+# every login can read, so they return rows on a fresh server: the check's own connection is
+# always counted. Gauges, because `datadog-agent check` runs a check once and a
+# monotonic_count only reports from its second sample: install.sh verifies a gauge.
 POSTGRES_CUSTOM_QUERY = {
     "metric_prefix": "postgresql.custom",
-    "query": ("SELECT schemaname || '.' || relname AS table_name, seq_scan "
-              "FROM pg_stat_user_tables ORDER BY 1"),
-    "columns": [{"name": "table", "type": "tag"}, {"name": "seq_scans", "type": "monotonic_count"}],
-    "tags": ["query:seq_scans_per_table"],
+    "query": ("SELECT numbackends, xact_commit + xact_rollback FROM pg_stat_database "
+              "WHERE datname = current_database()"),
+    "columns": [{"name": "connections", "type": "gauge"},
+                {"name": "transactions", "type": "monotonic_count"}],
+    "tags": ["query:database_activity"],
 }
 MYSQL_CUSTOM_QUERY = {
     "metric_prefix": "mysql.custom",
-    "query": ("SELECT CONCAT(object_schema, '.', object_name) AS table_name, count_read "
-              "FROM performance_schema.table_io_waits_summary_by_table "
-              "WHERE object_schema NOT IN ('mysql', 'performance_schema', 'information_schema', "
-              "'sys') ORDER BY 1"),
-    "columns": [{"name": "table", "type": "tag"}, {"name": "rows_read", "type": "monotonic_count"}],
-    "tags": ["query:rows_read_per_table"],
+    "query": ("SELECT COALESCE(NULLIF(command, ''), 'unknown'), COUNT(*) "
+              "FROM information_schema.PROCESSLIST GROUP BY 1 ORDER BY 1"),
+    "columns": [{"name": "command", "type": "tag"}, {"name": "threads", "type": "gauge"}],
+    "tags": ["query:threads_by_command"],
 }
+# The gauge install.sh expects in `datadog-agent check <integration>`'s output.
+CUSTOM_METRIC = {"postgres": "postgresql.custom.connections", "mysql": "mysql.custom.threads"}
 
 
 @dataclass(frozen=True)
