@@ -1,10 +1,10 @@
 #!/bin/bash
 # Installs (or removes) the Datadog Agent configuration bundle rendered by agent_files/render.py.
 #
-#   install.sh install <bundle_dir>   stage, back up, install atomically, restart, verify,
-#                                     apply the database SQL; on ANY failure (or HUP, INT,
-#                                     TERM, PIPE) restore the previous files byte for byte and
-#                                     exit non-zero
+#   install.sh install <bundle_dir>   stage, back up, install atomically, restart, verify the
+#                                     Agent, apply the database SQL, verify the database
+#                                     integration; on ANY failure (or HUP, INT, TERM, PIPE)
+#                                     restore the previous files byte for byte and exit non-zero
 #   install.sh remove  <bundle_dir>   put back the files the installed ones replaced, delete
 #                                     those (and the directories) that did not exist before,
 #                                     restart the Agent
@@ -17,8 +17,10 @@
 # no successful restart since) is remembered in $STATE/restart-pending.
 #
 # Runs as root on the VM. Bundle layout: see BUNDLE_LAYOUT in agent_files/render.py.
-# stdout carries only the verified `datadog-agent check my_metric` output; progress and
-# errors go to stderr. Both pass through `scrub` (passwords and keys masked).
+# stdout carries only the verified `datadog-agent check` outputs (my_metric, then the database
+# integration). stderr: on failure, its first line names the host (name and address) and the
+# failed step, then the Agent's (or the tool's) own message, then the progress lines; on
+# success, the progress lines. Both pass through `scrub` (passwords and keys masked).
 #
 # Environment (all optional; the defaults are what a VM uses):
 #   DD_STACK_ROOT              prefix for every path touched (tests use a throwaway root)
@@ -37,12 +39,25 @@ PENDING="$STATE/restart-pending"
 VERIFY_ATTEMPTS="${DD_STACK_VERIFY_ATTEMPTS:-10}"
 VERIFY_DELAY="${DD_STACK_VERIFY_DELAY:-3}"
 INSTALL_SCRIPT_URL="https://install.datadoghq.com/scripts/install_script_agent7.sh"
-AGENT_ERROR=""
+AGENT_ERROR=""   # the Agent's (or a tool's) own message about the failed step
 CHECK_OUTPUT=""
 IN_TXN=0  # 1 while files may differ from the last good state: any exit rolls back
+HOST_LABEL="$(hostname 2>/dev/null || echo 'this host')"  # "<name> (<address>)" once the bundle is read
+FAILED=""        # the failed step, reported first
+PROGRESS=()      # progress lines, printed at exit after the failure (if any)
 
-log() { printf 'install.sh: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }  # inside a transaction, the EXIT trap rolls back
+log() { PROGRESS+=("install.sh: $*"); }
+report() {  # once, at exit: the failure line first, then the Agent's message, then progress
+    trap - EXIT
+    {
+        if [ -n "$FAILED" ]; then
+            printf 'install.sh: %s: %s\n' "$HOST_LABEL" "$FAILED"
+            [ -n "$AGENT_ERROR" ] && printf '%s\n' "$AGENT_ERROR"
+        fi
+        [ ${#PROGRESS[@]} -eq 0 ] || printf '%s\n' "${PROGRESS[@]}"
+    } | scrub >&2
+}
+die() { FAILED="$*"; exit 1; }  # inside a transaction, the EXIT trap rolls back
 scrub() {  # hide anything that looks like a secret value in the Agent's output
     sed -E 's/((pass(word)?|api_?key|app_?key|token|secret)["'\'']?[[:space:]]*[:=][[:space:]]*).*/\1********/I'
 }
@@ -50,12 +65,12 @@ scrub() {  # hide anything that looks like a secret value in the Agent's output
 on_signal() {
     trap '' HUP INT TERM PIPE
     [ $IN_TXN -eq 1 ] && rollback "interrupted by SIG$1"
-    log "interrupted by SIG$1"
-    exit 1
+    die "interrupted by SIG$1"
 }
 on_exit() {
     local rc=$?
     [ $IN_TXN -eq 1 ] && rollback "unexpected exit (status $rc)"
+    report
     exit $rc
 }
 set_traps() {
@@ -83,8 +98,10 @@ load_bundle() {
     # -P: the resolved version directory, even if the bundle symlink is switched meanwhile
     BUNDLE=$(cd "$1" 2>/dev/null && pwd -P) || die "bundle directory $1 does not exist"
     [ -f "$BUNDLE/manifest" ] || die "$BUNDLE/manifest is missing"
+    HOST_LABEL="$(read_env "$BUNDLE/settings.env" HOST_NAME) ($(read_env "$BUNDLE/settings.env" HOST_ADDRESS))"
     DB_KIND=$(read_env "$BUNDLE/settings.env" DB_KIND)
     DB_PORT=$(read_env "$BUNDLE/settings.env" DB_PORT)
+    DB_METRIC=$(read_env "$BUNDLE/settings.env" DB_METRIC)
     INSTALL_AGENT=$(read_env "$BUNDLE/settings.env" INSTALL_AGENT)
     DD_SITE=$(read_env "$BUNDLE/settings.env" DD_SITE)
     ENTRIES=()
@@ -151,34 +168,51 @@ restart_agent() {  # a successful restart settles any pending one; stdout is che
     systemctl restart datadog-agent >&2 && rm -f "$PENDING"
 }
 
-verify() {  # configcheck must show no configuration error, then my_metric must submit a gauge
+verify_agent() {  # configcheck must show no configuration error, then my_metric must submit a gauge
     local attempt=1 out
     while :; do
-        out=$(datadog-agent configcheck 2>&1)
-        if [ $? -eq 0 ] && ! grep -q 'Configuration errors' <<<"$out"; then break; fi
+        if out=$(datadog-agent configcheck 2>&1) && ! grep -q 'Configuration errors' <<<"$out"; then
+            break
+        fi
         if [ "$attempt" -ge "$VERIFY_ATTEMPTS" ]; then
-            AGENT_ERROR="datadog-agent configcheck failed:"$'\n'"$out"; return 1
+            VERIFY_STEP="datadog-agent configcheck"; AGENT_ERROR=$out; return 1
         fi
         attempt=$((attempt + 1)); sleep "$VERIFY_DELAY"
     done
-    out=$(as_user dd-agent datadog-agent check my_metric 2>&1)
-    if [ $? -ne 0 ] || ! grep -Eq '"metric": ?"my_metric"' <<<"$out"; then
-        AGENT_ERROR="datadog-agent check my_metric failed:"$'\n'"$out"; return 1
+    check_shows my_metric my_metric
+}
+
+verify_database() {  # the integration logs in as datadog and its custom query yields the gauge
+    check_shows "$DB_KIND" "$DB_METRIC"
+}
+
+check_shows() {  # check_shows CHECK METRIC: `datadog-agent check CHECK` as dd-agent ran
+    # without an error and submitted METRIC. The real command exits 0 even when the check
+    # raised (the error is in its output, "[ERROR]" and "Error: ..."), so read the output.
+    local out
+    VERIFY_STEP="datadog-agent check $1"
+    if ! out=$(as_user dd-agent datadog-agent check "$1" 2>&1) || grep -q '\[ERROR\]' <<<"$out" ||
+        ! grep -Fq "\"metric\": \"$2\"" <<<"$out"; then
+        AGENT_ERROR=$out; return 1
     fi
-    CHECK_OUTPUT=$out
+    CHECK_OUTPUT+="$out"$'\n'
 }
 
 run_sql() {
     case $DB_KIND in
-        postgres) as_user postgres psql -X -q -v ON_ERROR_STOP=1 --single-transaction \
-                      -p "${DB_PORT:-5432}" -d postgres -f - <"$BUNDLE/database.sql" ;;
+        # From /: psql as postgres cannot enter root's home directory and would say so.
+        postgres) (cd / && as_user postgres psql -X -q -v ON_ERROR_STOP=1 --single-transaction \
+                      -p "${DB_PORT:-5432}" -d postgres -f - <"$BUNDLE/database.sql") ;;
         mysql) mysql -u root <"$BUNDLE/database.sql" ;;
         *) log "unknown database kind '$DB_KIND'"; return 1 ;;
     esac
 }
 
-apply_sql() {  # idempotent; PostgreSQL in one transaction; the client's output, scrubbed, on stderr
-    run_sql 2>&1 | scrub >&2
+apply_sql() {  # idempotent; PostgreSQL in one transaction; the client's output is the error
+    local out
+    out=$(run_sql 2>&1) && return 0
+    AGENT_ERROR=$out
+    return 1
 }
 
 ensure_agent() {
@@ -278,12 +312,15 @@ undo_txn() {  # put every path of $TXN back as it was; idempotent, so an interru
     mv -T "$TXN" "$TXN_ABORTED" && rm -rf "$TXN_ABORTED"
 }
 
-rollback() {  # rollback REASON: undo the transaction, report, exit 1
+rollback() {  # rollback STEP: undo the transaction, report, exit 1
     trap '' HUP INT TERM PIPE  # a second signal must not interrupt the restore
     IN_TXN=0
-    log "FAILED: $1; restoring the previous configuration"
-    undo_txn || log "the restore is incomplete; the next run of install.sh retries it"
-    [ -n "$AGENT_ERROR" ] && printf '%s\n' "$AGENT_ERROR" | scrub >&2
+    if undo_txn; then
+        FAILED="$1 failed; the previous configuration is restored"
+    else
+        FAILED="$1 failed; the restore is incomplete (the next run of install.sh retries it)"
+    fi
+    report
     exit 1
 }
 
@@ -343,9 +380,10 @@ cmd_install() {
             log "an earlier run left the Agent without a restart: restarting it"
             restart_agent || die "systemctl restart datadog-agent failed"
         fi
+        verify_agent || die "$VERIFY_STEP failed (configuration files unchanged)"
         apply_sql || die "applying the database SQL failed"
-        verify || { printf '%s\n' "$AGENT_ERROR" | scrub >&2; exit 1; }
-        printf '%s\n' "$CHECK_OUTPUT" | scrub
+        verify_database || die "$VERIFY_STEP failed (configuration files unchanged)"
+        printf '%s' "$CHECK_OUTPUT" | scrub
         return 0
     fi
 
@@ -364,10 +402,11 @@ cmd_install() {
         log "released /$rel (no longer in the bundle)"
     done
     restart_agent || { AGENT_ERROR=$(systemctl status datadog-agent 2>&1); rollback "systemctl restart datadog-agent"; }
-    verify || rollback "verification"
+    verify_agent || rollback "$VERIFY_STEP"
     apply_sql || rollback "applying the database SQL"
+    verify_database || rollback "$VERIFY_STEP"
     commit_txn || rollback "recording the installed files"
-    printf '%s\n' "$CHECK_OUTPUT" | scrub
+    printf '%s' "$CHECK_OUTPUT" | scrub
 }
 
 cmd_remove() {

@@ -64,7 +64,8 @@ manifest          one line per installed file: <octal mode> <owner> <path relati
 files/<path>      the content of each installed file
 database.sql      idempotent SQL for the datadog database user (applied as DB superuser); it
                   carries a password verifier/hash, never the plaintext password
-settings.env      KEY=value lines read without eval: DB_KIND, DB_PORT, INSTALL_AGENT, DD_SITE
+settings.env      KEY=value lines read without eval: HOST_NAME, HOST_ADDRESS (for messages),
+                  DB_KIND, DB_PORT, DB_METRIC (the custom gauge to verify), INSTALL_AGENT, DD_SITE
 secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's install script);
                   install.sh deletes it as soon as the Agent is present
 """
@@ -275,6 +276,9 @@ def database_user_sql(settings: "Settings", db_password: str) -> bytes:
         sql = f"""\
 -- Managed by Pulumi (datadog-stack): the Agent's read-only monitoring role.
 SET standard_conforming_strings = on;
+-- Only warnings and errors: a rerun's "role datadog is already a member of role pg_monitor"
+-- NOTICE is expected, and a user reads any output as trouble.
+SET client_min_messages = warning;
 DO $datadog$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog') THEN
@@ -354,8 +358,11 @@ def bundle_members(settings: "Settings", host: "Host", api_key: str,
                              for f in files).encode(), 0o600),
         "database.sql": (database_user_sql(settings, db_password), 0o600),
         "settings.env": (_env_file({
+            "HOST_NAME": host.name,
+            "HOST_ADDRESS": host.address,
             "DB_KIND": settings.database.kind,
             "DB_PORT": str(settings.database.port),
+            "DB_METRIC": CUSTOM_METRIC[settings.database.kind],
             "INSTALL_AGENT": "true" if settings.install_agent else "false",
             "DD_SITE": settings.site,
         }), 0o600),

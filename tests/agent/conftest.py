@@ -21,13 +21,35 @@ SCRIPTS = {
                  '[ -z "${STANDIN_SYSTEMCTL_FAIL:-}" ]',
     # runuser -u USER -- CMD...: record the user, run CMD (as root: the tmp root is root-only).
     "runuser": 'user=$2; shift 3; echo "runuser $user $1" >>"$STANDIN_LOG"; exec "$@"',
-    # psql / mysql: record argv and the SQL received on stdin. psql can print a given error
-    # and, like psql on a syntax error, quote the SQL it received on stderr.
-    "psql": 'echo "psql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/psql.stdin"; '
+    # psql / mysql as the DB superuser (install.sh's SQL): record argv, the working directory
+    # and the SQL received on stdin. psql can print a given error and, like psql on a syntax
+    # error, quote the SQL it received on stderr.
+    # As datadog (the stand-in Agent's database check, -U/-u datadog): answer the custom query
+    # with one row, or fail the login with the client's message when STANDIN_DB_LOGIN_FAIL is
+    # set. Message texts: libpq's "connection to server at \"%s\" (%s), port %s failed: "
+    # (src/interfaces/libpq/fe-connect.c, PostgreSQL 14+) + the server's "password
+    # authentication failed for user \"%s\"" (src/backend/libpq/auth.c); the mysql client's
+    # "ERROR 1045 (28000): Access denied for user ..." (MariaDB/MySQL error ER_ACCESS_DENIED_ERROR).
+    "psql": 'case " $* " in *" -U datadog "*)\n'
+            '  echo "datadog-login psql" >>"$STANDIN_LOG"\n'
+            '  if [ -n "${STANDIN_DB_LOGIN_FAIL:-}" ]; then\n'
+            '    echo "psql: error: connection to server at \\"localhost\\" (127.0.0.1), port 5432 failed: '
+            'FATAL:  password authentication failed for user \\"datadog\\"" >&2; exit 2\n'
+            '  fi\n'
+            '  printf "2\\t17\\n"; exit 0;;\n'
+            'esac\n'
+            'echo "psql $*" >>"$STANDIN_LOG"; echo "$PWD" >>"$STANDIN_DIR/psql.cwd"; cat >>"$STANDIN_DIR/psql.stdin"; '
             '[ -z "${STANDIN_PSQL_STDERR:-}" ] || printf "%s\\n" "$STANDIN_PSQL_STDERR" >&2; '
             '[ -z "${STANDIN_PSQL_QUOTE_SQL:-}" ] || sed "s/^/psql:<stdin>: ERROR: /" "$STANDIN_DIR/psql.stdin" >&2; '
             'exit "${STANDIN_PSQL_EXIT:-0}"',
-    "mysql": 'echo "mysql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/mysql.stdin"; exit 0',
+    "mysql": 'case " $* " in *" -u datadog "*)\n'
+             '  echo "datadog-login mysql" >>"$STANDIN_LOG"\n'
+             '  if [ -n "${STANDIN_DB_LOGIN_FAIL:-}" ]; then\n'
+             '    echo "ERROR 1045 (28000): Access denied for user \'datadog\'@\'localhost\' (using password: YES)" >&2; exit 1\n'
+             '  fi\n'
+             '  printf "Query\\t1\\n"; exit 0;;\n'
+             'esac\n'
+             'echo "mysql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/mysql.stdin"; exit 0',
     # curl -fsSL --retry 3 -o FILE URL: "download" an install script that records what it got
     # in its environment and installs the stand-in datadog-agent.
     "curl": 'echo "curl $*" >>"$STANDIN_LOG"; out=$5; cat >"$out" <<\'SCRIPT\'\n'

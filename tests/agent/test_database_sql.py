@@ -94,6 +94,14 @@ def test_postgres_sql_applies_twice_and_datadog_reads_pg_stat_database(postgres)
     assert out.strip() == "t", "the datadog role logs in with the quoted password and reads stats"
 
 
+def test_postgres_sql_rerun_prints_nothing(postgres):
+    """A reinstall must not print `NOTICE: role "datadog" is already a member of role
+    "pg_monitor"`: users read any output of a deploy as trouble."""
+    pg_apply(postgres, PASSWORD)
+    rerun = pg_apply(postgres, PASSWORD)
+    assert (rerun.stdout, rerun.stderr) == ("", "")
+
+
 def test_postgres_datadog_role_is_a_pg_monitor_member(postgres):
     pg_apply(postgres, PASSWORD)
     out = pg_as_datadog(postgres, PASSWORD,

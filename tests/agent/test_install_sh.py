@@ -41,16 +41,53 @@ def test_install_puts_every_rendered_file_in_place_with_owner_and_mode(env):
         assert st.st_mode & 0o777 == expected, f"{path} mode {oct(st.st_mode & 0o777)}"
 
 
-def test_install_restarts_the_agent_then_verifies_with_configcheck_and_the_check(env):
+def test_install_restarts_the_agent_then_verifies_with_configcheck_and_the_checks(env):
     result = env.run("install", bundle(env))
     assert result.returncode == 0, result.stderr
     assert env.calls("systemctl") == ["systemctl restart datadog-agent"]
     assert env.calls("datadog-agent") == ["datadog-agent configcheck",
-                                          "datadog-agent check my_metric"]
-    assert env.calls("runuser dd-agent") == ["runuser dd-agent datadog-agent"], \
-        "the check is run as dd-agent, like the Agent itself"
+                                          "datadog-agent check my_metric",
+                                          "datadog-agent check postgres"]
+    assert env.calls("runuser dd-agent") == ["runuser dd-agent datadog-agent"] * 2, \
+        "the checks are run as dd-agent, like the Agent itself"
     assert '"metric": "my_metric"' in result.stdout, \
         "stdout is the verified check output (AgentHost's checkResult)"
+    assert '"metric": "postgresql.custom.connections"' in result.stdout
+
+
+def test_the_database_check_runs_after_the_sql_that_creates_its_user(env):
+    assert env.run("install", bundle(env)).returncode == 0
+    order = [line.split(" -")[0] for line in env.log.read_text().splitlines()
+             if line.startswith(("psql", "datadog-login"))]
+    assert order[0] == "psql" and order[1:] and set(order[1:]) == {"datadog-login psql"}, \
+        "the datadog role exists before the check logs in"
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_a_database_login_failure_fails_the_install_and_restores_the_files(env, kind):
+    assert env.run("install", bundle(env, database=make_settings(kind).database)).returncode == 0
+    before = {p: v[:4] for p, v in env.snapshot().items()}
+    result = env.run("install", bundle(env, "b2", check_interval=30,
+                                       database=make_settings(kind).database),
+                     STANDIN_DB_LOGIN_FAIL="1")
+    assert result.returncode != 0, "an integration that cannot log in fails the deployment"
+    assert {p: v[:4] for p, v in env.snapshot().items()} == before, "the previous files are back"
+    first, *rest = result.stderr.splitlines()
+    assert first == (f"install.sh: vm1 (127.0.0.1): datadog-agent check {kind} failed; "
+                     "the previous configuration is restored"), first
+    denied = "password authentication failed" if kind == "postgres" else "Access denied"
+    assert any("[ERROR]" in line for line in rest) and any(denied in line for line in rest), \
+        "the Agent's own output follows the first line"
+
+
+def test_a_failed_verification_names_the_host_and_the_step_first(env):
+    broken = bundle(env)
+    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    result = env.run("install", broken)
+    lines = result.stderr.splitlines()
+    assert lines[0] == ("install.sh: vm1 (127.0.0.1): datadog-agent configcheck failed; "
+                        "the previous configuration is restored"), lines[0]
+    assert lines[1] == "=== Configuration errors ===", "then the Agent's own message"
 
 
 def test_install_applies_the_sql_as_postgres_in_one_transaction(env):
@@ -60,6 +97,12 @@ def test_install_applies_the_sql_as_postgres_in_one_transaction(env):
     assert "-v ON_ERROR_STOP=1 --single-transaction -p 5432 -d postgres -f -" in psql
     sql = (env.base / "psql.stdin").read_bytes()
     assert sql == render.database_user_sql(make_settings(), PASSWORD), "the SQL arrives on stdin"
+
+
+def test_psql_runs_from_the_root_directory_which_user_postgres_can_enter(env):
+    """From root's home, psql as postgres prints `could not change directory to "/root"`."""
+    assert env.run("install", bundle(env)).returncode == 0
+    assert (env.base / "psql.cwd").read_text() == "/\n"
 
 
 def test_install_applies_the_sql_as_mysql_root_for_mysql(env):
@@ -121,7 +164,7 @@ def test_failed_first_install_leaves_the_packaged_files_alone(env):
 
 def test_failed_sql_restores_the_previous_files(env):
     result = env.run("install", bundle(env), STANDIN_PSQL_EXIT="3")
-    assert result.returncode != 0 and "applying the database SQL" in result.stderr
+    assert result.returncode != 0 and "applying the database SQL failed" in result.stderr
     assert (env.root / ETC / "datadog.yaml").read_bytes() == PACKAGED
 
 

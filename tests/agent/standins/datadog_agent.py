@@ -108,10 +108,15 @@ def load_check_class(name):
 def run_instance(name, init_config, instance):
     """Run one instance; return the error message ('' on success)."""
     if name in DATABASE_CHECKS:
+        # The integrations connect first and raise when they cannot (postgres.py `check`:
+        # `self._connect()`, then "Error establishing connection to postgres://..."); a
+        # failing custom query is only logged (`_collect_custom_queries`, QueryManager), so it
+        # shows as a missing metric, not as an error.
         try:
-            run_custom_queries(name, instance)
-        except Exception as exc:  # the real Agent reports any exception of the run
-            return str(exc) or type(exc).__name__
+            cli_executor(name, instance)("SELECT 1")
+        except LoginFailed as exc:
+            return str(exc)
+        run_custom_queries(name, instance)
         return ""
     return load_check_class(name)(name, init_config, [instance]).run()
 
