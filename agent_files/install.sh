@@ -39,6 +39,7 @@ PENDING="$STATE/restart-pending"
 VERIFY_ATTEMPTS="${DD_STACK_VERIFY_ATTEMPTS:-10}"
 VERIFY_DELAY="${DD_STACK_VERIFY_DELAY:-3}"
 INSTALL_SCRIPT_URL="https://install.datadoghq.com/scripts/install_script_agent7.sh"
+DB_USER_CREATED="datadog-stack: created the datadog user"  # render.DB_USER_CREATED
 AGENT_ERROR=""   # the Agent's (or a tool's) own message about the failed step
 CHECK_OUTPUT=""
 IN_TXN=0  # 1 while files may differ from the last good state: any exit rolls back
@@ -198,21 +199,36 @@ check_shows() {  # check_shows CHECK METRIC: `datadog-agent check CHECK` as dd-a
     CHECK_OUTPUT+="$out"$'\n'
 }
 
-run_sql() {
-    case $DB_KIND in
+run_sql() {  # run_sql KIND PORT FILE: as the database superuser; only query results on stdout
+    case $1 in
         # From /: psql as postgres cannot enter root's home directory and would say so.
-        postgres) (cd / && as_user postgres psql -X -q -v ON_ERROR_STOP=1 --single-transaction \
-                      -p "${DB_PORT:-5432}" -d postgres -f - <"$BUNDLE/database.sql") ;;
-        mysql) mysql -u root <"$BUNDLE/database.sql" ;;
-        *) log "unknown database kind '$DB_KIND'"; return 1 ;;
+        postgres) (cd / && as_user postgres psql -X -q -A -t -v ON_ERROR_STOP=1 --single-transaction \
+                      -p "${2:-5432}" -d postgres -f - <"$3") ;;
+        mysql) mysql -u root -N <"$3" ;;
+        *) echo "unknown database kind '$1'"; return 1 ;;
     esac
 }
 
-apply_sql() {  # idempotent; PostgreSQL in one transaction; the client's output is the error
+apply_sql() {  # idempotent; PostgreSQL in one transaction; the client's output is the error.
+    # When it created the datadog user, keep what removes it (remove runs it).
     local out
-    out=$(run_sql 2>&1) && return 0
-    AGENT_ERROR=$out
-    return 1
+    if ! out=$(run_sql "$DB_KIND" "$DB_PORT" "$BUNDLE/database.sql" 2>&1); then
+        AGENT_ERROR=$out; return 1
+    fi
+    if grep -qxF "$DB_USER_CREATED" <<<"$out"; then
+        cp "$BUNDLE/database-drop.sql" "$STATE/database-drop.sql" &&
+            printf 'DB_KIND=%s\nDB_PORT=%s\n' "$DB_KIND" "$DB_PORT" >"$STATE/database.env" || return 1
+        log "created the database user datadog"
+    fi
+}
+
+drop_database_user() {  # only the user our SQL created; a user that existed before stays
+    local out
+    [ -f "$STATE/database-drop.sql" ] || return 0
+    out=$(run_sql "$(read_env "$STATE/database.env" DB_KIND)" "$(read_env "$STATE/database.env" DB_PORT)" \
+        "$STATE/database-drop.sql" 2>&1) || { AGENT_ERROR=$out; return 1; }
+    rm -f "$STATE/database-drop.sql" "$STATE/database.env"
+    log "dropped the database user datadog"
 }
 
 ensure_agent() {
@@ -431,6 +447,9 @@ cmd_remove() {
     else
         log "nothing installed; nothing to remove"
     fi
+    drop_database_user || die "dropping the database user datadog failed"
+    # Nothing of ours is left: the state goes too (its lock with it; we hold the open file).
+    rm -rf "$STATE" || die "cannot delete $STATE"
 }
 
 set_traps

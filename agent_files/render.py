@@ -64,6 +64,7 @@ manifest          one line per installed file: <octal mode> <owner> <path relati
 files/<path>      the content of each installed file
 database.sql      idempotent SQL for the datadog database user (applied as DB superuser); it
                   carries a password verifier/hash, never the plaintext password
+database-drop.sql SQL dropping that user (kept by install.sh if its SQL created the user)
 settings.env      KEY=value lines read without eval: HOST_NAME, HOST_ADDRESS (for messages),
                   DB_KIND, DB_PORT, DB_METRIC (the custom gauge to verify), INSTALL_AGENT, DD_SITE
 secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's install script);
@@ -73,6 +74,8 @@ HEADER = b"# Managed by Pulumi (datadog-stack); local edits are overwritten on t
 CHECK_TAG = "check:my_metric"
 DATADOG_DB_USER = "datadog"
 MAX_USER_CONNECTIONS = 5
+# Printed by database.sql when it is about to create the user (install.sh greps for it).
+DB_USER_CREATED = "datadog-stack: created the datadog user"
 
 # The custom queries the database integrations run as the datadog user, on the connection
 # the check already holds (PostgreSQL: to databaseName). Both read views every server has and
@@ -279,6 +282,7 @@ SET standard_conforming_strings = on;
 -- Only warnings and errors: a rerun's "role datadog is already a member of role pg_monitor"
 -- NOTICE is expected, and a user reads any output as trouble.
 SET client_min_messages = warning;
+SELECT '{DB_USER_CREATED}' WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog');
 DO $datadog$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog') THEN
@@ -295,7 +299,9 @@ GRANT CONNECT ON DATABASE {_pg_ident(db.name)} TO datadog;
         # `IDENTIFIED WITH mysql_native_password AS '<hash>'`: MariaDB 10.4+, MySQL 5.7/8.0.
         identified = f"IDENTIFIED WITH mysql_native_password AS '{mysql_native_hash(db_password)}'"
         lines = ["-- Managed by Pulumi (datadog-stack): the Agent's monitoring user.",
-                 "SET SESSION sql_mode = '';"]
+                 "SET SESSION sql_mode = '';",
+                 f"SELECT '{DB_USER_CREATED}' FROM DUAL "
+                 "WHERE NOT EXISTS (SELECT 1 FROM mysql.user WHERE User = 'datadog');"]
         for where in ("localhost", "127.0.0.1"):
             account = f"'datadog'@'{where}'"
             lines += [
@@ -308,6 +314,31 @@ GRANT CONNECT ON DATABASE {_pg_ident(db.name)} TO datadog;
         sql = "\n".join(lines) + "\n"
     else:
         raise ValueError(f"unknown database kind {db.kind!r}")
+    return sql.encode()
+
+
+def database_drop_sql(settings: "Settings") -> bytes:
+    """SQL removing the datadog user and everything granted to it. install.sh keeps a copy
+    and runs it on `remove` only if its own SQL created the user (the first run printed
+    DB_USER_CREATED): a user that existed before the stack is left in place."""
+    if settings.database.kind == "postgres":
+        # DROP OWNED also revokes its privileges here and on shared objects (the CONNECT on
+        # databaseName), without which DROP ROLE fails.
+        sql = """\
+-- Managed by Pulumi (datadog-stack): removes the Agent's monitoring role.
+SET client_min_messages = warning;
+DO $datadog$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog') THEN
+    EXECUTE 'DROP OWNED BY datadog';
+    EXECUTE 'DROP ROLE datadog';
+  END IF;
+END
+$datadog$;
+"""
+    else:
+        sql = ("-- Managed by Pulumi (datadog-stack): removes the Agent's monitoring user.\n"
+               "DROP USER IF EXISTS 'datadog'@'localhost', 'datadog'@'127.0.0.1';\n")
     return sql.encode()
 
 
@@ -357,6 +388,7 @@ def bundle_members(settings: "Settings", host: "Host", api_key: str,
         "manifest": ("".join(f"{f.mode:04o} {f.owner} {f.path.lstrip('/')}\n"
                              for f in files).encode(), 0o600),
         "database.sql": (database_user_sql(settings, db_password), 0o600),
+        "database-drop.sql": (database_drop_sql(settings), 0o600),
         "settings.env": (_env_file({
             "HOST_NAME": host.name,
             "HOST_ADDRESS": host.address,

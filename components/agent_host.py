@@ -77,13 +77,16 @@ def prepare_command(host: Host, root: str = "") -> str:
 
 
 def teardown_command(host: Host, root: str = "") -> str:
-    """Remove what install.sh installed, then the bundle: only after a successful remove, so a
-    failed one fails the destroy (and a retry still finds install.sh)."""
+    """Remove what install.sh installed, then the bundle and the stack directory: only after a
+    successful remove, so a failed one fails the destroy (and a retry still finds install.sh)."""
     bundle = shlex.quote(root + render.BUNDLE_DIR)
     bundles = shlex.quote(root + render.BUNDLES_DIR)
+    stack = shlex.quote(root + render.STACK_DIR)
+    # The stack directory goes last, if empty: install.sh remove deleted its state.
     script = (f"set -e; if [ -e {bundle}/install.sh ]; then "
               f"bash {bundle}/install.sh remove {bundle} || exit $?; fi; "
-              f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}")
+              f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}; "
+              f"if [ -d {stack} ]; then rmdir {stack} 2>/dev/null || echo \"kept {stack}: not empty\" >&2; fi")
     return f"{_sudo(host)}sh -c {shlex.quote(script)}"
 
 

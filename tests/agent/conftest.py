@@ -10,6 +10,15 @@ import pytest
 
 from tests.agent.helpers import PYTHON, STANDINS, is_root
 
+# The server's side of the datadog user, as the rendered SQL sees it: the file $STANDIN_DIR/<role>
+# exists while the user does (STANDIN_USER_EXISTS: it existed before the stack). The SQL's
+# guarded SELECT prints the "created" line only when the user is absent; a DROP removes it.
+SERVER_USER_TABLE = (
+    'if grep -q "created the datadog user" <<<"$sql"; then '
+    '[ -n "${{STANDIN_USER_EXISTS:-}}" ] || [ -e "$STANDIN_DIR/{role}" ] || '
+    '{{ echo "datadog-stack: created the datadog user"; : >"$STANDIN_DIR/{role}"; }}; fi; '
+    'if grep -q "DROP" <<<"$sql"; then rm -f "$STANDIN_DIR/{role}"; fi; ')
+
 SCRIPTS = {
     # systemctl: record; fail when asked to. Once per test, when asked to: send a signal to
     # its caller (install.sh) or block until killed (the test signals the process group).
@@ -38,7 +47,9 @@ SCRIPTS = {
             '  fi\n'
             '  printf "2\\t17\\n"; exit 0;;\n'
             'esac\n'
-            'echo "psql $*" >>"$STANDIN_LOG"; echo "$PWD" >>"$STANDIN_DIR/psql.cwd"; cat >>"$STANDIN_DIR/psql.stdin"; '
+            'echo "psql $*" >>"$STANDIN_LOG"; echo "$PWD" >>"$STANDIN_DIR/psql.cwd"; '
+            'sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/psql.stdin"; '
+            + SERVER_USER_TABLE.format(role="pg-role") +
             '[ -z "${STANDIN_PSQL_STDERR:-}" ] || printf "%s\\n" "$STANDIN_PSQL_STDERR" >&2; '
             '[ -z "${STANDIN_PSQL_QUOTE_SQL:-}" ] || sed "s/^/psql:<stdin>: ERROR: /" "$STANDIN_DIR/psql.stdin" >&2; '
             'exit "${STANDIN_PSQL_EXIT:-0}"',
@@ -49,7 +60,8 @@ SCRIPTS = {
              '  fi\n'
              '  printf "Query\\t1\\n"; exit 0;;\n'
              'esac\n'
-             'echo "mysql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/mysql.stdin"; exit 0',
+             'echo "mysql $*" >>"$STANDIN_LOG"; sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/mysql.stdin"; '
+             + SERVER_USER_TABLE.format(role="mysql-user") + 'exit 0',
     # curl -fsSL --retry 3 -o FILE URL: "download" an install script that records what it got
     # in its environment and installs the stand-in datadog-agent.
     "curl": 'echo "curl $*" >>"$STANDIN_LOG"; out=$5; cat >"$out" <<\'SCRIPT\'\n'

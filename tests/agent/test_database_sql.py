@@ -76,9 +76,15 @@ def postgres():
 def pg_apply(pg, password: str):
     """As install.sh: psql as postgres, one transaction, SQL on stdin."""
     sql = render.database_user_sql(make_settings(), password).decode()
-    return _run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+    return _run("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--single-transaction",
                 "-h", pg["socket_dir"], "-p", pg["port"], "-d", "postgres", "-f", "-",
                 user="postgres", input=sql)
+
+
+def pg_drop(pg):
+    return _run("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                "-h", pg["socket_dir"], "-p", pg["port"], "-d", "postgres", "-f", "-",
+                user="postgres", input=render.database_drop_sql(make_settings()).decode())
 
 
 def pg_as_datadog(pg, password: str, query: str, check=True):
@@ -100,6 +106,21 @@ def test_postgres_sql_rerun_prints_nothing(postgres):
     pg_apply(postgres, PASSWORD)
     rerun = pg_apply(postgres, PASSWORD)
     assert (rerun.stdout, rerun.stderr) == ("", "")
+
+
+def test_postgres_sql_says_when_it_creates_the_role_and_the_drop_sql_removes_it(postgres):
+    pg_apply(postgres, PASSWORD)
+    pg_drop(postgres)
+    assert pg_as_datadog(postgres, PASSWORD, "SELECT 1", check=False).returncode != 0
+    assert pg_apply(postgres, PASSWORD).stdout == render.DB_USER_CREATED + "\n", \
+        "install.sh keeps the drop SQL only when this line says the role was created"
+    assert pg_drop(postgres).stderr == "" and pg_drop(postgres).returncode == 0, \
+        "the drop is quiet, and harmless when the role is already gone"
+    roles = _run("psql", "-X", "-At", "-h", postgres["socket_dir"], "-p", postgres["port"],
+                 "-d", "postgres", "-c", "SELECT count(*) FROM pg_roles WHERE rolname = 'datadog'",
+                 user="postgres").stdout.strip()
+    assert roles == "0", "the role and its grants (pg_monitor, CONNECT, SELECT) are gone"
+    pg_apply(postgres, PASSWORD)
 
 
 def test_postgres_datadog_role_is_a_pg_monitor_member(postgres):
@@ -189,7 +210,12 @@ def mariadb():
 def my_apply(db, password: str):
     """As install.sh: `mysql -u root` (unix_socket auth as OS root), SQL on stdin."""
     sql = render.database_user_sql(make_settings("mysql"), password).decode()
-    return _run("mariadb", f"--socket={db['socket']}", "-u", "root", input=sql)
+    return _run("mariadb", f"--socket={db['socket']}", "-u", "root", "-N", input=sql)
+
+
+def my_drop(db):
+    return _run("mariadb", f"--socket={db['socket']}", "-u", "root", "-N",
+                input=render.database_drop_sql(make_settings("mysql")).decode())
 
 
 def my_as_datadog(db, password: str, query: str, check=True):
@@ -224,6 +250,18 @@ def test_mysql_custom_query_yields_threads_without_performance_schema(mariadb):
     series = custom_query_series("mysql", mariadb["port"])
     assert any(s.value >= 1 and "command:Query" in s.tags for s in series), \
         "the check's own connection is a thread running a Query"
+
+
+def test_mysql_sql_says_when_it_creates_the_user_and_the_drop_sql_removes_it(mariadb):
+    my_apply(mariadb, PASSWORD)
+    my_drop(mariadb)
+    assert my_apply(mariadb, PASSWORD).stdout == render.DB_USER_CREATED + "\n"
+    assert my_apply(mariadb, PASSWORD).stdout == "", "a rerun creates nothing and says nothing"
+    my_drop(mariadb)
+    users = _run("mariadb", f"--socket={mariadb['socket']}", "-u", "root", "-N", "-B", "-e",
+                 "SELECT COUNT(*) FROM mysql.user WHERE User = 'datadog'").stdout.strip()
+    assert users == "0", "both accounts are gone"
+    my_apply(mariadb, PASSWORD)
 
 
 def test_mysql_datadog_logs_in_with_a_non_ascii_password(mariadb):

@@ -107,7 +107,7 @@ def test_psql_runs_from_the_root_directory_which_user_postgres_can_enter(env):
 
 def test_install_applies_the_sql_as_mysql_root_for_mysql(env):
     assert env.run("install", bundle(env, database=make_settings("mysql").database)).returncode == 0
-    assert env.calls("mysql") == ["mysql -u root"] and not env.calls("psql")
+    assert env.calls("mysql") == ["mysql -u root -N"] and not env.calls("psql")
 
 
 def test_a_second_identical_install_changes_nothing(env):
@@ -187,6 +187,33 @@ def test_remove_restores_the_packaged_files_and_deletes_the_rest(env):
         assert not (env.root / path.lstrip("/")).exists(), f"{path} was installed by us: deleted"
     assert (etc / "conf.d/postgres.d/conf.yaml.example").exists(), "files we did not install stay"
     assert env.calls("systemctl") == ["systemctl restart datadog-agent"] * 2
+
+
+def test_remove_leaves_no_state_behind(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    assert env.run("remove", b).returncode == 0
+    assert not (env.root / "var/lib/datadog-stack/state").exists(), \
+        "state/, its lock and its records go with the last installed file"
+
+
+@pytest.mark.parametrize("kind,client,user", [("postgres", "psql", "pg-role"),
+                                              ("mysql", "mysql", "mysql-user")])
+def test_remove_drops_the_database_user_the_install_created(env, kind, client, user):
+    b = bundle(env, database=make_settings(kind).database)
+    assert env.run("install", b).returncode == 0 and (env.base / user).exists()
+    result = env.run("remove", b)
+    assert result.returncode == 0, result.stderr
+    assert not (env.base / user).exists(), "the drop SQL reached the server"
+    assert render.database_drop_sql(make_settings(kind)).decode() in (env.base / f"{client}.stdin").read_text()
+
+
+def test_remove_keeps_a_database_user_that_existed_before_the_stack(env):
+    b = bundle(env)
+    assert env.run("install", b, STANDIN_USER_EXISTS="1").returncode == 0
+    assert env.run("remove", b).returncode == 0
+    assert "DROP" not in (env.base / "psql.stdin").read_text(), \
+        "a user the stack did not create is not the stack's to drop"
 
 
 def test_remove_twice_is_harmless(env):

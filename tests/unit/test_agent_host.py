@@ -359,3 +359,13 @@ def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
     assert calls.read_text() == f"remove {bundle_link(tmp_path)}\n"
     assert not bundle_link(tmp_path).exists() and not bundle_link(tmp_path).is_symlink()
     assert not (tmp_path / render.BUNDLES_DIR.lstrip("/")).exists()
+
+
+def test_teardown_leaves_no_stack_directory_behind(tmp_path):
+    from components.agent_host import teardown_command
+
+    fake_bundle(tmp_path, "exit 0\n")
+    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / render.STACK_DIR.lstrip("/")).exists(), \
+        "the host is as before the stack: /var/lib/datadog-stack goes too"
