@@ -104,6 +104,7 @@ load_bundle() {
     DB_PORT=$(read_env "$BUNDLE/settings.env" DB_PORT)
     DB_METRIC=$(read_env "$BUNDLE/settings.env" DB_METRIC)
     INSTALL_AGENT=$(read_env "$BUNDLE/settings.env" INSTALL_AGENT)
+    INSTALL_DATABASE=$(read_env "$BUNDLE/settings.env" INSTALL_DATABASE)
     DD_SITE=$(read_env "$BUNDLE/settings.env" DD_SITE)
     ENTRIES=()
     local mode owner rel
@@ -254,6 +255,44 @@ ensure_agent() {
     rm -f "$BUNDLE/secret.env"  # the Agent is installed: the key file is not needed any more
 }
 
+database_answers() {  # the server runs the superuser's `SELECT 1`, retried while it starts
+    local attempt=1
+    until AGENT_ERROR=$(run_sql "$DB_KIND" "$DB_PORT" <(printf 'SELECT 1;\n') 2>&1); do
+        [ "$attempt" -ge "$VERIFY_ATTEMPTS" ] && return 1
+        attempt=$((attempt + 1)); sleep "$VERIFY_DELAY"
+    done
+    AGENT_ERROR=""
+}
+
+installed_packages() { dpkg-query -W -f='${Package}\n' 2>/dev/null | sort; }
+
+ensure_database() {  # installDatabase: the distribution's server package, where missing
+    local package before out
+    case $DB_KIND in postgres) package=postgresql ;; *) package=mariadb-server ;; esac
+    [ "$INSTALL_DATABASE" = "true" ] || return 0
+    # dpkg-query(1): ${Status} of an installed package is "install ok installed".
+    [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" = "install ok installed" ] && return 0
+    command -v apt-get >/dev/null 2>&1 || die "installDatabase needs apt-get (Debian, Ubuntu) to install $package"
+    log "$package is absent: installing it with apt-get"
+    before=$(installed_packages)
+    # 9>&-: the server it starts must not hold our lock.
+    if out=$(export DEBIAN_FRONTEND=noninteractive; { apt-get update -q && apt-get install -y -q "$package"; } 2>&1 9>&-) &&
+        database_answers; then
+        log "installed $package; its server answers"
+        return 0
+    fi
+    [ -n "$AGENT_ERROR" ] || AGENT_ERROR=$out
+    # Roll back: purge exactly the packages this run added, so a retry starts from scratch.
+    local added
+    added=$(comm -13 <(printf '%s\n' "$before") <(installed_packages))
+    if [ -n "$added" ]; then
+        # shellcheck disable=SC2086  # one word per package name
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $added >/dev/null 2>&1 9>&- ||
+            log "could not purge the packages it added: $(echo $added)"
+    fi
+    die "installing the database server ($package) failed; the packages it added are purged"
+}
+
 # --- the transaction ------------------------------------------------------------------------
 
 begin_txn() {  # prepared aside, opened by one rename: a txn directory is always complete
@@ -377,6 +416,7 @@ cmd_install() {
     load_bundle "$@"
     ensure_agent
     id dd-agent >/dev/null 2>&1 || die "user dd-agent does not exist (is the Agent package installed?)"
+    ensure_database
 
     local entry mode owner rel changed=() obsolete=()
     for entry in "${ENTRIES[@]}"; do

@@ -66,7 +66,8 @@ database.sql      idempotent SQL for the datadog database user (applied as DB su
                   carries a password verifier/hash, never the plaintext password
 database-drop.sql SQL dropping that user (kept by install.sh if its SQL created the user)
 settings.env      KEY=value lines read without eval: HOST_NAME, HOST_ADDRESS (for messages),
-                  DB_KIND, DB_PORT, DB_METRIC (the custom gauge to verify), INSTALL_AGENT, DD_SITE
+                  DB_KIND, DB_PORT, DB_METRIC (the custom gauge to verify), INSTALL_AGENT,
+                  INSTALL_DATABASE, DD_SITE
 secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's install script);
                   install.sh deletes it as soon as the Agent is present
 """
@@ -396,6 +397,7 @@ def bundle_members(settings: "Settings", host: "Host", api_key: str,
             "DB_PORT": str(settings.database.port),
             "DB_METRIC": CUSTOM_METRIC[settings.database.kind],
             "INSTALL_AGENT": "true" if settings.install_agent else "false",
+            "INSTALL_DATABASE": "true" if settings.database.install else "false",
             "DD_SITE": settings.site,
         }), 0o600),
     }

@@ -62,6 +62,25 @@ SCRIPTS = {
              'esac\n'
              'echo "mysql $*" >>"$STANDIN_LOG"; sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/mysql.stdin"; '
              + SERVER_USER_TABLE.format(role="mysql-user") + 'exit 0',
+    # dpkg-query / apt-get over a package database of marker files $STANDIN_DIR/pkg/<name>.
+    # dpkg-query(1): -W -f='${Status}' prints "install ok installed" for an installed package
+    # and exits 1 with "no packages found matching" for an unknown one; -f='${Package}\n'
+    # without a name lists every package. apt-get install <pkg> installs it with its
+    # dependency (<pkg>-15: Debian's postgresql pulls postgresql-15), or with
+    # STANDIN_APT_FAIL only the dependency, then fails with exit 100 (apt-get's failure
+    # status); apt-get purge deletes the named markers.
+    "dpkg-query": 'echo "dpkg-query $*" >>"$STANDIN_LOG"; mkdir -p "$STANDIN_DIR/pkg"\n'
+                  'if [ $# -eq 2 ]; then ls "$STANDIN_DIR/pkg"; echo base-files; exit 0; fi\n'
+                  'if [ -e "$STANDIN_DIR/pkg/$3" ]; then printf "install ok installed"; exit 0; fi\n'
+                  'echo "dpkg-query: no packages found matching $3" >&2; exit 1',
+    "apt-get": 'echo "apt-get $*" >>"$STANDIN_LOG"; mkdir -p "$STANDIN_DIR/pkg"\n'
+               'pkg=${!#}\n'
+               'case " $* " in\n'
+               '  *" install "*) : >"$STANDIN_DIR/pkg/$pkg-15"\n'
+               '    if [ -n "${STANDIN_APT_FAIL:-}" ]; then echo "E: Sub-process /usr/bin/dpkg returned an error code (1)" >&2; exit 100; fi\n'
+               '    : >"$STANDIN_DIR/pkg/$pkg" ;;\n'
+               '  *" purge "*) for p in "$@"; do rm -f "$STANDIN_DIR/pkg/$p"; done ;;\n'
+               'esac',
     # curl -fsSL --retry 3 -o FILE URL: "download" an install script that records what it got
     # in its environment and installs the stand-in datadog-agent.
     "curl": 'echo "curl $*" >>"$STANDIN_LOG"; out=$5; cat >"$out" <<\'SCRIPT\'\n'

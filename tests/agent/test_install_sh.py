@@ -439,3 +439,59 @@ def test_a_failed_agent_installation_keeps_the_key_for_the_retry(env_without_age
     result = env.run("install", b)
     assert result.returncode == 0, result.stderr
     assert len(env.calls("installer")) == 2 and not (b / "secret.env").exists()
+
+
+# --- installDatabase ------------------------------------------------------------------------
+
+def installed(env) -> set[str]:
+    pkg = env.base / "pkg"
+    return {p.name for p in pkg.iterdir()} if pkg.exists() else set()
+
+
+@pytest.mark.parametrize("kind,package", [("postgres", "postgresql"), ("mysql", "mariadb-server")])
+def test_install_database_installs_the_distributions_server_before_the_sql(env, kind, package):
+    db = make_settings(kind).database
+    db.install = True
+    result = env.run("install", bundle(env, database=db))
+    assert result.returncode == 0, result.stderr
+    assert package in installed(env)
+    steps = [l.split()[0] + " " + l.split()[1] for l in env.log.read_text().splitlines()
+             if l.startswith(("apt-get install", "psql -X", "mysql -u root"))]
+    assert steps[0] == "apt-get install", "the server is there before the user's SQL"
+
+
+def test_install_database_leaves_a_present_server_alone(env):
+    (env.base / "pkg").mkdir()
+    (env.base / "pkg/postgresql").touch()
+    db = make_settings().database
+    db.install = True
+    assert env.run("install", bundle(env, database=db)).returncode == 0
+    assert not env.calls("apt-get"), "idempotent: an installed package is not reinstalled"
+
+
+def test_install_database_off_never_calls_apt(env):
+    assert env.run("install", bundle(env)).returncode == 0
+    assert not env.calls("apt-get") and not env.calls("dpkg-query")
+
+
+def test_a_failed_database_install_purges_what_it_added_and_changes_no_file(env):
+    db = make_settings().database
+    db.install = True
+    before = env.snapshot()
+    result = env.run("install", bundle(env, database=db), STANDIN_APT_FAIL="1")
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == (
+        "install.sh: vm1 (127.0.0.1): installing the database server (postgresql) failed; "
+        "the packages it added are purged")
+    assert "dpkg returned an error code" in result.stderr, "apt-get's own message follows"
+    assert installed(env) == set(), "the half-installed dependency is purged"
+    assert env.snapshot() == before and not env.calls("systemctl"), "no Agent file was touched"
+
+
+def test_a_database_server_that_does_not_answer_is_purged(env):
+    db = make_settings().database
+    db.install = True
+    result = env.run("install", bundle(env, database=db), STANDIN_PSQL_EXIT="2",
+                     STANDIN_PSQL_STDERR="psql: error: connection to server on socket failed")
+    assert result.returncode != 0 and "connection to server on socket failed" in result.stderr
+    assert installed(env) == set()
