@@ -293,6 +293,19 @@ ensure_database() {  # installDatabase: the distribution's server package, where
     die "installing the database server ($package) failed; the packages it added are purged"
 }
 
+check_mysql_auth() {  # before any change: the SQL's mysql_native_password must be available
+    local version major minor
+    [ "$DB_KIND" = "mysql" ] || return 0
+    version=$(run_sql mysql "$DB_PORT" <(printf 'SELECT VERSION();\n') 2>&1) ||
+        { AGENT_ERROR=$version; return 1; }
+    case $version in *MariaDB*) return 0 ;; esac  # MariaDB keeps mysql_native_password
+    IFS=. read -r major minor _ <<<"$version"
+    if [ "${major:-0}" -gt 8 ] 2>/dev/null || { [ "${major:-0}" -eq 8 ] && [ "${minor:-0}" -ge 4 ]; } 2>/dev/null; then
+        FAILED_MYSQL="MySQL $version: the datadog user's SQL needs mysql_native_password (it carries a hash, never the password), which MySQL 8.4 disables by default and 9.0 removed; use MariaDB or MySQL 8.0"
+        return 1
+    fi
+}
+
 # --- the transaction ------------------------------------------------------------------------
 
 begin_txn() {  # prepared aside, opened by one rename: a txn directory is always complete
@@ -417,6 +430,7 @@ cmd_install() {
     ensure_agent
     id dd-agent >/dev/null 2>&1 || die "user dd-agent does not exist (is the Agent package installed?)"
     ensure_database
+    check_mysql_auth || die "${FAILED_MYSQL:-asking the MySQL server for its version failed}"
 
     local entry mode owner rel changed=() obsolete=()
     for entry in "${ENTRIES[@]}"; do

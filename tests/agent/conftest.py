@@ -61,6 +61,8 @@ SCRIPTS = {
              '  printf "Query\\t1\\n"; exit 0;;\n'
              'esac\n'
              'echo "mysql $*" >>"$STANDIN_LOG"; sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/mysql.stdin"; '
+             # SELECT VERSION(): Debian 12's MariaDB unless a test names another server.
+             'if grep -q "VERSION()" <<<"$sql"; then echo "${STANDIN_MYSQL_VERSION:-10.11.6-MariaDB-0+deb12u1}"; exit 0; fi; '
              + SERVER_USER_TABLE.format(role="mysql-user") + 'exit 0',
     # dpkg-query / apt-get over a package database of marker files $STANDIN_DIR/pkg/<name>.
     # dpkg-query(1): -W -f='${Status}' prints "install ok installed" for an installed package

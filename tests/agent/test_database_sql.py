@@ -264,6 +264,14 @@ def test_mysql_sql_says_when_it_creates_the_user_and_the_drop_sql_removes_it(mar
     my_apply(mariadb, PASSWORD)
 
 
+def test_debians_mariadb_says_mariadb_in_its_version(mariadb):
+    """install.sh accepts a server whose VERSION() names MariaDB (mysql_native_password is
+    always there) and refuses MySQL 8.4+; this is the answer Debian's server gives."""
+    version = _run("mariadb", f"--socket={mariadb['socket']}", "-u", "root", "-N",
+                   input="SELECT VERSION();\n").stdout.strip()
+    assert "MariaDB" in version, version
+
+
 def test_mysql_datadog_logs_in_with_a_non_ascii_password(mariadb):
     my_apply(mariadb, UNICODE_PASSWORD)
     assert my_as_datadog(mariadb, UNICODE_PASSWORD, "SELECT 1").stdout.strip() == "1"

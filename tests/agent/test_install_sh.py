@@ -107,7 +107,9 @@ def test_psql_runs_from_the_root_directory_which_user_postgres_can_enter(env):
 
 def test_install_applies_the_sql_as_mysql_root_for_mysql(env):
     assert env.run("install", bundle(env, database=make_settings("mysql").database)).returncode == 0
-    assert env.calls("mysql") == ["mysql -u root -N"] and not env.calls("psql")
+    assert set(env.calls("mysql")) == {"mysql -u root -N"} and not env.calls("psql")
+    sql = render.database_user_sql(make_settings("mysql"), PASSWORD).decode()
+    assert sql in (env.base / "mysql.stdin").read_text(), "the SQL arrives on stdin"
 
 
 def test_a_second_identical_install_changes_nothing(env):
@@ -149,7 +151,8 @@ def test_failed_verification_restores_the_previous_files_byte_for_byte(env, brea
         "the Agent is restarted on the restored configuration"
     expected = "Configuration errors" if breakage == "invalid yaml" else "boom"
     assert expected in result.stderr, "the Agent's own error output is shown"
-    assert not env.calls("mysql"), "the SQL runs only after a successful verification"
+    assert "CREATE USER" not in (env.base / "mysql.stdin").read_text(), \
+        "the SQL runs only after a successful verification"
 
 
 def test_failed_first_install_leaves_the_packaged_files_alone(env):
@@ -495,3 +498,24 @@ def test_a_database_server_that_does_not_answer_is_purged(env):
                      STANDIN_PSQL_STDERR="psql: error: connection to server on socket failed")
     assert result.returncode != 0 and "connection to server on socket failed" in result.stderr
     assert installed(env) == set()
+
+
+# --- MySQL 8.4 and 9 ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["8.4.3", "9.1.0"])
+def test_mysql_84_or_later_is_refused_before_any_change_with_the_reason(env, version):
+    before = env.snapshot()
+    result = env.run("install", bundle(env, database=make_settings("mysql").database),
+                     STANDIN_MYSQL_VERSION=version)
+    assert result.returncode != 0 and env.snapshot() == before
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"install.sh: vm1 (127.0.0.1): MySQL {version}: ") and \
+        "mysql_native_password" in first, first
+    assert "CREATE USER" not in (env.base / "mysql.stdin").read_text(), "no SQL was applied"
+
+
+@pytest.mark.parametrize("version", ["8.0.40", "10.11.6-MariaDB-0+deb12u1", "11.4.2-MariaDB"])
+def test_mysql_80_and_mariadb_are_accepted(env, version):
+    result = env.run("install", bundle(env, database=make_settings("mysql").database),
+                     STANDIN_MYSQL_VERSION=version)
+    assert result.returncode == 0, result.stderr
