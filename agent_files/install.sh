@@ -108,7 +108,8 @@ load_bundle() {
     DD_SITE=$(read_env "$BUNDLE/settings.env" DD_SITE)
     ENTRIES=()
     local mode owner rel
-    while read -r mode owner rel; do
+    local sha
+    while read -r mode owner sha rel; do
         [ -n "$rel" ] || continue
         case $rel in
             etc/datadog-agent/*) ;;
@@ -116,8 +117,9 @@ load_bundle() {
         esac
         case /$rel/ in */../*) die "manifest path $rel contains .." ;; esac
         case $mode in 0[0-7][0-7][0-7]) ;; *) die "manifest mode $mode for $rel is not octal" ;; esac
-        [ -f "$BUNDLE/files/$rel" ] || die "bundle file files/$rel is missing"
-        ENTRIES+=("$mode $owner $rel")
+        case $sha in [0-9a-f]*) [ ${#sha} -eq 64 ] ;; *) false ;; esac || die "manifest sha256 $sha for $rel is invalid"
+        [ -f "$BUNDLE/files/$rel" ] || [ -e "$BUNDLE/consumed" ] || die "bundle file files/$rel is missing"
+        ENTRIES+=("$mode $owner $sha $rel")
     done <"$BUNDLE/manifest"
 }
 
@@ -126,15 +128,22 @@ installed_paths() { lines "$STATE/installed"; }
 is_installed() { [ -f "$STATE/installed" ] && grep -qxF -- "$1" "$STATE/installed"; }
 in_bundle() {
     local entry
-    for entry in "${ENTRIES[@]}"; do [ "${entry#* * }" = "$1" ] && return 0; done
+    for entry in "${ENTRIES[@]}"; do [ "${entry#* * * }" = "$1" ] && return 0; done
     return 1
 }
-bundle_paths() { local entry; for entry in "${ENTRIES[@]}"; do printf '%s\n' "${entry#* * }"; done | sort; }
+bundle_paths() { local entry; for entry in "${ENTRIES[@]}"; do printf '%s\n' "${entry#* * * }"; done | sort; }
 
-up_to_date() {  # up_to_date MODE OWNER REL: target has the bundle's bytes, mode and owner
-    local target="$ROOT/$3"
-    [ -f "$target" ] && cmp -s "$BUNDLE/files/$3" "$target" &&
+up_to_date() {  # up_to_date MODE OWNER SHA256 REL: target has the bundle's bytes, mode and owner
+    local target="$ROOT/$4"
+    [ -f "$target" ] && [ "$(sha256sum <"$target")" = "$3  -" ] &&
         [ "$(stat -c '%a %U %G' "$target")" = "${1#0} $2 $2" ]
+}
+
+consume_bundle() {  # installed and verified: drop the bundle's copies of the files (they hold
+    # the API key and the database password). The manifest's hashes still tell a rerun that
+    # nothing changed; database.sql stays (a verifier/hash, re-applied on every run).
+    : >"$BUNDLE/consumed" && rm -rf "$BUNDLE/files" "$BUNDLE/secret.env" ||
+        log "could not delete the bundle's copies of the installed files"
 }
 
 put() {  # put SOURCE TARGET [MODE OWNER]: atomic replace (temp file + rename in the same dir)
@@ -432,10 +441,10 @@ cmd_install() {
     ensure_database
     check_mysql_auth || die "${FAILED_MYSQL:-asking the MySQL server for its version failed}"
 
-    local entry mode owner rel changed=() obsolete=()
+    local entry mode owner sha rel changed=() obsolete=()
     for entry in "${ENTRIES[@]}"; do
-        read -r mode owner rel <<<"$entry"
-        up_to_date "$mode" "$owner" "$rel" || changed+=("$entry")
+        read -r mode owner sha rel <<<"$entry"
+        up_to_date "$mode" "$owner" "$sha" "$rel" || changed+=("$entry")
     done
     while IFS= read -r rel; do
         [ -n "$rel" ] && ! in_bundle "$rel" && obsolete+=("$rel")
@@ -453,15 +462,18 @@ cmd_install() {
         verify_agent || die "$VERIFY_STEP failed (configuration files unchanged)"
         apply_sql || die "applying the database SQL failed"
         verify_database || die "$VERIFY_STEP failed (configuration files unchanged)"
+        consume_bundle
         printf '%s' "$CHECK_OUTPUT" | scrub
         return 0
     fi
 
+    [ ! -e "$BUNDLE/consumed" ] || die "the files differ from this bundle, whose copies an earlier successful install deleted; copy it again: pulumi up --replace <the host's -agent-bundle command URN>"
     begin_txn || die "cannot start the transaction in $TXN"
     for entry in "${changed[@]}"; do
-        read -r mode owner rel <<<"$entry"
+        read -r mode owner sha rel <<<"$entry"
         backup "$rel" || rollback "backing up /$rel"
         make_parent "$rel" || rollback "creating $(dirname "/$rel")"
+        [ "$(sha256sum <"$BUNDLE/files/$rel")" = "$sha  -" ] || rollback "checking the bundle's /$rel against its manifest"
         put "$BUNDLE/files/$rel" "$ROOT/$rel" "$mode" "$owner" || rollback "installing /$rel"
         log "installed /$rel"
     done
@@ -476,6 +488,7 @@ cmd_install() {
     apply_sql || rollback "applying the database SQL"
     verify_database || rollback "$VERIFY_STEP"
     commit_txn || rollback "recording the installed files"
+    consume_bundle
     printf '%s' "$CHECK_OUTPUT" | scrub
 }
 

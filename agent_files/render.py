@@ -60,8 +60,9 @@ BUNDLES_DIR = f"{STACK_DIR}/bundles"
 BUNDLE_DIR = f"{STACK_DIR}/bundle"
 BUNDLE_LAYOUT = """\
 install.sh        the installer (agent_files/install.sh)
-manifest          one line per installed file: <octal mode> <owner> <path relative to />
-files/<path>      the content of each installed file
+manifest          one line per installed file: <octal mode> <owner> <sha256> <path relative to />
+files/<path>      the content of each installed file; install.sh deletes files/ (and writes
+                  `consumed`) once they are installed and verified: they hold the secrets
 database.sql      idempotent SQL for the datadog database user (applied as DB superuser); it
                   carries a password verifier/hash, never the plaintext password
 database-drop.sql SQL dropping that user (kept by install.sh if its SQL created the user)
@@ -386,7 +387,7 @@ def bundle_members(settings: "Settings", host: "Host", api_key: str,
     files = agent_files(settings, host, api_key, db_password)
     members: dict[str, tuple[bytes, int]] = {
         "install.sh": (install_script(), 0o700),
-        "manifest": ("".join(f"{f.mode:04o} {f.owner} {f.path.lstrip('/')}\n"
+        "manifest": ("".join(f"{f.mode:04o} {f.owner} {sha256(f.content)} {f.path.lstrip('/')}\n"
                              for f in files).encode(), 0o600),
         "database.sql": (database_user_sql(settings, db_password), 0o600),
         "database-drop.sql": (database_drop_sql(settings), 0o600),

@@ -25,6 +25,16 @@ def bundle(env, name="b1", **settings):
     return write_bundle(make_settings(**settings), env.base / name)
 
 
+def tamper(bundle_dir: Path, rel: str, text: str) -> None:
+    """Replace a bundle file and its manifest hash, as a bundle rendered that way would be."""
+    (bundle_dir / "files" / ETC / rel).write_text(text)
+    manifest = bundle_dir / "manifest"
+    lines = [line.split(" ") for line in manifest.read_text().splitlines()]
+    manifest.write_text("".join(
+        f"{mode} {owner} {render.sha256(text.encode()) if path == f'{ETC}/{rel}' else sha} {path}\n"
+        for mode, owner, sha, path in lines))
+
+
 def rendered(**settings) -> dict[str, bytes]:
     return render.render_host_files(make_settings(**settings), HOST, API_KEY, PASSWORD)
 
@@ -82,7 +92,7 @@ def test_a_database_login_failure_fails_the_install_and_restores_the_files(env, 
 
 def test_a_failed_verification_names_the_host_and_the_step_first(env):
     broken = bundle(env)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     result = env.run("install", broken)
     lines = result.stderr.splitlines()
     assert lines[0] == ("install.sh: vm1 (127.0.0.1): datadog-agent configcheck failed; "
@@ -138,11 +148,11 @@ def test_failed_verification_restores_the_previous_files_byte_for_byte(env, brea
     before = {p: v[:4] for p, v in env.snapshot().items()}  # bytes, mode, uid, gid
     broken = bundle(env, "b2", check_interval=30, database=make_settings("mysql").database)
     if breakage == "invalid yaml":
-        (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+        tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     else:
-        (broken / f"files/{ETC}/checks.d/my_metric.py").write_text(
-            "from datadog_checks.base import AgentCheck\n"
-            "class C(AgentCheck):\n    def check(self, instance):\n        raise RuntimeError('boom')\n")
+        tamper(broken, "checks.d/my_metric.py",
+               "from datadog_checks.base import AgentCheck\n"
+               "class C(AgentCheck):\n    def check(self, instance):\n        raise RuntimeError('boom')\n")
     result = env.run("install", broken)
     assert result.returncode != 0, "a failed verification must fail the deployment"
     after = {p: v[:4] for p, v in env.snapshot().items()}
@@ -157,7 +167,7 @@ def test_failed_verification_restores_the_previous_files_byte_for_byte(env, brea
 
 def test_failed_first_install_leaves_the_packaged_files_alone(env):
     broken = bundle(env)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     assert env.run("install", broken).returncode != 0
     etc = env.root / ETC
     assert (etc / "datadog.yaml").read_bytes() == PACKAGED
@@ -173,7 +183,7 @@ def test_failed_sql_restores_the_previous_files(env):
 
 def test_error_output_never_shows_the_secrets(env):
     broken = bundle(env)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text(f"password: {PASSWORD}\n[\n")
+    tamper(broken, "conf.d/my_metric.yaml", f"password: {PASSWORD}\n[\n")
     result = env.run("install", broken)
     assert result.returncode != 0
     assert "canary-pw" not in result.stderr + result.stdout
@@ -350,7 +360,7 @@ def test_a_restart_that_failed_during_a_rollback_is_done_by_the_next_run(env):
     b = bundle(env)
     assert env.run("install", b).returncode == 0
     broken = bundle(env, "b2", check_interval=30)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     assert env.run("install", broken, STANDIN_SYSTEMCTL_FAIL="1").returncode != 0
     restarts = len(env.calls("systemctl"))
     result = env.run("install", b)
@@ -364,7 +374,7 @@ def test_a_restart_that_failed_during_a_rollback_is_done_by_the_next_run(env):
 def test_a_rolled_back_install_removes_the_directories_it_created(env):
     (env.root / ETC / "conf.d/mysql.d").rmdir()  # an Agent package without the mysql example
     broken = bundle(env, database=make_settings("mysql").database)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     assert env.run("install", broken).returncode != 0
     assert not (env.root / ETC / "conf.d/mysql.d").exists()
 
@@ -413,7 +423,7 @@ def test_the_sql_clients_error_output_is_scrubbed(env):
 def test_the_check_output_that_becomes_check_result_is_scrubbed(env):
     b = bundle(env)
     check = b / f"files/{ETC}/checks.d/my_metric.py"
-    check.write_text(f"print({'instance password: ' + PASSWORD!r})\n" + check.read_text())
+    tamper(b, "checks.d/my_metric.py", f"print({'instance password: ' + PASSWORD!r})\n" + check.read_text())
     result = env.run("install", b)
     assert result.returncode == 0, result.stderr
     assert "instance password: ********" in result.stdout and '"metric": "my_metric"' in result.stdout
@@ -519,3 +529,38 @@ def test_mysql_80_and_mariadb_are_accepted(env, version):
     result = env.run("install", bundle(env, database=make_settings("mysql").database),
                      STANDIN_MYSQL_VERSION=version)
     assert result.returncode == 0, result.stderr
+
+
+# --- no secret-bearing copy beyond what rollback needs -----------------------------------
+
+def test_a_verified_install_deletes_the_bundles_copies_of_the_secrets(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    leftovers = [p for p in b.rglob("*") if p.is_file()
+                 and (API_KEY.encode() in p.read_bytes() or PASSWORD.encode() in p.read_bytes())]
+    assert leftovers == [], "the installed files are the only copies of the key and password"
+
+
+def test_an_identical_rerun_of_a_consumed_bundle_changes_nothing(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    before = env.snapshot()
+    result = env.run("install", b)
+    assert result.returncode == 0, result.stderr
+    assert env.snapshot() == before, "the manifest's hashes show the files are the bundle's"
+
+
+def test_a_consumed_bundle_cannot_restore_edited_files_and_says_how_to_recopy(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    (env.root / ETC / "conf.d/my_metric.yaml").write_text("# edited\n")
+    result = env.run("install", b)
+    assert result.returncode != 0 and "pulumi up --replace" in result.stderr.splitlines()[0]
+
+
+def test_a_bundle_file_that_does_not_match_its_manifest_is_not_installed(env):
+    b = bundle(env)
+    (b / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: []\n")
+    result = env.run("install", b)
+    assert result.returncode != 0 and "against its manifest" in result.stderr.splitlines()[0]
+    assert not (env.root / ETC / "conf.d/my_metric.yaml").exists()

@@ -342,9 +342,10 @@ def test_bundle_manifest_lists_every_installed_file_with_mode_and_owner():
     members = bundle_members(make_settings())
     manifest = [line.split() for line in members["manifest"].decode().splitlines()]
     rendered = files()
-    assert {"/" + rel for _, _, rel in manifest} == set(rendered)
-    for mode, owner, rel in manifest:
+    assert {"/" + rel for _, _, _, rel in manifest} == set(rendered)
+    for mode, owner, sha, rel in manifest:
         assert members["files/" + rel] == rendered["/" + rel]
+        assert sha == render.sha256(rendered["/" + rel]), "a rerun compares the files by hash"
         assert (int(mode, 8), owner) == render.file_attributes(make_settings())["/" + rel]
     assert members["install.sh"] == render.install_script()
     assert b"DB_KIND=postgres\n" in members["settings.env"]
