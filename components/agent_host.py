@@ -57,7 +57,10 @@ def copy_command(host: Host, root: str = "") -> str:
         "new=$(mktemp -d .incoming.XXXXXX); base64 -d >\"$new.tar\"; "
         "sum=$(sha256sum \"$new.tar\" | cut -d \" \" -f 1); "
         "tar -xf \"$new.tar\" --no-same-owner -C \"$new\"; rm -f \"$new.tar\"; "
-        "if [ -d \"$sum\" ]; then rm -rf \"$new\"; else mv -T \"$new\" \"$sum\"; fi; "
+        # The same version again is kept, unless install.sh consumed it (deleted its files
+        # after a verified install): then the fresh copy replaces it.
+        "if [ -d \"$sum\" ] && [ ! -e \"$sum/consumed\" ]; then rm -rf \"$new\"; "
+        "else if [ -d \"$sum\" ]; then mv -T \"$sum\" \".trash.$sum\"; fi; mv -T \"$new\" \"$sum\"; fi; "
         f"rm -rf {link_new}; ln -sfn \"{versions}/$sum\" {link_new}; "
         # A bundle directory left by an earlier version of this command moves aside (once).
         f"if [ -d {link} ] && [ ! -L {link} ]; then mv -T {link} .trash.legacy; fi; "

@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import subprocess
+import shutil
 import tarfile
 from dataclasses import replace
 from pathlib import Path
@@ -292,6 +293,18 @@ def test_a_new_copy_switches_the_link_and_deletes_the_old_version(tmp_path):
     assert unpacked(bundle_link(tmp_path)) == tar_files(new)
     versions = os.listdir(tmp_path / render.BUNDLES_DIR.lstrip("/"))
     assert versions == [hashlib.sha256(new).hexdigest()], "only the current version is kept"
+
+
+def test_copying_a_consumed_version_again_brings_its_files_back(tmp_path):
+    """install.sh deletes a verified bundle's files (they hold secrets); `pulumi up --replace`
+    of the copy command must then give install.sh the files again."""
+    bundle = bundle_bytes()
+    assert copy(tmp_path, bundle).returncode == 0
+    link = bundle_link(tmp_path)
+    shutil.rmtree(link / "files")
+    (link / "consumed").touch()
+    assert copy(tmp_path, bundle).returncode == 0
+    assert unpacked(link) == tar_files(bundle)
 
 
 def test_copy_replaces_a_bundle_directory_left_by_the_earlier_layout(tmp_path):
