@@ -5,6 +5,7 @@ ids mapped; each must get the recorded status and every recorded field with its 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_recorded_exchange_agrees():
+    # Our CI sets DD_STANDIN_CASSETTE_DIR (.ci/run), so there a missing copy fails; a
+    # checkout without ../shared (a GitHub runner) has no recordings to replay.
+    if "DD_STANDIN_CASSETTE_DIR" not in os.environ and not replay.cassette_dir().is_dir():
+        pytest.skip(f"no recorded exchanges at {replay.cassette_dir()} (set DD_STANDIN_CASSETTE_DIR)")
     results = replay.replay_all()
     print(replay.summary(results))
     assert len(results) > 1000, f"only {len(results)} exchanges found in {replay.cassette_dir()}"
