@@ -117,7 +117,7 @@ load_bundle() {
     # -P: the resolved version directory, even if the bundle symlink is switched meanwhile
     BUNDLE=$(cd "$1" 2>/dev/null && pwd -P) || die "bundle directory $1 does not exist"
     [[ -f "$BUNDLE/manifest" ]] || die "$BUNDLE/manifest is missing"
-    HOST_LABEL="$(read_env "$BUNDLE/settings.env" HOST_NAME) ($(read_env "$BUNDLE/settings.env" HOST_ADDRESS))"
+    set_host_label "$BUNDLE"
     DB_KIND=$(read_env "$BUNDLE/settings.env" DB_KIND)
     DB_PORT=$(read_env "$BUNDLE/settings.env" DB_PORT)
     DB_METRIC=$(read_env "$BUNDLE/settings.env" DB_METRIC)
@@ -139,6 +139,13 @@ load_bundle() {
         [[ -f "$BUNDLE/files/$rel" ]] || [[ -e "$BUNDLE/consumed" ]] || die "bundle file files/$rel is missing"
         ENTRIES+=("$mode $owner $sha $rel")
     done <"$BUNDLE/manifest"
+}
+
+# set_host_label DIR: name the host as the bundle in DIR does, "<name> (<address>)", for the
+# failure line. Sets HOST_LABEL.
+set_host_label() {
+    [[ -f "$1/settings.env" ]] || return 0
+    HOST_LABEL="$(read_env "$1/settings.env" HOST_NAME) ($(read_env "$1/settings.env" HOST_ADDRESS))"
 }
 
 # lines FILE: its lines, none if absent.
@@ -559,6 +566,7 @@ cmd_install() {
 cmd_remove() {
     # The state records exactly the files this stack installed (whatever bundle did it).
     [[ -n "${1:-}" ]] || die "usage: install.sh remove <bundle_dir>"
+    set_host_label "$1"
     recover
     local rel
     while IFS= read -r rel; do

@@ -557,3 +557,12 @@ def test_a_bundle_file_that_does_not_match_its_manifest_is_not_installed(env):
     result = env.run("install", b)
     assert result.returncode != 0 and "against its manifest" in result.stderr.splitlines()[0]
     assert not (env.root / ETC / "conf.d/my_metric.yaml").exists()
+
+
+def test_a_failed_remove_names_the_host_and_the_step_first(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    result = env.run("remove", b, STANDIN_SYSTEMCTL_FAIL="1")
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == \
+        "install.sh: vm1 (127.0.0.1): systemctl restart datadog-agent failed"
