@@ -14,8 +14,9 @@ reads /etc/datadog-agent, and appends each invocation to $STANDIN_LOG.
 What it prints, modelled on the real Agent (DataDog/datadog-agent,
 pkg/cli/subcommands/check/command.go): the series as indented JSON under "=== Series ==="
 (printer.PrintMetrics), then the check's status block from the collector status template
-(pkg/status/templates/collector.tmpl): "Instance ID: <check> [OK]" or "[ERROR]" followed by
-"Error: <the exception's message>". The real command returns nil after printing, so it exits
+(pkg/status/templates/collector.tmpl: "Instance ID: {{.CheckID}} {{status .}}", then
+"Error: {{lastErrorMessage .LastError}}" when the run raised): "[OK]" or "[ERROR]" and the
+exception's message. The real command returns nil after printing, so it exits
 0 even when the check's run raised: a failed login is visible in the output only.
 """
 import importlib.util
