@@ -66,6 +66,7 @@ class Database:
     host: str
     port: int
     name: str
+    install: bool = False  # installDatabase: install.sh installs the server package if missing
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,7 @@ def _database(read: _Reader) -> Database:
                       1, 65535),
         name=_string(_k("databaseName"), read.value("databaseName", "postgres"
                      if kind == "postgres" else "mysql"), _NAME, "a database name"),
+        install=_boolean(_k("installDatabase"), read.value("installDatabase", False)),
     )
 
 
@@ -377,8 +379,8 @@ def _bind_address(read: _Reader) -> str:
 
 KNOWN_KEYS = {
     "hosts", "hostTags", "env", "site", "databaseKind", "databasePort",
-    "databaseName", "databasePassword", "warningThreshold", "criticalThreshold",
-    "warningRecovery", "criticalRecovery",
+    "databaseName", "databasePassword", "installDatabase", "warningThreshold",
+    "criticalThreshold", "warningRecovery", "criticalRecovery",
     "noDataTimeframe", "notify", "timezone", "officeHoursStart", "officeHoursEnd",
     "checkInterval", "logsEnabled", "installAgent", "apmService", "apmVersion", "apmPort",
     "apmBindAddress",

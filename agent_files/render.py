@@ -60,11 +60,15 @@ BUNDLES_DIR = f"{STACK_DIR}/bundles"
 BUNDLE_DIR = f"{STACK_DIR}/bundle"
 BUNDLE_LAYOUT = """\
 install.sh        the installer (agent_files/install.sh)
-manifest          one line per installed file: <octal mode> <owner> <path relative to />
-files/<path>      the content of each installed file
+manifest          one line per installed file: <octal mode> <owner> <sha256> <path relative to />
+files/<path>      the content of each installed file; install.sh deletes files/ (and writes
+                  `consumed`) once they are installed and verified: they hold the secrets
 database.sql      idempotent SQL for the datadog database user (applied as DB superuser); it
                   carries a password verifier/hash, never the plaintext password
-settings.env      KEY=value lines read without eval: DB_KIND, DB_PORT, INSTALL_AGENT, DD_SITE
+database-drop.sql SQL dropping that user (kept by install.sh if its SQL created the user)
+settings.env      KEY=value lines read without eval: HOST_NAME, HOST_ADDRESS (for messages),
+                  DB_KIND, DB_PORT, DB_METRIC (the custom gauge to verify), INSTALL_AGENT,
+                  INSTALL_DATABASE, DD_SITE
 secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's install script);
                   install.sh deletes it as soon as the Agent is present
 """
@@ -72,27 +76,31 @@ HEADER = b"# Managed by Pulumi (datadog-stack); local edits are overwritten on t
 CHECK_TAG = "check:my_metric"
 DATADOG_DB_USER = "datadog"
 MAX_USER_CONNECTIONS = 5
+# Printed by database.sql when it is about to create the user (install.sh greps for it).
+DB_USER_CREATED = "datadog-stack: created the datadog user"
 
-# The custom queries the database integrations run as the datadog user. Both report, per
-# table, a cumulative counter (it only grows until a stats reset or restart), tagged
-# `table:<schema>.<table>`: `monotonic_count` makes the Agent submit the increase since the
-# previous run (and skip a reset), which is what a graph or monitor of it means.
+# The custom queries the database integrations run as the datadog user, on the connection
+# the check already holds (PostgreSQL: to databaseName). Both read views every server has and
+# every login can read, so they return rows on a fresh server: the check's own connection is
+# always counted. Gauges, because `datadog-agent check` runs a check once and a
+# monotonic_count only reports from its second sample: install.sh verifies a gauge.
 POSTGRES_CUSTOM_QUERY = {
     "metric_prefix": "postgresql.custom",
-    "query": ("SELECT schemaname || '.' || relname AS table_name, seq_scan "
-              "FROM pg_stat_user_tables ORDER BY 1"),
-    "columns": [{"name": "table", "type": "tag"}, {"name": "seq_scans", "type": "monotonic_count"}],
-    "tags": ["query:seq_scans_per_table"],
+    "query": ("SELECT numbackends, xact_commit + xact_rollback FROM pg_stat_database "
+              "WHERE datname = current_database()"),
+    "columns": [{"name": "connections", "type": "gauge"},
+                {"name": "transactions", "type": "monotonic_count"}],
+    "tags": ["query:database_activity"],
 }
 MYSQL_CUSTOM_QUERY = {
     "metric_prefix": "mysql.custom",
-    "query": ("SELECT CONCAT(object_schema, '.', object_name) AS table_name, count_read "
-              "FROM performance_schema.table_io_waits_summary_by_table "
-              "WHERE object_schema NOT IN ('mysql', 'performance_schema', 'information_schema', "
-              "'sys') ORDER BY 1"),
-    "columns": [{"name": "table", "type": "tag"}, {"name": "rows_read", "type": "monotonic_count"}],
-    "tags": ["query:rows_read_per_table"],
+    "query": ("SELECT COALESCE(NULLIF(command, ''), 'unknown'), COUNT(*) "
+              "FROM information_schema.PROCESSLIST GROUP BY 1 ORDER BY 1"),
+    "columns": [{"name": "command", "type": "tag"}, {"name": "threads", "type": "gauge"}],
+    "tags": ["query:threads_by_command"],
 }
+# The gauge install.sh expects in `datadog-agent check <integration>`'s output.
+CUSTOM_METRIC = {"postgres": "postgresql.custom.connections", "mysql": "mysql.custom.threads"}
 
 
 @dataclass(frozen=True)
@@ -273,6 +281,10 @@ def database_user_sql(settings: "Settings", db_password: str) -> bytes:
         sql = f"""\
 -- Managed by Pulumi (datadog-stack): the Agent's read-only monitoring role.
 SET standard_conforming_strings = on;
+-- Only warnings and errors: a rerun's "role datadog is already a member of role pg_monitor"
+-- NOTICE is expected, and a user reads any output as trouble.
+SET client_min_messages = warning;
+SELECT '{DB_USER_CREATED}' WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog');
 DO $datadog$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog') THEN
@@ -289,7 +301,9 @@ GRANT CONNECT ON DATABASE {_pg_ident(db.name)} TO datadog;
         # `IDENTIFIED WITH mysql_native_password AS '<hash>'`: MariaDB 10.4+, MySQL 5.7/8.0.
         identified = f"IDENTIFIED WITH mysql_native_password AS '{mysql_native_hash(db_password)}'"
         lines = ["-- Managed by Pulumi (datadog-stack): the Agent's monitoring user.",
-                 "SET SESSION sql_mode = '';"]
+                 "SET SESSION sql_mode = '';",
+                 f"SELECT '{DB_USER_CREATED}' FROM DUAL "
+                 "WHERE NOT EXISTS (SELECT 1 FROM mysql.user WHERE User = 'datadog');"]
         for where in ("localhost", "127.0.0.1"):
             account = f"'datadog'@'{where}'"
             lines += [
@@ -302,6 +316,31 @@ GRANT CONNECT ON DATABASE {_pg_ident(db.name)} TO datadog;
         sql = "\n".join(lines) + "\n"
     else:
         raise ValueError(f"unknown database kind {db.kind!r}")
+    return sql.encode()
+
+
+def database_drop_sql(settings: "Settings") -> bytes:
+    """SQL removing the datadog user and everything granted to it. install.sh keeps a copy
+    and runs it on `remove` only if its own SQL created the user (the first run printed
+    DB_USER_CREATED): a user that existed before the stack is left in place."""
+    if settings.database.kind == "postgres":
+        # DROP OWNED also revokes its privileges here and on shared objects (the CONNECT on
+        # databaseName), without which DROP ROLE fails.
+        sql = """\
+-- Managed by Pulumi (datadog-stack): removes the Agent's monitoring role.
+SET client_min_messages = warning;
+DO $datadog$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog') THEN
+    EXECUTE 'DROP OWNED BY datadog';
+    EXECUTE 'DROP ROLE datadog';
+  END IF;
+END
+$datadog$;
+"""
+    else:
+        sql = ("-- Managed by Pulumi (datadog-stack): removes the Agent's monitoring user.\n"
+               "DROP USER IF EXISTS 'datadog'@'localhost', 'datadog'@'127.0.0.1';\n")
     return sql.encode()
 
 
@@ -348,13 +387,18 @@ def bundle_members(settings: "Settings", host: "Host", api_key: str,
     files = agent_files(settings, host, api_key, db_password)
     members: dict[str, tuple[bytes, int]] = {
         "install.sh": (install_script(), 0o700),
-        "manifest": ("".join(f"{f.mode:04o} {f.owner} {f.path.lstrip('/')}\n"
+        "manifest": ("".join(f"{f.mode:04o} {f.owner} {sha256(f.content)} {f.path.lstrip('/')}\n"
                              for f in files).encode(), 0o600),
         "database.sql": (database_user_sql(settings, db_password), 0o600),
+        "database-drop.sql": (database_drop_sql(settings), 0o600),
         "settings.env": (_env_file({
+            "HOST_NAME": host.name,
+            "HOST_ADDRESS": host.address,
             "DB_KIND": settings.database.kind,
             "DB_PORT": str(settings.database.port),
+            "DB_METRIC": CUSTOM_METRIC[settings.database.kind],
             "INSTALL_AGENT": "true" if settings.install_agent else "false",
+            "INSTALL_DATABASE": "true" if settings.database.install else "false",
             "DD_SITE": settings.site,
         }), 0o600),
     }

@@ -57,7 +57,10 @@ def copy_command(host: Host, root: str = "") -> str:
         "new=$(mktemp -d .incoming.XXXXXX); base64 -d >\"$new.tar\"; "
         "sum=$(sha256sum \"$new.tar\" | cut -d \" \" -f 1); "
         "tar -xf \"$new.tar\" --no-same-owner -C \"$new\"; rm -f \"$new.tar\"; "
-        "if [ -d \"$sum\" ]; then rm -rf \"$new\"; else mv -T \"$new\" \"$sum\"; fi; "
+        # The same version again is kept, unless install.sh consumed it (deleted its files
+        # after a verified install): then the fresh copy replaces it.
+        "if [ -d \"$sum\" ] && [ ! -e \"$sum/consumed\" ]; then rm -rf \"$new\"; "
+        "else if [ -d \"$sum\" ]; then mv -T \"$sum\" \".trash.$sum\"; fi; mv -T \"$new\" \"$sum\"; fi; "
         f"rm -rf {link_new}; ln -sfn \"{versions}/$sum\" {link_new}; "
         # A bundle directory left by an earlier version of this command moves aside (once).
         f"if [ -d {link} ] && [ ! -L {link} ]; then mv -T {link} .trash.legacy; fi; "
@@ -77,13 +80,16 @@ def prepare_command(host: Host, root: str = "") -> str:
 
 
 def teardown_command(host: Host, root: str = "") -> str:
-    """Remove what install.sh installed, then the bundle: only after a successful remove, so a
-    failed one fails the destroy (and a retry still finds install.sh)."""
+    """Remove what install.sh installed, then the bundle and the stack directory: only after a
+    successful remove, so a failed one fails the destroy (and a retry still finds install.sh)."""
     bundle = shlex.quote(root + render.BUNDLE_DIR)
     bundles = shlex.quote(root + render.BUNDLES_DIR)
+    stack = shlex.quote(root + render.STACK_DIR)
+    # The stack directory goes last, if empty: install.sh remove deleted its state.
     script = (f"set -e; if [ -e {bundle}/install.sh ]; then "
               f"bash {bundle}/install.sh remove {bundle} || exit $?; fi; "
-              f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}")
+              f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}; "
+              f"if [ -d {stack} ]; then rmdir {stack} 2>/dev/null || echo \"kept {stack}: not empty\" >&2; fi")
     return f"{_sudo(host)}sh -c {shlex.quote(script)}"
 
 

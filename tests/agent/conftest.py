@@ -10,6 +10,15 @@ import pytest
 
 from tests.agent.helpers import PYTHON, STANDINS, is_root
 
+# The server's side of the datadog user, as the rendered SQL sees it: the file $STANDIN_DIR/<role>
+# exists while the user does (STANDIN_USER_EXISTS: it existed before the stack). The SQL's
+# guarded SELECT prints the "created" line only when the user is absent; a DROP removes it.
+SERVER_USER_TABLE = (
+    'if grep -q "created the datadog user" <<<"$sql"; then '
+    '[ -n "${{STANDIN_USER_EXISTS:-}}" ] || [ -e "$STANDIN_DIR/{role}" ] || '
+    '{{ echo "datadog-stack: created the datadog user"; : >"$STANDIN_DIR/{role}"; }}; fi; '
+    'if grep -q "DROP" <<<"$sql"; then rm -f "$STANDIN_DIR/{role}"; fi; ')
+
 SCRIPTS = {
     # systemctl: record; fail when asked to. Once per test, when asked to: send a signal to
     # its caller (install.sh) or block until killed (the test signals the process group).
@@ -21,13 +30,59 @@ SCRIPTS = {
                  '[ -z "${STANDIN_SYSTEMCTL_FAIL:-}" ]',
     # runuser -u USER -- CMD...: record the user, run CMD (as root: the tmp root is root-only).
     "runuser": 'user=$2; shift 3; echo "runuser $user $1" >>"$STANDIN_LOG"; exec "$@"',
-    # psql / mysql: record argv and the SQL received on stdin. psql can print a given error
-    # and, like psql on a syntax error, quote the SQL it received on stderr.
-    "psql": 'echo "psql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/psql.stdin"; '
+    # psql / mysql as the DB superuser (install.sh's SQL): record argv, the working directory
+    # and the SQL received on stdin. psql can print a given error and, like psql on a syntax
+    # error, quote the SQL it received on stderr.
+    # As datadog (the stand-in Agent's database check, -U/-u datadog): answer the custom query
+    # with one row, or fail the login with the client's message when STANDIN_DB_LOGIN_FAIL is
+    # set. Message texts: libpq's "connection to server at \"%s\" (%s), port %s failed: "
+    # (src/interfaces/libpq/fe-connect.c, PostgreSQL 14+) + the server's "password
+    # authentication failed for user \"%s\"" (src/backend/libpq/auth.c); the mysql client's
+    # "ERROR 1045 (28000): Access denied for user ..." (MariaDB/MySQL error ER_ACCESS_DENIED_ERROR).
+    "psql": 'case " $* " in *" -U datadog "*)\n'
+            '  echo "datadog-login psql" >>"$STANDIN_LOG"\n'
+            '  if [ -n "${STANDIN_DB_LOGIN_FAIL:-}" ]; then\n'
+            '    echo "psql: error: connection to server at \\"localhost\\" (127.0.0.1), port 5432 failed: '
+            'FATAL:  password authentication failed for user \\"datadog\\"" >&2; exit 2\n'
+            '  fi\n'
+            '  printf "2\\t17\\n"; exit 0;;\n'
+            'esac\n'
+            'echo "psql $*" >>"$STANDIN_LOG"; echo "$PWD" >>"$STANDIN_DIR/psql.cwd"; '
+            'sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/psql.stdin"; '
+            + SERVER_USER_TABLE.format(role="pg-role") +
             '[ -z "${STANDIN_PSQL_STDERR:-}" ] || printf "%s\\n" "$STANDIN_PSQL_STDERR" >&2; '
             '[ -z "${STANDIN_PSQL_QUOTE_SQL:-}" ] || sed "s/^/psql:<stdin>: ERROR: /" "$STANDIN_DIR/psql.stdin" >&2; '
             'exit "${STANDIN_PSQL_EXIT:-0}"',
-    "mysql": 'echo "mysql $*" >>"$STANDIN_LOG"; cat >>"$STANDIN_DIR/mysql.stdin"; exit 0',
+    "mysql": 'case " $* " in *" -u datadog "*)\n'
+             '  echo "datadog-login mysql" >>"$STANDIN_LOG"\n'
+             '  if [ -n "${STANDIN_DB_LOGIN_FAIL:-}" ]; then\n'
+             '    echo "ERROR 1045 (28000): Access denied for user \'datadog\'@\'localhost\' (using password: YES)" >&2; exit 1\n'
+             '  fi\n'
+             '  printf "Query\\t1\\n"; exit 0;;\n'
+             'esac\n'
+             'echo "mysql $*" >>"$STANDIN_LOG"; sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/mysql.stdin"; '
+             # SELECT VERSION(): Debian 12's MariaDB unless a test names another server.
+             'if grep -q "VERSION()" <<<"$sql"; then echo "${STANDIN_MYSQL_VERSION:-10.11.6-MariaDB-0+deb12u1}"; exit 0; fi; '
+             + SERVER_USER_TABLE.format(role="mysql-user") + 'exit 0',
+    # dpkg-query / apt-get over a package database of marker files $STANDIN_DIR/pkg/<name>.
+    # dpkg-query(1): -W -f='${Status}' prints "install ok installed" for an installed package
+    # and exits 1 with "no packages found matching" for an unknown one; -f='${Package}\n'
+    # without a name lists every package. apt-get install <pkg> installs it with its
+    # dependency (<pkg>-15: Debian's postgresql pulls postgresql-15), or with
+    # STANDIN_APT_FAIL only the dependency, then fails with exit 100 (apt-get's failure
+    # status); apt-get purge deletes the named markers.
+    "dpkg-query": 'echo "dpkg-query $*" >>"$STANDIN_LOG"; mkdir -p "$STANDIN_DIR/pkg"\n'
+                  'if [ $# -eq 2 ]; then ls "$STANDIN_DIR/pkg"; echo base-files; exit 0; fi\n'
+                  'if [ -e "$STANDIN_DIR/pkg/$3" ]; then printf "install ok installed"; exit 0; fi\n'
+                  'echo "dpkg-query: no packages found matching $3" >&2; exit 1',
+    "apt-get": 'echo "apt-get $*" >>"$STANDIN_LOG"; mkdir -p "$STANDIN_DIR/pkg"\n'
+               'pkg=${!#}\n'
+               'case " $* " in\n'
+               '  *" install "*) : >"$STANDIN_DIR/pkg/$pkg-15"\n'
+               '    if [ -n "${STANDIN_APT_FAIL:-}" ]; then echo "E: Sub-process /usr/bin/dpkg returned an error code (1)" >&2; exit 100; fi\n'
+               '    : >"$STANDIN_DIR/pkg/$pkg" ;;\n'
+               '  *" purge "*) for p in "$@"; do rm -f "$STANDIN_DIR/pkg/$p"; done ;;\n'
+               'esac',
     # curl -fsSL --retry 3 -o FILE URL: "download" an install script that records what it got
     # in its environment and installs the stand-in datadog-agent.
     "curl": 'echo "curl $*" >>"$STANDIN_LOG"; out=$5; cat >"$out" <<\'SCRIPT\'\n'

@@ -24,7 +24,8 @@ def make_settings(kind: str = "postgres", **overrides) -> SimpleNamespace:
         host_tags=("greeting:hello_datadog_team", "role:database"),
         database=SimpleNamespace(kind=kind, host="localhost",
                                  port=5432 if kind == "postgres" else 3306,
-                                 name="postgres" if kind == "postgres" else "mysql"),
+                                 name="postgres" if kind == "postgres" else "mysql",
+                                 install=False),
         check_interval=45, logs_enabled=False, install_agent=False,
     )
     values.update(overrides)

@@ -25,6 +25,16 @@ def bundle(env, name="b1", **settings):
     return write_bundle(make_settings(**settings), env.base / name)
 
 
+def tamper(bundle_dir: Path, rel: str, text: str) -> None:
+    """Replace a bundle file and its manifest hash, as a bundle rendered that way would be."""
+    (bundle_dir / "files" / ETC / rel).write_text(text)
+    manifest = bundle_dir / "manifest"
+    lines = [line.split(" ") for line in manifest.read_text().splitlines()]
+    manifest.write_text("".join(
+        f"{mode} {owner} {render.sha256(text.encode()) if path == f'{ETC}/{rel}' else sha} {path}\n"
+        for mode, owner, sha, path in lines))
+
+
 def rendered(**settings) -> dict[str, bytes]:
     return render.render_host_files(make_settings(**settings), HOST, API_KEY, PASSWORD)
 
@@ -41,16 +51,53 @@ def test_install_puts_every_rendered_file_in_place_with_owner_and_mode(env):
         assert st.st_mode & 0o777 == expected, f"{path} mode {oct(st.st_mode & 0o777)}"
 
 
-def test_install_restarts_the_agent_then_verifies_with_configcheck_and_the_check(env):
+def test_install_restarts_the_agent_then_verifies_with_configcheck_and_the_checks(env):
     result = env.run("install", bundle(env))
     assert result.returncode == 0, result.stderr
     assert env.calls("systemctl") == ["systemctl restart datadog-agent"]
     assert env.calls("datadog-agent") == ["datadog-agent configcheck",
-                                          "datadog-agent check my_metric"]
-    assert env.calls("runuser dd-agent") == ["runuser dd-agent datadog-agent"], \
-        "the check is run as dd-agent, like the Agent itself"
+                                          "datadog-agent check my_metric",
+                                          "datadog-agent check postgres"]
+    assert env.calls("runuser dd-agent") == ["runuser dd-agent datadog-agent"] * 2, \
+        "the checks are run as dd-agent, like the Agent itself"
     assert '"metric": "my_metric"' in result.stdout, \
         "stdout is the verified check output (AgentHost's checkResult)"
+    assert '"metric": "postgresql.custom.connections"' in result.stdout
+
+
+def test_the_database_check_runs_after_the_sql_that_creates_its_user(env):
+    assert env.run("install", bundle(env)).returncode == 0
+    order = [line.split(" -")[0] for line in env.log.read_text().splitlines()
+             if line.startswith(("psql", "datadog-login"))]
+    assert order[0] == "psql" and order[1:] and set(order[1:]) == {"datadog-login psql"}, \
+        "the datadog role exists before the check logs in"
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_a_database_login_failure_fails_the_install_and_restores_the_files(env, kind):
+    assert env.run("install", bundle(env, database=make_settings(kind).database)).returncode == 0
+    before = {p: v[:4] for p, v in env.snapshot().items()}
+    result = env.run("install", bundle(env, "b2", check_interval=30,
+                                       database=make_settings(kind).database),
+                     STANDIN_DB_LOGIN_FAIL="1")
+    assert result.returncode != 0, "an integration that cannot log in fails the deployment"
+    assert {p: v[:4] for p, v in env.snapshot().items()} == before, "the previous files are back"
+    first, *rest = result.stderr.splitlines()
+    assert first == (f"install.sh: vm1 (127.0.0.1): datadog-agent check {kind} failed; "
+                     "the previous configuration is restored"), first
+    denied = "password authentication failed" if kind == "postgres" else "Access denied"
+    assert any("[ERROR]" in line for line in rest) and any(denied in line for line in rest), \
+        "the Agent's own output follows the first line"
+
+
+def test_a_failed_verification_names_the_host_and_the_step_first(env):
+    broken = bundle(env)
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
+    result = env.run("install", broken)
+    lines = result.stderr.splitlines()
+    assert lines[0] == ("install.sh: vm1 (127.0.0.1): datadog-agent configcheck failed; "
+                        "the previous configuration is restored"), lines[0]
+    assert lines[1] == "=== Configuration errors ===", "then the Agent's own message"
 
 
 def test_install_applies_the_sql_as_postgres_in_one_transaction(env):
@@ -62,9 +109,17 @@ def test_install_applies_the_sql_as_postgres_in_one_transaction(env):
     assert sql == render.database_user_sql(make_settings(), PASSWORD), "the SQL arrives on stdin"
 
 
+def test_psql_runs_from_the_root_directory_which_user_postgres_can_enter(env):
+    """From root's home, psql as postgres prints `could not change directory to "/root"`."""
+    assert env.run("install", bundle(env)).returncode == 0
+    assert (env.base / "psql.cwd").read_text() == "/\n"
+
+
 def test_install_applies_the_sql_as_mysql_root_for_mysql(env):
     assert env.run("install", bundle(env, database=make_settings("mysql").database)).returncode == 0
-    assert env.calls("mysql") == ["mysql -u root"] and not env.calls("psql")
+    assert set(env.calls("mysql")) == {"mysql -u root -N"} and not env.calls("psql")
+    sql = render.database_user_sql(make_settings("mysql"), PASSWORD).decode()
+    assert sql in (env.base / "mysql.stdin").read_text(), "the SQL arrives on stdin"
 
 
 def test_a_second_identical_install_changes_nothing(env):
@@ -73,7 +128,9 @@ def test_a_second_identical_install_changes_nothing(env):
     before = env.snapshot()
     second = env.run("install", b)
     assert second.returncode == 0, second.stderr
-    assert env.snapshot() == before, "same bytes, modes, owners, mtimes and inodes: no rewrite"
+    assert env.snapshot() == before, \
+        "same bytes, modes, owners, mtimes and inodes: no rewrite (the first install consumed " \
+        "the bundle's files; the manifest's hashes show nothing changed)"
     assert env.calls("systemctl") == ["systemctl restart datadog-agent"], \
         "an unchanged configuration does not restart the Agent"
 
@@ -93,11 +150,11 @@ def test_failed_verification_restores_the_previous_files_byte_for_byte(env, brea
     before = {p: v[:4] for p, v in env.snapshot().items()}  # bytes, mode, uid, gid
     broken = bundle(env, "b2", check_interval=30, database=make_settings("mysql").database)
     if breakage == "invalid yaml":
-        (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+        tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     else:
-        (broken / f"files/{ETC}/checks.d/my_metric.py").write_text(
-            "from datadog_checks.base import AgentCheck\n"
-            "class C(AgentCheck):\n    def check(self, instance):\n        raise RuntimeError('boom')\n")
+        tamper(broken, "checks.d/my_metric.py",
+               "from datadog_checks.base import AgentCheck\n"
+               "class C(AgentCheck):\n    def check(self, instance):\n        raise RuntimeError('boom')\n")
     result = env.run("install", broken)
     assert result.returncode != 0, "a failed verification must fail the deployment"
     after = {p: v[:4] for p, v in env.snapshot().items()}
@@ -106,12 +163,13 @@ def test_failed_verification_restores_the_previous_files_byte_for_byte(env, brea
         "the Agent is restarted on the restored configuration"
     expected = "Configuration errors" if breakage == "invalid yaml" else "boom"
     assert expected in result.stderr, "the Agent's own error output is shown"
-    assert not env.calls("mysql"), "the SQL runs only after a successful verification"
+    assert "CREATE USER" not in (env.base / "mysql.stdin").read_text(), \
+        "the SQL runs only after a successful verification"
 
 
 def test_failed_first_install_leaves_the_packaged_files_alone(env):
     broken = bundle(env)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     assert env.run("install", broken).returncode != 0
     etc = env.root / ETC
     assert (etc / "datadog.yaml").read_bytes() == PACKAGED
@@ -121,13 +179,13 @@ def test_failed_first_install_leaves_the_packaged_files_alone(env):
 
 def test_failed_sql_restores_the_previous_files(env):
     result = env.run("install", bundle(env), STANDIN_PSQL_EXIT="3")
-    assert result.returncode != 0 and "applying the database SQL" in result.stderr
+    assert result.returncode != 0 and "applying the database SQL failed" in result.stderr
     assert (env.root / ETC / "datadog.yaml").read_bytes() == PACKAGED
 
 
 def test_error_output_never_shows_the_secrets(env):
     broken = bundle(env)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text(f"password: {PASSWORD}\n[\n")
+    tamper(broken, "conf.d/my_metric.yaml", f"password: {PASSWORD}\n[\n")
     result = env.run("install", broken)
     assert result.returncode != 0
     assert "canary-pw" not in result.stderr + result.stdout
@@ -144,6 +202,33 @@ def test_remove_restores_the_packaged_files_and_deletes_the_rest(env):
         assert not (env.root / path.lstrip("/")).exists(), f"{path} was installed by us: deleted"
     assert (etc / "conf.d/postgres.d/conf.yaml.example").exists(), "files we did not install stay"
     assert env.calls("systemctl") == ["systemctl restart datadog-agent"] * 2
+
+
+def test_remove_leaves_no_state_behind(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    assert env.run("remove", b).returncode == 0
+    assert not (env.root / "var/lib/datadog-stack/state").exists(), \
+        "state/, its lock and its records go with the last installed file"
+
+
+@pytest.mark.parametrize("kind,client,user", [("postgres", "psql", "pg-role"),
+                                              ("mysql", "mysql", "mysql-user")])
+def test_remove_drops_the_database_user_the_install_created(env, kind, client, user):
+    b = bundle(env, database=make_settings(kind).database)
+    assert env.run("install", b).returncode == 0 and (env.base / user).exists()
+    result = env.run("remove", b)
+    assert result.returncode == 0, result.stderr
+    assert not (env.base / user).exists(), "the drop SQL reached the server"
+    assert render.database_drop_sql(make_settings(kind)).decode() in (env.base / f"{client}.stdin").read_text()
+
+
+def test_remove_keeps_a_database_user_that_existed_before_the_stack(env):
+    b = bundle(env)
+    assert env.run("install", b, STANDIN_USER_EXISTS="1").returncode == 0
+    assert env.run("remove", b).returncode == 0
+    assert "DROP" not in (env.base / "psql.stdin").read_text(), \
+        "a user the stack did not create is not the stack's to drop"
 
 
 def test_remove_twice_is_harmless(env):
@@ -277,7 +362,7 @@ def test_a_restart_that_failed_during_a_rollback_is_done_by_the_next_run(env):
     b = bundle(env)
     assert env.run("install", b).returncode == 0
     broken = bundle(env, "b2", check_interval=30)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     assert env.run("install", broken, STANDIN_SYSTEMCTL_FAIL="1").returncode != 0
     restarts = len(env.calls("systemctl"))
     result = env.run("install", b)
@@ -291,7 +376,7 @@ def test_a_restart_that_failed_during_a_rollback_is_done_by_the_next_run(env):
 def test_a_rolled_back_install_removes_the_directories_it_created(env):
     (env.root / ETC / "conf.d/mysql.d").rmdir()  # an Agent package without the mysql example
     broken = bundle(env, database=make_settings("mysql").database)
-    (broken / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: [\n")
+    tamper(broken, "conf.d/my_metric.yaml", "instances: [\n")
     assert env.run("install", broken).returncode != 0
     assert not (env.root / ETC / "conf.d/mysql.d").exists()
 
@@ -340,7 +425,7 @@ def test_the_sql_clients_error_output_is_scrubbed(env):
 def test_the_check_output_that_becomes_check_result_is_scrubbed(env):
     b = bundle(env)
     check = b / f"files/{ETC}/checks.d/my_metric.py"
-    check.write_text(f"print({'instance password: ' + PASSWORD!r})\n" + check.read_text())
+    tamper(b, "checks.d/my_metric.py", f"print({'instance password: ' + PASSWORD!r})\n" + check.read_text())
     result = env.run("install", b)
     assert result.returncode == 0, result.stderr
     assert "instance password: ********" in result.stdout and '"metric": "my_metric"' in result.stdout
@@ -369,3 +454,115 @@ def test_a_failed_agent_installation_keeps_the_key_for_the_retry(env_without_age
     result = env.run("install", b)
     assert result.returncode == 0, result.stderr
     assert len(env.calls("installer")) == 2 and not (b / "secret.env").exists()
+
+
+# --- installDatabase ------------------------------------------------------------------------
+
+def installed(env) -> set[str]:
+    pkg = env.base / "pkg"
+    return {p.name for p in pkg.iterdir()} if pkg.exists() else set()
+
+
+@pytest.mark.parametrize("kind,package", [("postgres", "postgresql"), ("mysql", "mariadb-server")])
+def test_install_database_installs_the_distributions_server_before_the_sql(env, kind, package):
+    db = make_settings(kind).database
+    db.install = True
+    result = env.run("install", bundle(env, database=db))
+    assert result.returncode == 0, result.stderr
+    assert package in installed(env)
+    steps = [l.split()[0] + " " + l.split()[1] for l in env.log.read_text().splitlines()
+             if l.startswith(("apt-get install", "psql -X", "mysql -u root"))]
+    assert steps[0] == "apt-get install", "the server is there before the user's SQL"
+
+
+def test_install_database_leaves_a_present_server_alone(env):
+    (env.base / "pkg").mkdir()
+    (env.base / "pkg/postgresql").touch()
+    db = make_settings().database
+    db.install = True
+    assert env.run("install", bundle(env, database=db)).returncode == 0
+    assert not env.calls("apt-get"), "idempotent: an installed package is not reinstalled"
+
+
+def test_install_database_off_never_calls_apt(env):
+    assert env.run("install", bundle(env)).returncode == 0
+    assert not env.calls("apt-get") and not env.calls("dpkg-query")
+
+
+def test_a_failed_database_install_purges_what_it_added_and_changes_no_file(env):
+    db = make_settings().database
+    db.install = True
+    before = env.snapshot()
+    result = env.run("install", bundle(env, database=db), STANDIN_APT_FAIL="1")
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == (
+        "install.sh: vm1 (127.0.0.1): installing the database server (postgresql) failed; "
+        "the packages it added are purged")
+    assert "dpkg returned an error code" in result.stderr, "apt-get's own message follows"
+    assert installed(env) == set(), "the half-installed dependency is purged"
+    assert env.snapshot() == before and not env.calls("systemctl"), "no Agent file was touched"
+
+
+def test_a_database_server_that_does_not_answer_is_purged(env):
+    db = make_settings().database
+    db.install = True
+    result = env.run("install", bundle(env, database=db), STANDIN_PSQL_EXIT="2",
+                     STANDIN_PSQL_STDERR="psql: error: connection to server on socket failed")
+    assert result.returncode != 0 and "connection to server on socket failed" in result.stderr
+    assert installed(env) == set()
+
+
+# --- MySQL 8.4 and 9 ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["8.4.3", "9.1.0"])
+def test_mysql_84_or_later_is_refused_before_any_change_with_the_reason(env, version):
+    before = env.snapshot()
+    result = env.run("install", bundle(env, database=make_settings("mysql").database),
+                     STANDIN_MYSQL_VERSION=version)
+    assert result.returncode != 0 and env.snapshot() == before
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"install.sh: vm1 (127.0.0.1): MySQL {version}: ") and \
+        "mysql_native_password" in first, first
+    assert "CREATE USER" not in (env.base / "mysql.stdin").read_text(), "no SQL was applied"
+
+
+@pytest.mark.parametrize("version", ["8.0.40", "10.11.6-MariaDB-0+deb12u1", "11.4.2-MariaDB"])
+def test_mysql_80_and_mariadb_are_accepted(env, version):
+    result = env.run("install", bundle(env, database=make_settings("mysql").database),
+                     STANDIN_MYSQL_VERSION=version)
+    assert result.returncode == 0, result.stderr
+
+
+# --- no secret-bearing copy beyond what rollback needs -----------------------------------
+
+def test_a_verified_install_deletes_the_bundles_copies_of_the_secrets(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    leftovers = [p for p in b.rglob("*") if p.is_file()
+                 and (API_KEY.encode() in p.read_bytes() or PASSWORD.encode() in p.read_bytes())]
+    assert leftovers == [], "the installed files are the only copies of the key and password"
+
+
+def test_a_consumed_bundle_cannot_restore_edited_files_and_says_how_to_recopy(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    (env.root / ETC / "conf.d/my_metric.yaml").write_text("# edited\n")
+    result = env.run("install", b)
+    assert result.returncode != 0 and "pulumi up --replace" in result.stderr.splitlines()[0]
+
+
+def test_a_bundle_file_that_does_not_match_its_manifest_is_not_installed(env):
+    b = bundle(env)
+    (b / f"files/{ETC}/conf.d/my_metric.yaml").write_text("instances: []\n")
+    result = env.run("install", b)
+    assert result.returncode != 0 and "against its manifest" in result.stderr.splitlines()[0]
+    assert not (env.root / ETC / "conf.d/my_metric.yaml").exists()
+
+
+def test_a_failed_remove_names_the_host_and_the_step_first(env):
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    result = env.run("remove", b, STANDIN_SYSTEMCTL_FAIL="1")
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == \
+        "install.sh: vm1 (127.0.0.1): systemctl restart datadog-agent failed"

@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import io
 import re
+import shutil
+import subprocess
 import tarfile
 from dataclasses import replace
 
@@ -150,9 +152,8 @@ def _assert_valid_custom_queries(queries):
         assert isinstance(columns, list) and all(isinstance(c, dict) for c in columns), \
             "columns must be a list of {name, type} mappings (one per selected column)"
         assert all(set(c) == {"name", "type"} for c in columns)
-        assert [c["type"] for c in columns] == ["tag", "monotonic_count"], (
-            "first column tags the row with its table; the second (seq_scan, count_read) is a "
-            "cumulative counter, so monotonic_count: the Agent submits the increase per run")
+        assert {c["type"] for c in columns} <= {"tag", "gauge", "monotonic_count"}, \
+            "each column is a tag or a submission method of AgentCheck (integrations-core)"
         assert _columns_selected(q["query"]) == len(columns), \
             "the number of columns must equal the number of columns the query returns"
         assert all(TAG.match(t) for t in q.get("tags", [])), "query tags are key:value strings"
@@ -165,10 +166,12 @@ def test_postgres_integration_connects_as_the_datadog_user():
     assert instance["password"] == PASSWORD, "the password round-trips through YAML unchanged"
 
 
-def test_postgres_custom_query_counts_sequential_scans_per_table():
+def test_postgres_custom_query_reads_the_connected_database_not_its_user_tables():
+    """A fresh cluster's `postgres` database has no user tables: pg_stat_user_tables would
+    return no row there; pg_stat_database has one per database."""
     queries = load(None, render.DB_CONF["postgres"])["instances"][0]["custom_queries"]
     _assert_valid_custom_queries(queries)
-    assert "pg_stat_user_tables" in queries[0]["query"] and "seq_scan" in queries[0]["query"]
+    assert "pg_stat_database" in queries[0]["query"] and "current_database()" in queries[0]["query"]
     assert queries[0]["metric_prefix"] == "postgresql.custom", \
         "metric_prefix keeps the custom metric apart from the integration's own postgresql.seq_scans"
 
@@ -180,8 +183,8 @@ def test_mysql_integration_has_options_and_a_custom_query():
     assert isinstance(instance["options"], dict) and instance["options"]["replication"] is False, \
         "options is a mapping of booleans (not 0/1 as in the seed)"
     _assert_valid_custom_queries(instance["custom_queries"])
-    assert "performance_schema" in instance["custom_queries"][0]["query"], \
-        "the datadog user can read performance_schema (its SELECT grant)"
+    assert "information_schema.PROCESSLIST" in instance["custom_queries"][0]["query"], \
+        "information_schema is always on; performance_schema is off by default on MariaDB"
 
 
 @pytest.mark.parametrize("kind,other", [("postgres", "mysql"), ("mysql", "postgres")])
@@ -341,9 +344,34 @@ def test_bundle_manifest_lists_every_installed_file_with_mode_and_owner():
     members = bundle_members(make_settings())
     manifest = [line.split() for line in members["manifest"].decode().splitlines()]
     rendered = files()
-    assert {"/" + rel for _, _, rel in manifest} == set(rendered)
-    for mode, owner, rel in manifest:
+    assert {"/" + rel for _, _, _, rel in manifest} == set(rendered)
+    for mode, owner, sha, rel in manifest:
         assert members["files/" + rel] == rendered["/" + rel]
+        assert sha == render.sha256(rendered["/" + rel]), "a rerun compares the files by hash"
         assert (int(mode, 8), owner) == render.file_attributes(make_settings())["/" + rel]
     assert members["install.sh"] == render.install_script()
     assert b"DB_KIND=postgres\n" in members["settings.env"]
+
+
+def test_install_script_passes_shellcheck():
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    done = subprocess.run(["shellcheck", "--shell=bash", str(render.Path(render.__file__).parent / "install.sh")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+def test_install_script_names_the_globals_each_function_changes():
+    """Every function has a header comment; a function assigning a global names it there."""
+    script = (render.Path(render.__file__).parent / "install.sh").read_text().splitlines()
+    for i, line in enumerate(script):
+        match = re.match(r"^(\w+)\(\) \{", line)
+        if not match:
+            continue
+        assert script[i - 1].startswith("# "), f"{match.group(1)} has no header comment"
+        header = " ".join(l for l in script[max(0, i - 4):i] if l.startswith("#"))
+        one_line = line.rstrip().endswith("}")
+        body = line if one_line else "\n".join(script[i:script.index("}", i) + 1])
+        for name in ("FAILED", "IN_TXN", "AGENT_ERROR", "CHECK_OUTPUT", "VERIFY_STEP", "BUNDLE"):
+            if re.search(rf"(^|[\s;{{]){name}(\+)?=", body):
+                assert name in header, f"{match.group(1)} sets {name} but its header does not say so"

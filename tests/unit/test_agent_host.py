@@ -11,6 +11,7 @@ import hashlib
 import io
 import os
 import subprocess
+import shutil
 import tarfile
 from dataclasses import replace
 from pathlib import Path
@@ -294,6 +295,18 @@ def test_a_new_copy_switches_the_link_and_deletes_the_old_version(tmp_path):
     assert versions == [hashlib.sha256(new).hexdigest()], "only the current version is kept"
 
 
+def test_copying_a_consumed_version_again_brings_its_files_back(tmp_path):
+    """install.sh deletes a verified bundle's files (they hold secrets); `pulumi up --replace`
+    of the copy command must then give install.sh the files again."""
+    bundle = bundle_bytes()
+    assert copy(tmp_path, bundle).returncode == 0
+    link = bundle_link(tmp_path)
+    shutil.rmtree(link / "files")
+    (link / "consumed").touch()
+    assert copy(tmp_path, bundle).returncode == 0
+    assert unpacked(link) == tar_files(bundle)
+
+
 def test_copy_replaces_a_bundle_directory_left_by_the_earlier_layout(tmp_path):
     legacy = bundle_link(tmp_path)
     legacy.mkdir(parents=True)
@@ -359,3 +372,13 @@ def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
     assert calls.read_text() == f"remove {bundle_link(tmp_path)}\n"
     assert not bundle_link(tmp_path).exists() and not bundle_link(tmp_path).is_symlink()
     assert not (tmp_path / render.BUNDLES_DIR.lstrip("/")).exists()
+
+
+def test_teardown_leaves_no_stack_directory_behind(tmp_path):
+    from components.agent_host import teardown_command
+
+    fake_bundle(tmp_path, "exit 0\n")
+    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / render.STACK_DIR.lstrip("/")).exists(), \
+        "the host is as before the stack: /var/lib/datadog-stack goes too"

@@ -52,6 +52,11 @@ def test_defaults_apply_to_unset_keys():
     assert (loaded.office_hours.start_minutes, loaded.office_hours.end_minutes) == (540, 1140)
 
 
+def test_install_database_defaults_to_off_and_reads_true():
+    assert load().database.install is False, "the seeds' VMs already run their database"
+    assert load(installDatabase="true").database.install is True
+
+
 def test_mysql_defaults_to_port_3306():
     assert load(databaseKind="mysql", databaseName=None).database.port == 3306
 
@@ -101,6 +106,7 @@ def test_settings_are_frozen():
     ({"hostTags": ["machine_name: vagrant"]}, "hostTags[0]"),
     ({"hostTags": "role:database"}, "hostTags"),
     ({"logsEnabled": "yes"}, "logsEnabled"),
+    ({"installDatabase": "yes"}, "installDatabase"),
     ({"apmPort": "0"}, "apmPort"),
     ({"apmVersion": "1.0 beta"}, "apmVersion"),
     ({"site": "datadoghq"}, "site"),
