@@ -412,6 +412,43 @@ def h_monitor_delete(app, req, m):
     return 200, {"deleted_monitor_id": int(m.group(1))}
 
 
+def _page(req, name: str, default: int) -> int:
+    values = parse_qs(urlsplit(req.handler.path).query).get(name)
+    return int(values[0]) if values else default
+
+
+# The list calls tools/adopt.py makes, answered as datadog-api-client 2.62 reads them
+# (its models ListDowntimesResponse, DashboardSummary; the *_with_pagination helpers stop
+# at the first short page). Docs: https://docs.datadoghq.com/api/latest/monitors/#get-all-monitor-details
+# (a JSON array; `page` from 0 with `page_size`), .../dashboards/#get-all-dashboards
+# (`{"dashboards": [summary]}`, `start`/`count`), .../downtimes/#get-all-downtimes
+# (`{"data": [...], "meta": {"page": {"total_filtered_count"}}}`, `page[offset]`/`page[limit]`).
+@route("GET", r"/api/v1/monitor")
+def h_monitor_list(app, req, m):
+    size = _page(req, "page_size", 100)
+    page = _page(req, "page", 0)
+    monitors = sorted(app.store.all()["monitors"].values(), key=lambda x: x["id"])
+    return 200, [monitor_view(x) for x in monitors[page * size:(page + 1) * size]]
+
+
+@route("GET", r"/api/v1/dashboard")
+def h_dashboard_list(app, req, m):
+    start, count = _page(req, "start", 0), _page(req, "count", 100)
+    boards = sorted(app.store.all()["dashboards"].values(), key=lambda d: d["id"])[start:start + count]
+    keys = ("id", "title", "description", "layout_type", "url", "author_handle", "created_at",
+            "modified_at", "is_read_only")
+    return 200, {"dashboards": [{k: d.get(k) for k in keys} for d in boards]}
+
+
+@route("GET", r"/api/v2/downtime")
+def h_downtime_list(app, req, m):
+    offset, limit = _page(req, "page[offset]", 0), _page(req, "page[limit]", 30)
+    downtimes = sorted(app.store.all()["downtimes"].values(), key=lambda d: d["id"])
+    return 200, {"data": [downtime_view(app, d, with_relationships=False)["data"]
+                          for d in downtimes[offset:offset + limit]],
+                 "meta": {"page": {"total_filtered_count": len(downtimes)}}}
+
+
 @route("POST", r"/api/v1/dashboard")
 def h_dashboard_create(app, req, m):
     body = req.json()
