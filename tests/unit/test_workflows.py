@@ -56,7 +56,7 @@ def steps(workflow: dict):
 
 def test_workflows_exist():
     names = {p.name for p in workflow_files()}
-    assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml"} <= names
+    assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml", "drift.yml"} <= names
 
 
 def test_actionlint_passes():
@@ -182,3 +182,18 @@ def test_deploy_workflow():
     [(_, step)] = _pulumi_steps({"jobs": {"up": up}})
     assert step["with"]["command"] == "up" and step["with"]["stack-name"] == "dev"
     assert step["with"]["policyPacks"] == "policy"
+
+
+def test_drift_workflow():
+    workflow = load(WORKFLOWS / "drift.yml")
+    assert workflow["on"]["schedule"], "runs daily on its own"
+    assert workflow["concurrency"]["group"] == load(WORKFLOWS / "deploy.yml")["jobs"]["up"]["concurrency"]["group"], \
+        "never reads the stack while deploy.yml's up writes it"
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    text = yaml.safe_dump(job)
+    assert "python -m tools.drift" in text
+    [script] = [s["with"]["script"] for s in job["steps"] if s.get("uses") == "actions/github-script@v7"]
+    # ONE issue: found by its label, updated if open, created only if none, closed when clean.
+    assert "labels: 'drift'" in script and "issues.update" in script and "issues.create(" in script
+    assert "state: 'closed'" in script
