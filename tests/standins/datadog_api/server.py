@@ -48,9 +48,21 @@ class App:
         return float(self.store.get_setting("clock_offset_days", 0.0))
 
     def set_clock_offset(self, days: float) -> None:
+        """Real time shifted by ``days`` (and no longer frozen)."""
+        self.store.set_setting("clock_now", None)
         self.store.set_setting("clock_offset_days", float(days))
 
+    def set_clock(self, instant: dt.datetime | None) -> None:
+        """Freeze the clock at an aware ``instant`` (as the provider's tests freeze theirs at the
+        cassette's ``.freeze`` time); ``None`` goes back to real time plus the offset."""
+        if instant is not None and instant.utcoffset() is None:
+            raise ValueError("the stand-in clock needs an aware datetime (with a timezone)")
+        self.store.set_setting("clock_now", instant.isoformat() if instant else None)
+
     def now(self) -> dt.datetime:
+        frozen = self.store.get_setting("clock_now")
+        if frozen:
+            return dt.datetime.fromisoformat(frozen).astimezone(dt.timezone.utc)
         return dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=self.clock_offset_days)
 
     # -- request log
@@ -307,7 +319,9 @@ def build_downtime(app: App, attrs_in: dict, old: dict | None) -> dict:
     for k, dv in DT_DEFAULTS.items():
         if k in attrs_in:
             val = attrs_in[k]
-            if val is None and k in ("display_timezone", "mute_first_recovery_notification"):
+            # null (and "" for the timezone) keep the default: TestAccDowntimeScheduleBasicOneTimeWithMonitorID
+            # sends "display_timezone": "" and is answered "UTC"
+            if val in (None, "") and k in ("display_timezone", "mute_first_recovery_notification"):
                 val = old_attrs.get(k, dv) if old else dv
             attrs[k] = val
         else:
@@ -582,18 +596,29 @@ def a_faults_clear(app, req, m):
     return 200, {"faults": []}
 
 
+def _clock_view(app):
+    return {"offset_days": app.clock_offset_days, "frozen": bool(app.store.get_setting("clock_now")),
+            "now": app.now().isoformat()}
+
+
 @route("GET", r"/_standin/clock")
 def a_clock_get(app, req, m):
-    return 200, {"offset_days": app.clock_offset_days, "now": app.now().isoformat()}
+    return 200, _clock_view(app)
 
 
 @route("POST", r"/_standin/clock")
 def a_clock_set(app, req, m):
     body = req.json() or {}
-    if "offset_days" not in body:
-        raise ApiError(400, "offset_days is required")
-    app.set_clock_offset(float(body["offset_days"]))
-    return 200, {"offset_days": app.clock_offset_days, "now": app.now().isoformat()}
+    if "now" in body:
+        try:
+            app.set_clock(dt.datetime.fromisoformat(body["now"].replace("Z", "+00:00")) if body["now"] else None)
+        except (AttributeError, ValueError) as e:
+            raise ApiError(400, f"now: {e}") from None
+    elif "offset_days" in body:
+        app.set_clock_offset(float(body["offset_days"]))
+    else:
+        raise ApiError(400, "now (an ISO-8601 instant with offset, or null) or offset_days is required")
+    return 200, _clock_view(app)
 
 
 @route("POST", r"/_standin/reset")
@@ -745,6 +770,9 @@ class StandinHandle:
 
     def set_clock_offset(self, days: float) -> None:
         self.app.set_clock_offset(days)
+
+    def set_clock(self, instant: dt.datetime | None) -> None:
+        self.app.set_clock(instant)
 
     def add_fault(self, **spec) -> dict:
         return self.app.add_fault(spec)

@@ -27,7 +27,7 @@ class Store:
 
     def _empty(self) -> dict:
         return {"version": 1, "next_monitor_id": 100000001, "next_widget_id": 1000000000000001,
-                "clock_offset_days": 0.0, **{k: {} for k in KINDS}}
+                "clock_offset_days": 0.0, "clock_now": None, **{k: {} for k in KINDS}}
 
     def _load(self) -> dict:
         if self.path.exists():
@@ -78,9 +78,9 @@ class Store:
 
     def reset(self) -> None:
         with self.lock:
-            offset = self.data.get("clock_offset_days", 0.0)
+            clock = {k: self.data.get(k) for k in ("clock_offset_days", "clock_now")}
             self.data = self._empty()
-            self.data["clock_offset_days"] = offset
+            self.data.update(clock)
             self.save()
 
     # -- counters and settings

@@ -267,21 +267,54 @@ def iso_utc(d: dt.datetime) -> str:
     return d.astimezone(dt.timezone.utc).isoformat()
 
 
+def _rule_after_start(rec: dict, start: dt.datetime):
+    """The recurrence's rule occurrences that follow its start, RFC 5545 reading.
+
+    RFC 5545 (3.8.5.3): "The DTSTART property value always counts as the first occurrence",
+    and Datadog's downtime guide asks that the start match the rule's first occurrence. dateutil
+    only yields DTSTART when it matches the rule, and counts COUNT over matches only, so a start
+    that does not match the rule takes one of COUNT's occurrences here.
+    """
+    rule = dateutil_rrule.rrulestr(rec["rrule"], dtstart=start)
+    first = rule.after(start, inc=True)
+    if first != start and rule._count is not None:  # the start used up one of COUNT
+        if rule._count <= 1:
+            return None
+        rule = rule.replace(count=rule._count - 1)
+    return rule
+
+
+def occurrence(rec: dict, now_local: dt.datetime):
+    """The occurrence of one recurrence running at ``now_local`` (naive, schedule timezone), or
+    else its next one: (start, end) naive local, or None once the rule has ended.
+
+    The start is an occurrence (see :func:`_rule_after_start`): a schedule created or updated
+    without one starts at that moment (TestAccDowntimeScheduleChanged.yaml: PATCH with
+    ``"start": null`` at 18:37:31 UTC answers ``status: active``, ``current_downtime``
+    18:37:31 -> +1d). The end is the start plus the duration in wall-clock time of the
+    schedule's timezone (no recording crosses a DST change, so this reading is unverified).
+    """
+    start = dt.datetime.strptime(rec["start"], START_FMT)
+    dur = parse_duration(rec["duration"])
+    if start > now_local:
+        return start, start + dur
+    rule = _rule_after_start(rec, start)
+    last = (rule.before(now_local, inc=True) if rule else None) or start
+    if last + dur > now_local:
+        return last, last + dur
+    following = rule.after(now_local) if rule else None
+    return (following, following + dur) if following else None
+
+
+def _utc(local: dt.datetime, tz: ZoneInfo) -> dt.datetime:
+    return local.replace(tzinfo=tz).astimezone(dt.timezone.utc)
+
+
 def current_occurrence(recurrences: list, tz: ZoneInfo, now_utc: dt.datetime):
     """The occurrence that is running now, or else the next one, over all recurrences: (start, end) in UTC."""
-    best = None
     now_local = now_utc.astimezone(tz).replace(tzinfo=None)
-    for rec in recurrences:
-        start = dt.datetime.strptime(rec["start"], START_FMT)
-        dur = parse_duration(rec["duration"])
-        rule = dateutil_rrule.rrulestr(rec["rrule"], dtstart=start)
-        cand = rule.before(now_local, inc=True)
-        if cand is None or cand + dur <= now_local:
-            cand = rule.after(now_local, inc=False)
-        if cand is None:
-            continue
-        s = cand.replace(tzinfo=tz).astimezone(dt.timezone.utc)
-        e = (cand + dur).replace(tzinfo=tz).astimezone(dt.timezone.utc)
-        if best is None or s < best[0]:
-            best = (s, e)
-    return best
+    found = [occ for occ in (occurrence(rec, now_local) for rec in recurrences) if occ]
+    if not found:
+        return None
+    start, end = min(found)
+    return _utc(start, tz), _utc(end, tz)
