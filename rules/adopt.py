@@ -3,9 +3,9 @@
 Pure functions over plain JSON: the stack's Datadog resources as the offline plan declares
 them, the account's objects as Datadog's API returns them (the seeds made theirs with
 Postman and the UI). A match names its reasons; an object claimed by two resources, or a
-resource with two candidates, is ambiguous and never resolved by a guess. Downtimes are
-adopted only when they map onto exactly one of the stack's schedules; otherwise they are
-refused with the reason, and the stack creates its own.
+resource with two candidates, is ambiguous and never resolved by a guess. A downtime is
+adopted only when it is exactly one of the stack's schedules (all but its starts); any
+other is refused with the reason, and the stack creates its own.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ DASHBOARD = "datadog:index/dashboard:Dashboard"
 DOWNTIME = "datadog:index/downtimeSchedule:DowntimeSchedule"
 METRIC = "my_metric"
 _HOST = re.compile(r"\bhost:([A-Za-z0-9_.\-]+)")
+_HOST_GROUP = re.compile(r"\bhost:\(([^)]*)\)")  # host:(a OR b), as the stack scopes downtimes
 _METRIC_SCOPE = re.compile(r"\b([a-z_][\w.]*)\{([^}]*)\}")
 _MONITOR_TYPES = ("metric alert", "query alert")
 
@@ -90,8 +91,11 @@ def metric_scopes(query: str) -> list[tuple[str, str]]:
 
 
 def scoped_hosts(scope: str, hosts: set[str]) -> set[str]:
-    """Which of our hosts a scope names (`host:a`, `host:a OR host:b`, `$host`-free)."""
-    return set(_HOST.findall(scope)) & hosts
+    """Which of our hosts a scope names: `host:a`, `host:a OR host:b`, `host:(a OR b)`."""
+    named = set(_HOST.findall(scope))
+    for group in _HOST_GROUP.findall(scope):
+        named |= {word for word in group.split() if word not in ("OR", "AND", "NOT")}
+    return named & hosts
 
 
 def _on_our_hosts(query_list: list[str], metric_prefix: str, hosts: set[str]) -> set[str]:
@@ -188,11 +192,16 @@ def _recurrence_set(recurrences: list[dict]) -> frozenset[tuple[str, str]]:
     return frozenset((r.get("rrule", ""), r.get("duration", "")) for r in recurrences)
 
 
-def downtime_relevance(attributes: dict, monitor_id: str | None, hosts: set[str]) -> str | None:
-    """Why a v2 downtime concerns the stack: it mutes the adopted monitor, or our hosts."""
+def downtime_relevance(attributes: dict, monitor_id: str | None, monitor_tags: set[str],
+                       hosts: set[str]) -> str | None:
+    """Why a v2 downtime concerns the stack: it mutes the adopted monitor (by id or by one
+    of the tags the stack's monitor carries), or our hosts. None: not ours."""
     identifier = attributes.get("monitor_identifier") or {}
     if monitor_id is not None and str(identifier.get("monitor_id")) == monitor_id:
         return f"mutes monitor {monitor_id}"
+    tags = set(identifier.get("monitor_tags") or []) & monitor_tags
+    if tags:
+        return "mutes monitors tagged " + ", ".join(sorted(tags))
     named = scoped_hosts(attributes.get("scope") or "", hosts)
     if named:
         return "scoped to " + ", ".join(f"host:{h}" for h in sorted(named))
@@ -212,30 +221,50 @@ def _past_start(schedule: dict, now: dt.datetime) -> str | None:
     return None
 
 
-def classify_downtime(downtime: dict, now: dt.datetime, schedules: list[Resource],
-                      monitor_id: str | None) -> Resource | str:
-    """The stack schedule a v2 downtime (API JSON `data` item) maps onto exactly, or the
-    reason it cannot be adopted."""
+def downtime_differences(attributes: dict, inputs: dict) -> list[str]:
+    """The fields in which a downtime (API JSON attributes) differs from a schedule's plan
+    inputs; recurrence starts aside (the stack ignores changes to them)."""
+    schedule = attributes.get("schedule") or {}
+    planned = inputs.get("recurringSchedule", {})
+    pairs = [
+        ("scope", attributes.get("scope"), inputs.get("scope")),
+        ("message", attributes.get("message"), inputs.get("message")),
+        ("display_timezone", attributes.get("display_timezone"), inputs.get("displayTimezone")),
+        ("monitor_identifier", sorted((attributes.get("monitor_identifier") or {}).get("monitor_tags") or []),
+         sorted(inputs.get("monitorIdentifier", {}).get("monitorTags") or [])),
+        ("schedule.timezone", schedule.get("timezone"), planned.get("timezone")),
+        ("schedule.recurrences", _recurrence_set(schedule.get("recurrences", [])),
+         _recurrence_set(planned.get("recurrences", []))),
+    ]
+    return [name for name, have, want in pairs if have != want]
+
+
+def classify_downtime(downtime: dict, now: dt.datetime, schedules: list[Resource]) -> Resource | str:
+    """The stack schedule a v2 downtime (API JSON `data` item) is exactly, or why it cannot
+    be adopted. Exactly: every input but the starts, so `pulumi up` after the import has
+    nothing to update -- the stack never updates a schedule in place (components/downtimes.py:
+    a change is a new schedule), and Datadog refuses any update while a start is in the past."""
     attributes = downtime.get("attributes", {})
     schedule = attributes.get("schedule") or {}
     if attributes.get("canceled") or attributes.get("status") in ("canceled", "ended"):
         return f"{attributes.get('status') or 'canceled'}: nothing to adopt"
     if not schedule.get("recurrences"):
         return "a one-time downtime: the stack's schedules recur weekly"
+    differences = [(s, downtime_differences(attributes, s.inputs)) for s in schedules]
+    exact = [s for s, fields in differences if not fields]
+    if len(exact) == 1:
+        return exact[0]
+    near = [(s, fields) for s, fields in differences if "schedule.recurrences" not in fields]
+    if near:
+        reason = (f"differs from {near[0][0].name} in {', '.join(near[0][1])}: adopting it would "
+                  "need an in-place update, which the stack's schedules never get")
+    else:
+        reason = "its recurrences are none of the stack's schedules: mapping it onto one would be a guess"
     past = _past_start(schedule, now)
     if past:
-        return (f"its recurrence started in the past ({past}): Datadog refuses a schedule "
-                "update while its start is in the past (\"Scheduled downtime start cannot be in the past\")")
-    identifier = attributes.get("monitor_identifier") or {}
-    if monitor_id is None or str(identifier.get("monitor_id")) != monitor_id:
-        return "it does not mute the adopted monitor by id, as the stack's schedules do"
-    mine = _recurrence_set(schedule["recurrences"])
-    same = [s for s in schedules
-            if _recurrence_set(s.inputs.get("recurringSchedule", {}).get("recurrences", [])) == mine
-            and s.inputs.get("recurringSchedule", {}).get("timezone") == schedule.get("timezone")]
-    if len(same) == 1:
-        return same[0]
-    return "its recurrences are none of the stack's schedules: mapping it onto one would be a guess"
+        reason += (f"; its start {past} is in the past, and Datadog refuses any update then "
+                   "(\"Scheduled downtime start cannot be in the past\")")
+    return reason
 
 
 def replacement_text(schedules: list[Resource]) -> str:

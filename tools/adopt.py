@@ -111,12 +111,13 @@ def judge_downtimes(downtimes: list[dict], resources: list[rules.Resource], moni
                     hosts: set[str], now: dt.datetime):
     """(adopted [(schedule, id, why)], refused [Refusal]) among the downtimes in our scope."""
     schedules = [r for r in resources if r.type == rules.DOWNTIME]
+    monitor_tags = {tag for r in resources if r.type == rules.MONITOR for tag in r.inputs.get("tags", [])}
     adopted, refused = [], []
     for downtime in downtimes:
-        why = rules.downtime_relevance(downtime.get("attributes", {}), monitor_id, hosts)
+        why = rules.downtime_relevance(downtime.get("attributes", {}), monitor_id, monitor_tags, hosts)
         if why is None:
             continue
-        verdict = rules.classify_downtime(downtime, now, schedules, monitor_id)
+        verdict = rules.classify_downtime(downtime, now, schedules)
         if isinstance(verdict, rules.Resource):
             adopted.append((verdict, downtime["id"], why))
         else:
@@ -138,7 +139,7 @@ def report(matches, adopted, refused) -> list[str]:
         lines += [f"             {c.id} {c.label!r}: {'; '.join(c.reasons)}" for c in m.candidates]
     for schedule, object_id, why in adopted:
         lines.append(f"{'matched':<9}  {schedule.name} ({schedule.type}) <- downtime {object_id}: "
-                     f"{why}; its recurrences are exactly this schedule's")
+                     f"{why}; it is exactly this schedule")
     for r in refused:
         lines.append(f"{'refused':<9}  downtime {r.id} {r.label!r}: {r.reason} -> {r.replacement}")
     return lines

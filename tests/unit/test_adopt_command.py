@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import urllib.request
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from tests.standins.datadog_api import start_server
 from tests.unit.adopt_fixtures import SEED_HOST, SEED_OBJECTS, seed_stack_config
 from tools import adopt
+from tools import plan as offline
 
 KEYS = {"DD_API_KEY": "api-key", "DD_APP_KEY": "app-key"}
 
@@ -70,16 +72,26 @@ def test_the_seeds_monitor_and_dashboard_are_written_to_the_import_file(tmp_path
     assert "unmatched  apm-dashboard" in out
 
 
-def test_a_downtime_exactly_like_a_schedule_with_a_future_start_is_adopted(tmp_path, standin, capsys):
-    monitor = post(standin, "/api/v1/monitor", seed_monitor())
-    weekend = [{"rrule": "FREQ=WEEKLY;BYDAY=SA,SU;BYHOUR=0;BYMINUTE=0;BYSECOND=0",
-                "duration": "25h", "start": "2042-07-12T00:00:00"}]
-    made = post(standin, "/api/v2/downtime", downtime(monitor["id"], weekend))
+def planned_schedule(tmp_path, prefix: str) -> tuple[str, dict]:
+    """(name, inputs) of one of the seed stack's downtime schedules in the offline plan."""
+    plan = offline.run(offline.StackConfig.from_file(seed_stack_config(tmp_path)), "seed")
+    found = next(r for r in plan.resources if r["name"].startswith(prefix))
+    return found["name"], found["inputs"]
+
+
+def test_a_downtime_equal_to_a_stack_schedule_is_adopted(tmp_path, standin, capsys):
+    name, inputs = planned_schedule(tmp_path, "off-hours-weekends-")
+    planned = inputs["recurringSchedule"]
+    made = post(standin, "/api/v2/downtime", {"data": {"type": "downtime", "attributes": {
+        "scope": inputs["scope"], "message": inputs["message"], "display_timezone": inputs["displayTimezone"],
+        "monitor_identifier": {"monitor_tags": inputs["monitorIdentifier"]["monitorTags"]},
+        "schedule": {"timezone": planned["timezone"], "recurrences": planned["recurrences"]}}}})
     code, out, _, path = run(tmp_path, standin, capsys)
     assert code == 0
     entries = {e["name"]: e for e in json.loads(path.read_text())["resources"]}
-    assert entries["off-hours-weekends"]["id"] == made["data"]["id"]
-    assert entries["off-hours-weekends"]["parent"] == "off-hours-component"
+    assert entries[name]["id"] == made["data"]["id"]
+    assert entries[name]["parent"] == "off-hours-component"
+    assert entries["off-hours-component"]["type"] == "datadog-stack:monitoring:OffHoursDowntimes"
 
 
 def test_the_seeds_ui_downtime_is_refused_with_the_reason_and_the_replacement(tmp_path, standin, capsys):
@@ -92,9 +104,9 @@ def test_the_seeds_ui_downtime_is_refused_with_the_reason_and_the_replacement(tm
     assert code == 0
     line = next(x for x in out.splitlines() if made["data"]["id"] in x)
     assert line.startswith("refused")
-    assert "its recurrence started in the past" in line
-    assert "the stack creates off-hours-weekday-nights, off-hours-weekends" in line
-    assert "off-hours" not in {e["name"].split("-component")[0] for e in json.loads(path.read_text())["resources"]}
+    assert "its recurrences are none of the stack's schedules" in line and "is in the past" in line
+    assert re.search(r"the stack creates off-hours-weekday-nights-\w{8}, off-hours-weekends-\w{8}", line)
+    assert not any(e["name"].startswith("off-hours") for e in json.loads(path.read_text())["resources"])
 
 
 def test_two_copies_of_the_seeds_dashboard_are_ambiguous_and_nothing_is_written(tmp_path, standin, capsys):

@@ -117,72 +117,80 @@ def test_the_stacks_own_dashboards_are_told_apart_by_their_widgets(resources):
 
 # -- downtimes: v2 answers shaped like the cassettes' ------------------------------------
 
-def schedule_of(resources, name):
-    return resource(resources, rules.DOWNTIME, name).inputs["recurringSchedule"]
+def schedules(resources):
+    return [r for r in resources if r.type == rules.DOWNTIME]
 
 
-def downtime(recurrences, timezone="America/New_York", monitor_id=101, scope=f"host:{SEED_HOST}",
-             status="scheduled", start="2026-12-01T19:00:00"):
-    return {"id": "e7136892-3094-11ee-a41e-da7ad0900002", "type": "downtime", "attributes": {
-        "message": "Off hours", "scope": scope, "status": status, "canceled": None,
-        "monitor_identifier": {"monitor_id": monitor_id},
-        "schedule": {"timezone": timezone, "recurrences": [
-            {**r, "start": start} for r in recurrences]}}}
+def weekday(resources):
+    return next(r for r in schedules(resources) if r.name.startswith("off-hours-weekday-nights-"))
 
 
-def weekday_schedule(resources):
-    return [r for r in resources if r.type == rules.DOWNTIME and "weekday" in r.name]
+def as_found(inputs: dict, start: str = "2018-08-27T19:00:00", **changes) -> dict:
+    """A schedule's plan inputs as Datadog answers the downtime (v2 `data` item, as in
+    TestAccDowntimeScheduleBasicRecurring_Import.yaml), every recurrence starting at `start`."""
+    planned = inputs["recurringSchedule"]
+    attributes = {
+        "scope": inputs["scope"], "message": inputs["message"], "status": "scheduled", "canceled": None,
+        "display_timezone": inputs["displayTimezone"],
+        "monitor_identifier": {"monitor_tags": inputs["monitorIdentifier"]["monitorTags"]},
+        "schedule": {"timezone": planned["timezone"], "recurrences": [
+            {"rrule": r["rrule"], "duration": r["duration"], "start": start} for r in planned["recurrences"]]},
+    }
+    return {"id": "e7136892-3094-11ee-a41e-da7ad0900002", "type": "downtime",
+            "attributes": {**attributes, **changes}}
 
 
-def test_a_downtime_with_exactly_a_schedules_recurrences_maps_onto_it(resources):
-    schedules = [r for r in resources if r.type == rules.DOWNTIME]
-    [weekday] = weekday_schedule(resources)
-    found = downtime(weekday.inputs["recurringSchedule"]["recurrences"])
-    assert rules.classify_downtime(found, NOW, schedules, "101") == weekday
+def test_a_downtime_equal_to_a_schedule_but_for_its_starts_is_that_schedule(resources):
+    # Starts aside: the stack ignores changes to them, so the import leaves nothing to update.
+    found = as_found(weekday(resources).inputs)
+    assert rules.classify_downtime(found, NOW, schedules(resources)) == weekday(resources)
 
 
-def test_a_downtime_that_started_in_the_past_is_refused_with_the_reason(resources):
-    schedules = [r for r in resources if r.type == rules.DOWNTIME]
-    [weekday] = weekday_schedule(resources)
-    found = downtime(weekday.inputs["recurringSchedule"]["recurrences"], start="2018-08-27T19:00:00")
-    verdict = rules.classify_downtime(found, NOW, schedules, "101")
-    assert "started in the past (2018-08-27T19:00:00)" in verdict
+def test_a_downtime_differing_in_its_message_is_refused_naming_the_schedule_and_field(resources):
+    found = as_found(weekday(resources).inputs, message="Quiet nights")
+    verdict = rules.classify_downtime(found, NOW, schedules(resources))
+    assert verdict.startswith(f"differs from {weekday(resources).name} in message: adopting it "
+                              "would need an in-place update")
+    assert "its start 2018-08-27T19:00:00 is in the past" in verdict
 
 
 def test_the_seeds_ui_downtime_7pm_to_9am_is_refused_as_a_guess(resources):
-    # ../shared/seeds/004_*.txt: one weekday downtime 7 PM to 9 AM, scoped host:..., by monitor.
-    schedules = [r for r in resources if r.type == rules.DOWNTIME]
-    found = downtime([{"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "duration": "14h"}])
-    verdict = rules.classify_downtime(found, NOW, schedules, "101")
+    # ../shared/seeds/004_*.txt: one weekday downtime 7 PM to 9 AM, scoped host:..., in the UI.
+    found = as_found(weekday(resources).inputs, schedule={"timezone": "America/New_York", "recurrences": [
+        {"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "duration": "14h", "start": "2018-08-27T19:00:00"}]})
+    verdict = rules.classify_downtime(found, NOW, schedules(resources))
     assert verdict.startswith("its recurrences are none of the stack's schedules")
 
 
+def test_a_future_start_is_not_called_past(resources):
+    found = as_found(weekday(resources).inputs, start="2042-07-13T01:02:03", message="other")
+    assert "in the past" not in rules.classify_downtime(found, NOW, schedules(resources))
+
+
 def test_a_one_time_downtime_is_refused(resources):
-    found = downtime([])
-    found["attributes"]["schedule"] = {"start": "2026-12-24T00:00:00+00:00", "end": None}
-    assert rules.classify_downtime(found, NOW, [], "101") == \
+    found = as_found(weekday(resources).inputs, schedule={"start": "2026-12-24T00:00:00+00:00", "end": None})
+    assert rules.classify_downtime(found, NOW, schedules(resources)) == \
         "a one-time downtime: the stack's schedules recur weekly"
 
 
-def test_a_downtime_muting_by_host_scope_only_is_refused(resources):
-    [weekday] = weekday_schedule(resources)
-    found = downtime(weekday.inputs["recurringSchedule"]["recurrences"], monitor_id=None)
-    found["attributes"]["monitor_identifier"] = {"monitor_tags": ["*"]}
-    verdict = rules.classify_downtime(found, NOW, weekday_schedule(resources), "101")
-    assert verdict.startswith("it does not mute the adopted monitor by id")
-
-
 def test_a_canceled_downtime_is_not_adopted(resources):
-    found = downtime([{"rrule": "FREQ=DAILY", "duration": "1h"}], status="canceled")
-    assert rules.classify_downtime(found, NOW, [], "101") == "canceled: nothing to adopt"
+    found = as_found(weekday(resources).inputs, status="canceled")
+    assert rules.classify_downtime(found, NOW, schedules(resources)) == "canceled: nothing to adopt"
+
+
+def test_a_downtime_is_ours_by_monitor_id_monitor_tag_or_host():
+    tag = "datadog-stack-off-hours:seed"
+    assert rules.downtime_relevance({"monitor_identifier": {"monitor_id": 101}}, "101", set(), HOSTS) == \
+        "mutes monitor 101"
+    assert rules.downtime_relevance({"monitor_identifier": {"monitor_tags": [tag]}}, None, {tag}, HOSTS) == \
+        f"mutes monitors tagged {tag}"
+    assert rules.downtime_relevance({"scope": f"host:({SEED_HOST} OR b)"}, None, set(), HOSTS) == \
+        f"scoped to host:{SEED_HOST}"
 
 
 def test_downtimes_of_other_monitors_and_hosts_are_none_of_ours():
-    other = downtime([], monitor_id=999, scope="host:someone-else")["attributes"]
-    assert rules.downtime_relevance(other, "101", HOSTS) is None
-    assert rules.downtime_relevance({**other, "scope": f"host:({SEED_HOST} OR b)"}, None, HOSTS) is None
-    assert rules.downtime_relevance({**other, "scope": f"host:{SEED_HOST}"}, None, HOSTS) == \
-        f"scoped to host:{SEED_HOST}"
+    other = {"monitor_identifier": {"monitor_id": 999}, "scope": "host:someone-else"}
+    assert rules.downtime_relevance(other, "101", {"datadog-stack-off-hours:seed"}, HOSTS) is None
 
 
 # -- the import document ---------------------------------------------------------------
