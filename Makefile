@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test test-unit test-agent test-apm snapshot bench clean
+.PHONY: plan test test-unit test-agent test-apm snapshot bench adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -48,6 +48,13 @@ snapshot: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
+
+# ARGS: the tools' options, e.g. make drift ARGS="--identity ~/.ssh/id_ed25519"
+adopt: $(VENV)/.installed
+	$(PY) -m tools.adopt $(ARGS)
+
+drift: $(VENV)/.installed
+	$(PY) -m tools.drift $(ARGS)
 
 clean:
 	rm -rf $(VENV) venv-agent venv-apm policy/venv node_modules .pytest_cache
