@@ -1,7 +1,7 @@
 """Drift on both sides: hand edits on the VMs and in Datadog since the stack deployed.
 
     python -m tools.drift [--stack NAME | --config-file PATH] [--identity KEY_FILE]
-                          [--known-hosts FILE] [--hashes FILE] [--skip-datadog]
+                          [--known-hosts FILE] [--hashes FILE] [--only hosts|datadog]
 
 Host side: ONE read-only SSH session per host (OpenSSH `ssh`, in parallel) compares the
 Agent's files (bytes, mode, owner) with the offline render, reports what was edited,
@@ -87,7 +87,7 @@ def summarize_preview(document: dict) -> list[str]:
         urn = step.get("urn", "")
         name, type_ = urn.rsplit("::", 1)[-1], urn.rsplit("::", 2)[-2].rsplit("$", 1)[-1]
         if op == "create":
-            why = "not in Datadog any more (deleted by hand?); `pulumi up` recreates it"
+            why = "gone (deleted outside the stack?); `pulumi up` recreates it"
         else:
             keys = step.get("diffReasons") or step.get("replaceReasons") or []
             why = "changed outside the stack: " + (", ".join(keys) or "see pulumi preview --diff")
@@ -108,15 +108,20 @@ def check_datadog(stack: str) -> tuple[list[str], list[str]]:
     return summarize_preview(document), []
 
 
-def run(stack: str, config_path: Path, args) -> int:
+def check_hosts(stack: str, config_path: Path, args) -> list[tuple[str, list[str], list[str]]]:
+    """(title, findings, problems) per host, all hosts at once."""
     settings = offline.run(offline.StackConfig.from_file(config_path), stack).settings
     hashes = deployed_hashes(stack, args.hashes) or {}
     with ThreadPoolExecutor(max_workers=min(16, len(settings.hosts))) as pool:
         results = list(pool.map(lambda h: check_host(settings, h, hashes.get(h.name, {}),
                                                      args.identity, args.known_hosts),
                                 settings.hosts))
-    sections = [(f"host {h.name}", *r) for h, r in zip(settings.hosts, results)]
-    if not args.skip_datadog:
+    return [(f"host {h.name}", *r) for h, r in zip(settings.hosts, results)]
+
+
+def run(stack: str, config_path: Path, args) -> int:
+    sections = [] if args.only == "datadog" else check_hosts(stack, config_path, args)
+    if args.only != "hosts":
         sections.append(("datadog", *check_datadog(stack)))
     drifted = unchecked = False
     for title, findings, problems in sections:
@@ -137,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--identity", type=Path, help="SSH private key file (default: ssh's own)")
     parser.add_argument("--known-hosts", type=Path, help="check host keys against this file only")
     parser.add_argument("--hashes", type=Path, help="JSON of `pulumi stack output hosts --json --show-secrets`")
-    parser.add_argument("--skip-datadog", action="store_true", help="host side only")
+    parser.add_argument("--only", choices=("hosts", "datadog"), help="check one side only")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     path = args.config_file or offline.ROOT / f"Pulumi.{args.stack}.yaml"
     stack = args.stack if args.config_file is None else path.stem.removeprefix("Pulumi.")

@@ -123,6 +123,6 @@ def test_the_preview_summary_names_each_resource_up_would_change():
     assert tool.summarize_preview(document) == [
         "update   my-metric-high (datadog:index/monitor:Monitor): changed outside the stack: "
         "query, monitorThresholds",
-        "create   timeboard (datadog:index/dashboard:Dashboard): not in Datadog any more "
-        "(deleted by hand?); `pulumi up` recreates it",
+        "create   timeboard (datadog:index/dashboard:Dashboard): gone (deleted outside the "
+        "stack?); `pulumi up` recreates it",
     ]
