@@ -23,6 +23,7 @@ from pathlib import Path
 
 from rules import adopt as rules
 from tools import plan as offline
+from tools import stack_args
 
 NEXT_STEPS = ("pulumi import --file {out} --protect=false --generate-code=false, "
               "then pulumi preview --diff and pulumi up")
@@ -183,13 +184,10 @@ def adopt(config_path: Path, stack: str, out: Path, env: dict[str, str],
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.adopt", description=__doc__.split("\n\n")[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="use Pulumi.<NAME>.yaml (default dev)")
-    source.add_argument("--config-file", type=Path, help="use this stack config file")
+    stack_args.add(parser)
     parser.add_argument("--output", type=Path, default=Path("adopt.json"), help="import file to write")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    path = args.config_file or offline.ROOT / f"Pulumi.{args.stack}.yaml"
-    stack = args.stack if args.config_file is None else path.stem.removeprefix("Pulumi.")
+    path, stack = stack_args.resolve(args)
     from settings import ConfigError
 
     try:

@@ -28,6 +28,7 @@ from pathlib import Path
 from agent_files import render
 from rules import drift as rules
 from tools import plan as offline
+from tools import stack_args
 
 SSH_TIMEOUT = 60  # seconds for one host's whole session
 
@@ -136,16 +137,13 @@ def run(stack: str, config_path: Path, args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.drift", description=__doc__.split("\n\n")[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="use Pulumi.<NAME>.yaml (default dev)")
-    source.add_argument("--config-file", type=Path, help="use this stack config file")
+    stack_args.add(parser)
     parser.add_argument("--identity", type=Path, help="SSH private key file (default: ssh's own)")
     parser.add_argument("--known-hosts", type=Path, help="check host keys against this file only")
     parser.add_argument("--hashes", type=Path, help="JSON of `pulumi stack output hosts --json --show-secrets`")
     parser.add_argument("--only", choices=("hosts", "datadog"), help="check one side only")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    path = args.config_file or offline.ROOT / f"Pulumi.{args.stack}.yaml"
-    stack = args.stack if args.config_file is None else path.stem.removeprefix("Pulumi.")
+    path, stack = stack_args.resolve(args)
     from settings import ConfigError
 
     try:
