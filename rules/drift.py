@@ -59,7 +59,11 @@ def remote_script(paths, dirs, service: str = AGENT_SERVICE) -> str:
         "emit() { printf 'F %s %s %s %s\\n' \"$(stat -c %a \"$1\")\" \"$(stat -c %U \"$1\")\" "
         "\"$(sha256sum < \"$1\" | cut -d ' ' -f 1)\" \"$1\"; }",
         f"for f in {quoted_paths} {globs}; do [ -f \"$f\" ] && [ ! -L \"$f\" ] && emit \"$f\"; done",
-        f"printf 'A %s\\n' \"$(systemctl is-active {shlex.quote(service)} 2>/dev/null)\"",
+        # systemctl is-active: exit 0 when active; its word otherwise ("inactive", "failed").
+        f"state=$(systemctl is-active {shlex.quote(service)} 2>/dev/null); code=$?",
+        "[ \"$code\" -eq 0 ] && state=active",
+        "[ -n \"$state\" ] || { [ \"$code\" -eq 127 ] && state=unknown || state=inactive; }",
+        "printf 'A %s\\n' \"$state\"",
         "exit 0",
     ]) + "\n"
 

@@ -36,7 +36,8 @@ def host_dir(tmp_path):
     (tmp_path / "conf.d/postgres.d/auto_conf.yaml").write_text("packaged\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "systemctl").write_text("#!/bin/sh\necho \"${AGENT_STATE:-active}\"\n")
+    # systemctl(1): is-active prints the state, exit 0 only when active.
+    (bin_dir / "systemctl").write_text('#!/bin/sh\necho "$AGENT_STATE"; [ "$AGENT_STATE" = active ]\n')
     (bin_dir / "systemctl").chmod(0o755)
     expected = {str(tmp_path / rel): rules.Expected(sha(data), 0o640, OWNER) for rel, data in files.items()}
     return tmp_path, expected
