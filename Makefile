@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test test-unit test-agent test-apm snapshot bench adopt drift clean
+.PHONY: plan test test-unit test-agent test-apm snapshot bench bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -55,6 +55,10 @@ adopt: $(VENV)/.installed
 
 drift: $(VENV)/.installed
 	$(PY) -m tools.drift $(ARGS)
+
+# Drift check time for 1 and 20 SSH test hosts (root: the hosts are namespaces).
+bench-drift: $(VENV)/.installed venv-agent/.installed
+	$(PY) -m tools.bench_drift
 
 clean:
 	rm -rf $(VENV) venv-agent venv-apm policy/venv node_modules .pytest_cache
