@@ -15,11 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def deploy(hosts, work: Path) -> list[str]:
-    """Run the plan's commands on `hosts`; write Pulumi.remote.yaml, hashes.json (what
+    """Run the plan's Agent commands on `hosts`; write Pulumi.remote.yaml, hashes.json (what
     `pulumi stack output hosts --json --show-secrets` holds after this deploy) and
     known_hosts into `work`. Returns tools.drift's arguments for them."""
     commands, settings = plan(hosts, hosts.private_key)
-    outcome = Engine().up(commands)
+    # The Agent's commands only: drift checks the Agent's files (and the app's deploy needs
+    # PyPI, which the hosts' private network cannot reach).
+    agent = {f"{h.name}-agent" for h in hosts}
+    outcome = Engine().up([c for c in commands if c.name.rsplit("-", 1)[0] in agent])
     if outcome.failed:
         raise RuntimeError("deploy failed: " + "; ".join(r.error for r in outcome.failed))
     config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
