@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test test-unit test-agent test-apm snapshot bench bench-drift adopt drift clean
+.PHONY: plan test test-unit test-agent test-apm snapshot bench graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -48,6 +48,10 @@ snapshot: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
+
+# make graph-snapshot DASHBOARD=<id> [MINUTES=5] [STACK=dev]: see the README
+graph-snapshot: $(VENV)/.installed
+	$(PY) -m tools.snapshot --dashboard "$(DASHBOARD)" --stack $(or $(STACK),dev) --minutes $(or $(MINUTES),5)
 
 # ARGS: the tools' options, e.g. make drift ARGS="--identity ~/.ssh/id_ed25519"
 adopt: $(VENV)/.installed

@@ -47,6 +47,19 @@ def plan_resources(path: Path) -> int:
     return len(json.loads(out.stdout)["resources"])
 
 
+def standin_replay() -> None:
+    """How many of Datadog's recorded exchanges the API stand-in agrees with (issue 11)."""
+    from tests.standins.datadog_api import replay
+    start = time.perf_counter()
+    try:
+        results = replay.replay_all()
+    except FileNotFoundError as error:
+        print(f"standin replay not run: {error}")
+        return
+    print(f"standin {replay.summary(results)} "
+          f"({time.perf_counter() - start:.1f} s, {replay.cassette_dir()})")
+
+
 def downtime_proof() -> None:
     """Moments of change checked by the downtime proof, and the minutes it finds wrong."""
     from tests.downtime_reading import READINGS, SEMANTICS, wrong_minutes
@@ -88,6 +101,7 @@ def main() -> None:
         print(f"plan   1 host:   {t1:6.2f} s, {plan_resources(one)} resources")
         print(f"plan   100 hosts:{t100:6.2f} s, {plan_resources(hundred)} resources "
               f"= {t100 / t1:.2f}x the 1-host plan (goal <= 20x)")
+    standin_replay()
     suite = wall([py, "-m", "pytest", "-q", "-n", "2", "tests/unit"], 1)
     print(f"suite  unit tier, 2 workers (one run):   {suite:6.2f} s = {suite / floor:.2f}x floor")
 

@@ -59,7 +59,7 @@ def test_schedules_created_at_any_moment_mute_exactly_the_nights_after(server, a
                 wrong = wrong_minutes(stored, NINE_TO_SEVEN, zone, now, 3, reading, semantics)
                 problems += [f"{now:%a %m-%d %H:%M} {reading}/{semantics}: {kind}"
                              for kind in wrong if wrong[kind]]
-    assert len(moments) > 140 and problems == [], \
+    assert len(moments) >= 140 and problems == [], \
         f"in {zone}, {len(problems)} of {len(moments) * 4} cases wrong: {problems[:3]}"
 
 

@@ -14,7 +14,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-KINDS = ("monitors", "dashboards", "downtimes")
+# downtimes: v2 downtime schedules; downtimes_v1: the legacy v1 downtimes (listed, not managed);
+# restriction_policies: v2 restriction policies of monitors, keyed "monitor:ID"; events: posted events
+KINDS = ("monitors", "dashboards", "downtimes", "downtimes_v1", "restriction_policies", "events")
 
 
 class Store:
@@ -26,7 +28,8 @@ class Store:
         self.data = self._load()
 
     def _empty(self) -> dict:
-        return {"version": 1, "next_monitor_id": 100000001, "next_widget_id": 1000000000000001,
+        return {"version": 1, "next_monitor_id": 100000001, "next_downtime_v1_id": 7000000001,
+                "next_event_id": 8000000000000000001, "next_widget_id": 1000000000000001,
                 "clock_offset_days": 0.0, "clock_now": None, **{k: {} for k in KINDS}}
 
     def _load(self) -> dict:
