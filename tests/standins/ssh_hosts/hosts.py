@@ -405,14 +405,18 @@ class TestHosts:
 
 
 def _wheelhouse(progress) -> Path:
-    """The app's pinned wheels, downloaded from PyPI once per requirements file (build/)."""
+    """The app's pinned wheels for the hosts' python3 (this machine's /usr/bin/python3, which
+    deploy.sh builds the release with), downloaded from PyPI once per requirements file."""
+    version = _run("/usr/bin/python3", "-c",
+                   "import sys; print('%d.%d' % sys.version_info[:2])").stdout.strip()
     digest = hashlib.sha256(APP_REQUIREMENTS.read_bytes()).hexdigest()[:16]
-    target = REPO / "build" / f"wheels-{digest}"
+    target = REPO / "build" / f"wheels-py{version}-{digest}"
     if not (target / ".complete").exists():
         started = time.monotonic()
         shutil.rmtree(target, ignore_errors=True)
         _run(sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
-             "--only-binary=:all:", "-r", APP_REQUIREMENTS, "-d", target)
+             "--only-binary=:all:", "--python-version", version, "-r", APP_REQUIREMENTS,
+             "-d", target)
         (target / ".complete").touch()
         progress(f"ssh test hosts: the app's wheels from PyPI into {target} "
                  f"[{time.monotonic() - started:.1f} s]")
