@@ -160,6 +160,18 @@ def test_pull_request_workflow():
     assert any(s.get("uses") == "actions/upload-artifact@v4" for s in fork["steps"])
 
 
+def test_pull_requests_run_the_e2e_tier_with_the_pinned_cli_and_plugins():
+    job = load(WORKFLOWS / "pull-request.yml")["jobs"]["e2e"]
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert any(s.get("uses") == "./.github/actions/setup" for s in job["steps"]), \
+        "the CLI comes from pulumi/actions at the pinned version (the setup action)"
+    assert "pulumi plugin install resource datadog 5.8.0" in runs
+    assert "pulumi plugin install resource command 1.2.1" in runs
+    assert any(s.get("run", "").startswith("sudo") and s["run"].endswith("make e2e")
+               for s in job["steps"]), "as root: the SSH test hosts need namespaces"
+    assert "secrets." not in yaml.safe_dump(job), "stand-ins only: no Datadog account, no secret"
+
+
 def test_fork_comment_runs_no_fork_code():
     workflow = load(WORKFLOWS / "fork-plan-comment.yml")
     assert workflow["on"]["workflow_run"]["workflows"] == ["pull-request"]
