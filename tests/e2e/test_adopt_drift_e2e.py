@@ -1,58 +1,56 @@
-"""The real engine on adoption and Datadog-side drift, against the Datadog API stand-in.
+"""Adoption and Datadog-side drift through the real engine (tests/e2e/lifecycle.py: an `e2e`
+stack over one SSH test host and the Datadog API stand-in).
 
-`pulumi import --file` of what tools.adopt wrote, then `pulumi up` of the Datadog resources
-(targeted: the hosts' SSH commands need VMs), then a preview that must show no change.
-Drift: the monitor edited behind the stack's back shows in `tools.drift --only datadog`.
-Skips with one line where there is no `pulumi` CLI (this machine: see the README's last
-section).
+The seed's hand-made monitor and timeboard are in the account first; `tools.adopt` writes
+the import file, `pulumi import --file` takes them in, `up` converges them (no duplicate),
+a second `up` changes nothing. Then the monitor is edited behind the stack's back and
+`pulumi preview --refresh --json`, summarised by tools.drift, names it.
+Skips, in one line, where the `pulumi` CLI or the plugins are missing (lifecycle.missing).
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import urllib.request
 
 import pytest
 
-from tests.standins.datadog_api import start_server
-from tests.unit.adopt_fixtures import ROOT, SEED_OBJECTS, seed_stack_config
-from tools import drift
+from tests.e2e.lifecycle import STACK, Lifecycle, live, missing
+from tests.remote.conftest import start_hosts
+from tests.standins.ssh_hosts import HostSpec
+from tests.unit.adopt_fixtures import SEED_HOST, SEED_OBJECTS
+from tools import adopt, drift
 
-if not shutil.which("pulumi"):
-    pytest.skip("no pulumi CLI on PATH: the engine tests cannot run here", allow_module_level=True)
+pytestmark = pytest.mark.e2e
+_why = missing()
+if _why:
+    pytest.skip(f"e2e tier skipped: {_why}", allow_module_level=True)
 
-KEYS = {"DD_API_KEY": "k", "DD_APP_KEY": "a"}
+from tests.standins.datadog_api import start_server  # noqa: E402  (needs the standin venv)
 
 
-@pytest.fixture
-def stack(tmp_path, monkeypatch):
-    """A `seed` stack in a throwaway file backend, its Datadog provider on the stand-in."""
-    handle = start_server(0, tmp_path / "standin")
-    config = seed_stack_config(ROOT, handle.url)  # Pulumi.seed.yaml next to Pulumi.yaml
-    env = {**os.environ, **KEYS, "PULUMI_BACKEND_URL": f"file://{tmp_path}",
-           "PULUMI_CONFIG_PASSPHRASE": "e2e", "PULUMI_SKIP_UPDATE_CHECK": "1"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    pulumi("stack", "init", "seed")
-    for key in ("datadog:apiKey", "datadog:appKey", "datadog-stack:databasePassword",
-                "datadog-stack:sshPrivateKey"):
-        pulumi("config", "set", "--secret", key, "e2e-secret")
+@pytest.fixture(scope="module")
+def hosts():
+    with start_hosts([HostSpec(user="root")]) as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory):
+    handle = start_server(0, tmp_path_factory.mktemp("datadog-standin"), clock_offset=0)
     yield handle
-    pulumi("stack", "rm", "--force", "--yes", "seed")
-    config.unlink()
     handle.stop()
 
 
-def pulumi(*args: str) -> str:
-    proc = subprocess.run(["pulumi", *args, "--non-interactive"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, f"pulumi {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
-    return proc.stdout
+@pytest.fixture(scope="module")
+def life(hosts, standin):
+    stack = Lifecycle(hosts, standin)
+    yield stack
+    stack.close()
 
 
-def post(handle, path: str, body: dict, method: str = "POST") -> dict:
+def call(handle, method: str, path: str, body: dict) -> dict:
     request = urllib.request.Request(handle.url + path, data=json.dumps(body).encode(), method=method,
                                      headers={"DD-API-KEY": "k", "DD-APPLICATION-KEY": "a",
                                               "Content-Type": "application/json"})
@@ -60,33 +58,57 @@ def post(handle, path: str, body: dict, method: str = "POST") -> dict:
         return json.load(answer)
 
 
-def datadog_targets() -> list[str]:
-    """`--target` URNs of the Datadog resources and their components."""
-    urns = json.loads(pulumi("stack", "export"))["deployment"]["resources"]
-    return [arg for r in urns if ":index/" in r["type"] or r["type"].startswith("datadog-stack:")
-            for arg in ("--target", r["urn"])]
+def seed_body(kind: str, host: str) -> dict:
+    """The seed's own body, on the test host (and `renotify_interval` an integer)."""
+    body = json.loads(json.dumps(SEED_OBJECTS[kind]).replace(SEED_HOST, host))
+    if kind == "monitor":
+        body["options"]["renotify_interval"] = 0
+    return body
 
 
-def test_adopted_seed_objects_converge_and_a_second_up_changes_nothing(stack, tmp_path):
-    monitor = {**SEED_OBJECTS["monitor"], "options": {**SEED_OBJECTS["monitor"]["options"], "renotify_interval": 0}}
-    post(stack, "/api/v1/monitor", monitor)
-    post(stack, "/api/v1/dashboard", SEED_OBJECTS["dashboard"])
-    out = tmp_path / "adopt.json"
-    assert subprocess.run(["python", "-m", "tools.adopt", "--stack", "seed", "--output", str(out)],
-                          cwd=ROOT).returncode == 0
-    pulumi("import", "--file", str(out), "--protect=false", "--generate-code=false", "--yes", "--stack", "seed")
-    targets = datadog_targets()
-    pulumi("up", "--yes", "--stack", "seed", *targets)
-    pulumi("preview", "--expect-no-changes", "--stack", "seed", *targets)
-    assert len(stack.objects()["monitors"]) == 1 and len(stack.objects()["dashboards"]) == 1, \
-        "adopted, not duplicated"
+def engine(life, *args: str) -> str:
+    proc = subprocess.run(["pulumi", *args, "--stack", STACK, "--non-interactive"], cwd=life.work,
+                          env={**os.environ, **life.env}, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, f"pulumi {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
+    return proc.stdout
 
 
-def test_a_monitor_edited_behind_the_stacks_back_is_reported(stack, capsys):
-    pulumi("up", "--yes", "--stack", "seed", "--target-dependents",
-           "--target", "urn:pulumi:seed::datadog-stack::datadog-stack:monitoring:MetricMonitor::my-metric-high")
-    [monitor_id] = stack.objects()["monitors"]
-    post(stack, f"/api/v1/monitor/{monitor_id}", {"query": "avg(last_5m):avg:my_metric{*} > 900",
-                                                  "options": {"thresholds": {"critical": 900}}}, method="PUT")
-    assert drift.main(["--stack", "seed", "--only", "datadog"]) == 1
-    assert "update   my-metric-high (datadog:index/monitor:Monitor): changed outside the stack" in capsys.readouterr().out
+@pytest.fixture(scope="module")
+def adopted(life, hosts, standin, tmp_path_factory, monkeypatch_module):
+    host = hosts.hosts[0].name
+    monitor = call(standin, "POST", "/api/v1/monitor", seed_body("monitor", host))
+    board = call(standin, "POST", "/api/v1/dashboard", seed_body("dashboard", host))
+    out = tmp_path_factory.mktemp("adopt") / "adopt.json"
+    monkeypatch_module.setenv("DD_API_KEY", "k")
+    monkeypatch_module.setenv("DD_APP_KEY", "a")
+    code = adopt.main(["--config-file", str(life.work / f"Pulumi.{STACK}.yaml"), "--output", str(out)])
+    assert code == 0
+    engine(life, "import", "--file", str(out), "--protect=false", "--generate-code=false", "--yes")
+    return {"monitor": monitor, "board": board, "up": life.up("up after import"),
+            "again": life.up("second up after import")}
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_up_after_import_takes_the_seed_objects_over_without_duplicates(standin, adopted):
+    assert adopted["up"].ok, adopted["up"].output
+    objects = live(standin.objects())
+    assert objects["monitors"] == [str(adopted["monitor"]["id"])]
+    assert adopted["board"]["id"] in objects["dashboards"] and len(objects["dashboards"]) == 2, \
+        "the timeboard adopted, the APM dashboard created"
+
+
+def test_a_second_up_after_import_changes_nothing(adopted):
+    assert adopted["again"].ok and set(adopted["again"].changes) == {"same"}
+
+
+def test_a_monitor_edited_behind_the_stacks_back_is_named_by_the_drift_summary(life, standin, adopted):
+    monitor_id = adopted["monitor"]["id"]
+    call(standin, "PUT", f"/api/v1/monitor/{monitor_id}", {"name": "renamed in the UI"})
+    summary = drift.summarize_preview(json.loads(engine(life, "preview", "--refresh", "--json")))
+    assert any(line.startswith("update   my-metric-high (datadog:index/monitor:Monitor): "
+                               "changed outside the stack") and "name" in line for line in summary), summary
