@@ -24,6 +24,7 @@ from pathlib import Path
 from rules import adopt as rules
 from tools import plan as offline
 from tools import stack_args
+from tools.snapshot import InputError, keys  # the same key variables as make graph-snapshot
 
 NEXT_STEPS = ("pulumi import --file {out} --protect=false --generate-code=false, "
               "then pulumi preview --diff and pulumi up")
@@ -31,14 +32,6 @@ NEXT_STEPS = ("pulumi import --file {out} --protect=false --generate-code=false,
 
 class AdoptError(Exception):
     """Bad input or an unusable API: one line for the user."""
-
-
-def keys(env: dict[str, str]) -> tuple[str, str]:
-    for api, app in (("DD_API_KEY", "DD_APP_KEY"), ("DATADOG_API_KEY", "DATADOG_APP_KEY")):
-        if env.get(api) and env.get(app):
-            return env[api], env[app]
-    raise AdoptError("no Datadog keys: set DD_API_KEY and DD_APP_KEY "
-                     "(or DATADOG_API_KEY and DATADOG_APP_KEY)")
 
 
 def stack_resources(plan: offline.Plan) -> list[rules.Resource]:
@@ -194,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             raise AdoptError(f"no stack config file {path}")
         code, lines = adopt(path, stack, args.output, dict(os.environ), dt.datetime.now(dt.timezone.utc))
-    except AdoptError as error:
+    except (AdoptError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except ConfigError as error:

@@ -47,43 +47,32 @@ def test_a_freshly_deployed_host_has_no_drift_in_one_session_per_host(deployed, 
     assert {h.name: h.sessions() - before[h.name] for h in hosts} == {"vm1": 1, "vm2": 1}
 
 
-def test_a_hand_edited_datadog_yaml_is_reported(deployed, capsys):
-    hosts = deployed[0]
-    vm2 = hosts.hosts[1]
-    path = f"{ROOT_DIR}/datadog.yaml"
-    on_host(deployed, vm2, f"cp -p {path} /root/keep && echo 'log_level: debug' >> {path}")
+def check_after(deployed, capsys, index: int, change: str, undo: str) -> tuple[int, str]:
+    """tools.drift's report while host `index` carries a hand change; the host put back after."""
+    host = deployed[0].hosts[index]
+    on_host(deployed, host, change)
     try:
-        code, out = check(deployed, capsys)
+        return check(deployed, capsys)
     finally:
-        on_host(deployed, vm2, f"cp -p /root/keep {path}")
-    assert code == 1
-    assert out == f"host vm1: clean\nhost vm2: DRIFT\n  edited   {path}\n"
+        on_host(deployed, host, undo)
+
+
+def test_a_hand_edited_datadog_yaml_is_reported(deployed, capsys):
+    path = f"{ROOT_DIR}/datadog.yaml"
+    assert check_after(deployed, capsys, 1, f"cp -p {path} /root/keep && echo 'log_level: debug' >> {path}",
+                       f"cp -p /root/keep {path}") == (1, f"host vm1: clean\nhost vm2: DRIFT\n  edited   {path}\n")
 
 
 def test_a_deleted_check_is_reported(deployed, capsys):
-    hosts = deployed[0]
-    vm1 = hosts.hosts[0]
     path = render.CHECK_PY
-    on_host(deployed, vm1, f"cp -p {path} /root/keep && rm {path}")
-    try:
-        code, out = check(deployed, capsys)
-    finally:
-        on_host(deployed, vm1, f"cp -p /root/keep {path}")
-    assert code == 1
-    assert out == f"host vm1: DRIFT\n  removed  {path}\nhost vm2: clean\n"
+    assert check_after(deployed, capsys, 0, f"cp -p {path} /root/keep && rm {path}",
+                       f"cp -p /root/keep {path}") == (1, f"host vm1: DRIFT\n  removed  {path}\nhost vm2: clean\n")
 
 
 def test_a_stray_check_is_reported(deployed, capsys):
-    hosts = deployed[0]
-    vm1 = hosts.hosts[0]
     stray = f"{ROOT_DIR}/checks.d/custom_random.py"  # the seed's own hand-made check
-    on_host(deployed, vm1, f"echo 'import random' > {stray}")
-    try:
-        code, out = check(deployed, capsys)
-    finally:
-        on_host(deployed, vm1, f"rm {stray}")
-    assert code == 1
-    assert out == f"host vm1: DRIFT\n  added    {stray}\nhost vm2: clean\n"
+    assert check_after(deployed, capsys, 0, f"echo 'import random' > {stray}",
+                       f"rm {stray}") == (1, f"host vm1: DRIFT\n  added    {stray}\nhost vm2: clean\n")
 
 
 def test_a_host_that_refuses_ssh_is_reported_not_checked(deployed, capsys, tmp_path):

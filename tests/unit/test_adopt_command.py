@@ -128,7 +128,8 @@ def test_nothing_to_adopt_writes_nothing(tmp_path, standin, capsys):
 def test_no_keys_is_one_line_and_nothing_written(tmp_path, standin, capsys):
     code, out, err, path = run(tmp_path, standin, capsys, env={})
     assert code == 2 and out == ""
-    assert err == "error: no Datadog keys: set DD_API_KEY and DD_APP_KEY (or DATADOG_API_KEY and DATADOG_APP_KEY)\n"
+    assert err == ("error: no Datadog keys in the environment: set DD_API_KEY and DD_APP_KEY "
+                   "or DATADOG_API_KEY and DATADOG_APP_KEY\n")
     assert not path.exists()
 
 
