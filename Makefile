@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e clean
+.PHONY: plan test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -63,6 +63,10 @@ bench: $(VENV)/.installed
 
 bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tools.bench_e2e
+
+# make graph-snapshot DASHBOARD=<id> [MINUTES=5] [STACK=dev]: see the README
+graph-snapshot: $(VENV)/.installed
+	$(PY) -m tools.snapshot --dashboard "$(DASHBOARD)" --stack $(or $(STACK),dev) --minutes $(or $(MINUTES),5)
 
 clean:
 	rm -rf $(VENV) venv-agent venv-apm policy/venv node_modules .pytest_cache

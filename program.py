@@ -1,22 +1,49 @@
 """The stack's resources, built from validated settings. `__main__` and the offline plan share it."""
 from __future__ import annotations
 
+import os
+from datetime import datetime, timezone
+from typing import Mapping
+
 import pulumi
 
 from components.agent_host import AgentHost
 from components.apm_dashboard import ApmDashboard
 from components.apm_service import ApmService
-from components.downtimes import OffHoursDowntimes
+from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor
 from components.timeboard import Timeboard
-from settings import Settings
+from rules.downtimes import off_hours_tag
+from settings import ConfigError, Settings
+
+# Runs the program as if at another moment (ISO-8601 with a UTC offset): for the tests
+# and demos that move a stand-in's clock; unset, the program uses the real clock.
+CLOCK_VARIABLE = "DATADOG_STACK_NOW"
 
 
-def build(settings: Settings) -> dict[str, pulumi.Input]:
-    """Declare every resource; return the stack outputs."""
+def clock(environ: Mapping[str, str] = os.environ) -> datetime:
+    """The program's clock: the only input besides config, so a run is reproducible."""
+    value = environ.get(CLOCK_VARIABLE)
+    if not value:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise ConfigError(CLOCK_VARIABLE, f"{value!r} is not an ISO-8601 time with a UTC "
+                          "offset, such as 2027-01-04T10:00:00+00:00")
+    return moment
+
+
+def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
+    """Declare every resource; return the stack outputs. `now` sets the downtimes' starts."""
     timeboard = Timeboard("timeboard", settings)
     monitor = MetricMonitor("my-metric-high", settings)
-    downtimes = OffHoursDowntimes("off-hours", settings, monitor_id=monitor.monitor.id)
+    downtimes = OffHoursDowntimes("off-hours", OffHoursDowntimesArgs(
+        office_hours=settings.office_hours, timezone=settings.timezone,
+        host_names=tuple(host.name for host in settings.hosts), notify=settings.notify,
+        monitor_tag=off_hours_tag(settings.stack), now=now))
     apm_dashboard = ApmDashboard("apm", settings)
     agents = {host.name: AgentHost(f"{host.name}-agent", settings, host) for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.

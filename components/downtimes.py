@@ -1,51 +1,69 @@
 """Two recurring downtimes that mute the monitor exactly outside office hours."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 import pulumi
 import pulumi_datadog as datadog
 
-from rules.downtimes import Schedule, downtime_message, off_hours_schedules
-from rules.monitor import host_filter
-from settings import Settings
+from rules.downtimes import OfficeHours, Schedule, content_key, first_start, off_hours_schedules, \
+    schedule_inputs
+
+TYPE = "datadog-stack:monitoring:OffHoursDowntimes"
+# A schedule keeps the starts it was created with: sending them again on an update would
+# send a past start, which Datadog rejects. Every other input is in the resource name
+# (rules.downtimes.content_key), so a changed schedule is a new resource with new starts.
+START = "recurringSchedule.recurrences[*].start"
+
+
+@dataclass(frozen=True)
+class OffHoursDowntimesArgs:
+    office_hours: OfficeHours
+    """Monday-Friday office hours, wall-clock time in `timezone`: never muted."""
+    timezone: str
+    """IANA timezone of the office; the schedules recur in it."""
+    host_names: tuple[str, ...]
+    """Datadog hostnames whose monitor groups are muted."""
+    notify: str
+    """@-handle that each downtime's message notifies."""
+    monitor_tag: str
+    """The tag that selects the muted monitor (rules.downtimes.off_hours_tag)."""
+    now: datetime
+    """The program's clock: each recurrence starts at its first occurrence after it."""
 
 
 class OffHoursDowntimes(pulumi.ComponentResource):
-    def __init__(self, name: str, settings: Settings, monitor_id: pulumi.Input[str],
+    ids: list[pulumi.Output[str]]
+    """The two schedules' ids, weekday nights first."""
+
+    def __init__(self, name: str, args: OffHoursDowntimesArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("datadog-stack:monitoring:OffHoursDowntimes", name, None, opts)
-        self.schedules = [
-            _downtime(f"{name}-{schedule.key}", schedule, settings, monitor_id, self)
-            for schedule in off_hours_schedules(settings.office_hours)
-        ]
-        self.ids = [schedule.id for schedule in self.schedules]
+        super().__init__(TYPE, name, None, opts)
+        self.ids = [_downtime(name, schedule, args, self).id
+                    for schedule in off_hours_schedules(args.office_hours)]
         self.register_outputs({"ids": self.ids})
 
 
-def _downtime(name: str, schedule: Schedule, settings: Settings,
-              monitor_id: pulumi.Input[str], parent: pulumi.Resource) -> datadog.DowntimeSchedule:
+def _downtime(name: str, schedule: Schedule, args: OffHoursDowntimesArgs,
+              parent: pulumi.Resource) -> datadog.DowntimeSchedule:
+    inputs = schedule_inputs(schedule, args.timezone, args.host_names, args.notify,
+                             args.monitor_tag)
     return datadog.DowntimeSchedule(
-        name,
-        # Only this monitor, only our hosts' groups: never a global mute.
+        f"{name}-{schedule.key}-{content_key(inputs)}",
         monitor_identifier=datadog.DowntimeScheduleMonitorIdentifierArgs(
-            monitor_id=pulumi.Output.from_input(monitor_id).apply(int),
-        ),
-        scope=_scope(settings),
-        display_timezone=settings.timezone,
-        message=downtime_message(schedule, settings.timezone, settings.notify),
+            monitor_tags=inputs["monitor_tags"]),
+        scope=inputs["scope"],
+        display_timezone=inputs["display_timezone"],
+        message=inputs["message"],
         recurring_schedule=datadog.DowntimeScheduleRecurringScheduleArgs(
-            timezone=settings.timezone,
-            # No `start`: see rules.downtimes for why the RRULE pins the time instead.
+            timezone=inputs["timezone"],
             recurrences=[
                 datadog.DowntimeScheduleRecurringScheduleRecurrenceArgs(
                     rrule=recurrence.rrule, duration=recurrence.duration,
-                )
+                    start=first_start(recurrence, args.timezone, args.now))
                 for recurrence in schedule.recurrences
             ],
         ),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=[START]),
     )
-
-
-def _scope(settings: Settings) -> str:
-    hosts = host_filter(settings.hosts)
-    return hosts if len(settings.hosts) == 1 else f"({hosts})"

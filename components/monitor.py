@@ -4,6 +4,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_datadog as datadog
 
+from rules.downtimes import off_hours_tag
 from rules.monitor import monitor_message, monitor_name, monitor_query, number
 from settings import Settings
 
@@ -27,7 +28,11 @@ class MetricMonitor(pulumi.ComponentResource):
             # window for such sparse metrics, or the monitor would rarely evaluate.
             require_full_window=False,
             include_tags=True,
-            tags=list(settings.resource_tags),
+            # The off-hours downtimes select this monitor by that tag.
+            tags=[*settings.resource_tags, off_hours_tag(settings.stack)],
+            # The provider validates the monitor with Datadog during every preview
+            # unless told not to: with datadog:validate off (an offline preview), off too.
+            validate=settings.validate,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.url = self.monitor.id.apply(lambda id_: f"{settings.app_url}/monitors/{id_}")

@@ -3,12 +3,20 @@
 Two schedules, as the seeds asked: weekday nights (Monday-Friday, office end to office
 start, including Monday before office hours) and weekends (all of Saturday and Sunday).
 
-Two facts shape the windows:
+Three facts shape the windows:
 
-* Datadog rejects a recurrence whose `start` is in the past, on create and on update.
-  So no recurrence carries a `start`: Datadog starts it when it is created, and the
-  wall-clock time of every occurrence is pinned in the RRULE itself (BYHOUR, BYMINUTE,
-  BYSECOND). The program's inputs therefore never depend on the date they are applied.
+* Datadog counts a recurrence's `start` as its first occurrence, and a recurrence sent
+  without one starts at the moment of the create or update (its own schema text, and
+  `TestAccDowntimeScheduleChanged.yaml` in ../shared/datadog-cassettes: a PATCH with
+  `"start": null` came back `active`, muting from the request time). So every
+  recurrence carries a start: its first occurrence under the RRULE that begins at least
+  `START_MARGIN` after the program's clock (`first_start`). The RRULE still pins the
+  wall-clock time (BYHOUR, BYMINUTE, BYSECOND), so both readings of a start (an
+  occurrence in itself, or only where it matches the rule) mute the same minutes.
+* Datadog rejects a start in the past, on create and on update. The component therefore
+  never updates a schedule in place: its resource name carries `content_key` of every
+  other input, a changed schedule is a new resource created with a fresh start, and the
+  start of an unchanged one is left as it was created (`ignore_changes`).
 * Datadog may count a recurrence's duration as elapsed time or as wall-clock time; the
   two differ by one hour for a window that contains a daylight-saving change. DST changes
   happen before 04:00 local, so every window that ends at the office boundary starts at
@@ -19,21 +27,33 @@ Two facts shape the windows:
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:  # settings validates timezones with clock_change_problem below
-    from settings import OfficeHours
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
 WEEKEND = ("SA", "SU")
+WEEKDAY_CODES = WEEKDAYS + WEEKEND  # indexed by date.weekday(), Monday first
 DAY = 24 * 60
 # Local time before which every DST change of the supported zones happens.
 DST_CHANGES_BEFORE = 4 * 60
 # The most a DST change moves a wall clock.
 DST_SHIFT = 60
+# A start must still lie ahead when Datadog receives it, seconds after the program ran.
+START_MARGIN = timedelta(minutes=5)
+# Local times as Datadog takes a recurrence start: no UTC offset.
+START_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """Monday-Friday, [start, end) local wall-clock time; end may be 24:00."""
+
+    start_minutes: int
+    end_minutes: int
 
 
 @dataclass(frozen=True)
@@ -68,7 +88,7 @@ def label(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def weekday_nights(hours: "OfficeHours") -> Schedule:
+def weekday_nights(hours: OfficeHours) -> Schedule:
     """Monday-Friday: office end to midnight, and midnight to office start."""
     early_end = DST_CHANGES_BEFORE + DST_SHIFT  # may shift by an hour either way
     recurrences = [
@@ -91,7 +111,7 @@ def weekday_nights(hours: "OfficeHours") -> Schedule:
     )
 
 
-def weekends(hours: "OfficeHours") -> Schedule:
+def weekends(hours: OfficeHours) -> Schedule:
     """Saturday and Sunday, all day.
 
     Each day's window runs an hour past midnight so that a DST change inside it can
@@ -104,13 +124,77 @@ def weekends(hours: "OfficeHours") -> Schedule:
     )
 
 
-def off_hours_schedules(hours: "OfficeHours") -> tuple[Schedule, Schedule]:
+def off_hours_schedules(hours: OfficeHours) -> tuple[Schedule, Schedule]:
     return weekday_nights(hours), weekends(hours)
 
 
 def downtime_message(schedule: Schedule, timezone: str, notify: str) -> str:
     return (f"my_metric monitor muted: {schedule.title} ({timezone}), outside office "
             f"hours. {notify}")
+
+
+def downtime_scope(host_names: Iterable[str]) -> str:
+    """The hosts' groups in Datadog's downtime scope syntax: `host:a` or `host:(a OR b)`.
+
+    Datadog's downtime docs: "Top level ORs are not supported", so several hosts are
+    one `host:(... OR ...)` term, not `(host:a OR host:b)`.
+    """
+    names = list(host_names)
+    return f"host:{names[0]}" if len(names) == 1 else f"host:({' OR '.join(names)})"
+
+
+def off_hours_tag(stack: str) -> str:
+    """The monitor tag the downtimes select their monitor by.
+
+    A tag, not the monitor's id: a monitor recreated with a new id (deleted by hand,
+    then `pulumi up`) would otherwise force an update of the downtimes, and an update
+    would send their creation-time starts, now in the past, which Datadog rejects.
+    """
+    return f"datadog-stack-off-hours:{stack}"
+
+
+def first_start(recurrence: Recurrence, zone: str, now: datetime) -> str:
+    """The recurrence's first occurrence at least START_MARGIN after `now`, local time.
+
+    Occurrences whose wall-clock time a DST change skips or repeats are passed over,
+    so the start is one unambiguous instant that matches the RRULE.
+    """
+    tz = ZoneInfo(zone)
+    earliest = now + START_MARGIN
+    day = earliest.astimezone(tz).date() - timedelta(days=1)
+    while True:
+        if WEEKDAY_CODES[day.weekday()] in recurrence.days:
+            local = datetime.combine(day, datetime.min.time()) + timedelta(
+                minutes=recurrence.start_minutes)
+            if _exists_once(local, tz) and local.replace(tzinfo=tz) >= earliest:
+                return local.strftime(START_FORMAT)
+        day += timedelta(days=1)
+
+
+def _exists_once(local: datetime, tz: ZoneInfo) -> bool:
+    """The wall-clock time happens exactly once that day: in a DST gap or overlap the
+    two folds (PEP 495) give different UTC offsets."""
+    return local.replace(tzinfo=tz, fold=0).utcoffset() == local.replace(tzinfo=tz, fold=1).utcoffset()
+
+
+def schedule_inputs(schedule: Schedule, zone: str, host_names: Iterable[str], notify: str,
+                    monitor_tag: str) -> dict[str, Any]:
+    """Every input of one schedule but its starts: only this monitor, only our hosts."""
+    return {
+        "monitor_tags": [monitor_tag],
+        "scope": downtime_scope(host_names),
+        "display_timezone": zone,
+        "message": downtime_message(schedule, zone, notify),
+        "timezone": zone,
+        "recurrences": [{"rrule": r.rrule, "duration": r.duration} for r in schedule.recurrences],
+    }
+
+
+def content_key(inputs: Any) -> str:
+    """A short digest of a schedule's inputs other than its starts: its resource name
+    changes with them, so a changed schedule is created anew, never updated."""
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 # The clock changes checked: fixed years, so validation never depends on today's date.
@@ -139,7 +223,7 @@ def clock_changes(zone: str):
         instant = step
 
 
-def clock_change_problem(zone: str, hours: "OfficeHours") -> str | None:
+def clock_change_problem(zone: str, hours: OfficeHours) -> str | None:
     """Why the windows above cannot stay exact in this timezone, or None."""
     for before, shift in clock_changes(zone):
         minutes = before.hour * 60 + before.minute

@@ -47,10 +47,48 @@ def plan_resources(path: Path) -> int:
     return len(json.loads(out.stdout)["resources"])
 
 
+def standin_replay() -> None:
+    """How many of Datadog's recorded exchanges the API stand-in agrees with (issue 11)."""
+    from tests.standins.datadog_api import replay
+    start = time.perf_counter()
+    try:
+        results = replay.replay_all()
+    except FileNotFoundError as error:
+        print(f"standin replay not run: {error}")
+        return
+    print(f"standin {replay.summary(results)} "
+          f"({time.perf_counter() - start:.1f} s, {replay.cassette_dir()})")
+
+
+def downtime_proof() -> None:
+    """Moments of change checked by the downtime proof, and the minutes it finds wrong."""
+    from tests.downtime_reading import READINGS, SEMANTICS, wrong_minutes
+    from tests.unit.test_downtime_rules import CHANGE_ZONES, NINE_TO_SEVEN, change_moments, \
+        recurrences_at
+
+    cases, wrong = 0, {"office_muted": 0.0, "off_hours_open": 0.0}
+    moments = {zone: change_moments(zone) for zone in CHANGE_ZONES}
+    for zone, changes in moments.items():
+        for changed in changes:
+            recurrences = recurrences_at(NINE_TO_SEVEN, zone, changed)
+            for reading in READINGS:
+                for semantics in SEMANTICS:
+                    cases += 1
+                    found = wrong_minutes(recurrences, NINE_TO_SEVEN, zone, changed, 3,
+                                          reading, semantics)
+                    for kind, intervals in found.items():
+                        wrong[kind] += sum((e - s).total_seconds() / 60 for s, e in intervals)
+    print(f"downtimes {sum(map(len, moments.values()))} moments of change in {len(moments)} "
+          f"zones, {cases} cases (2 readings of a start x 2 of a duration, 3 weeks each): "
+          f"{wrong['office_muted']:.0f} office minutes muted, "
+          f"{wrong['off_hours_open']:.0f} off-hours minutes left open")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
+    downtime_proof()
     py = sys.executable
     floor = wall([py, "-c", "import pulumi_datadog"], runs)
     print(f"floor  import pulumi_datadog + teardown: {floor:6.2f} s (median of {runs})")
@@ -63,6 +101,7 @@ def main() -> None:
         print(f"plan   1 host:   {t1:6.2f} s, {plan_resources(one)} resources")
         print(f"plan   100 hosts:{t100:6.2f} s, {plan_resources(hundred)} resources "
               f"= {t100 / t1:.2f}x the 1-host plan (goal <= 20x)")
+    standin_replay()
     suite = wall([py, "-m", "pytest", "-q", "-n", "2", "tests/unit"], 1)
     print(f"suite  unit tier, 2 workers (one run):   {suite:6.2f} s = {suite / floor:.2f}x floor")
 

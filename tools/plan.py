@@ -15,6 +15,7 @@ import json
 import sys
 import zlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +85,15 @@ def _clean(value: Any, mask: bool = True) -> Any:
     return value
 
 
-def run(config: StackConfig, stack: str, created: bool = False, mask: bool = True) -> Plan:
+def run(config: StackConfig, stack: str, created: bool = False, mask: bool = True,
+        now: datetime | None = None) -> Plan:
     """Run the program under mocks; raises settings.ConfigError on bad config.
 
     `created=False` is a preview of a new stack (ids unknown); `created=True` is an
     `up`, with stable made-up ids, so tests can check what derives from them.
     `mask=False` keeps secret input values, so tests can diff what the engine would
-    (the CLI always masks).
+    (the CLI always masks). `now` is the program's clock (default: program.clock(), the
+    real time or DATADOG_STACK_NOW).
     """
     import pulumi
     from google.protobuf import json_format
@@ -115,6 +118,8 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
                     "name": request.name,
                     "parent": urn_names.get(request.parent),
                     "inputs": _clean(json_format.MessageToDict(request.object), mask),
+                    **({"ignoreChanges": list(request.ignoreChanges)}
+                       if request.ignoreChanges else {}),
                 })
             return response
 
@@ -137,9 +142,10 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     settings.check_known_keys(settings.config_keys())
     loaded = plan.settings = settings.load(pulumi.Config(settings.NAMESPACE), stack)
+    moment = program.clock() if now is None else now
 
     def body():
-        outputs = program.build(loaded)
+        outputs = program.build(loaded, moment)
         plan.outputs = _sync_await(_resolve(outputs))
 
     _sync_await(run_pulumi_func(body))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,16 +22,19 @@ DOWNTIME = "datadog:index/downtimeSchedule:DowntimeSchedule"
 
 
 @lru_cache(maxsize=None)
-def _plan(overrides: tuple = (), created: bool = True):
+def _plan(overrides: tuple = (), created: bool = True, now: datetime | None = None):
     config = StackConfig.from_file(DEV)
     for key, value in overrides:
         key = key if ":" in key else f"datadog-stack:{key}"
-        config.values[key] = value if isinstance(value, str) else json.dumps(value)
-    return run(config, "dev", created=created)
+        if value is None:  # the key left out of the stack file
+            config.values.pop(key, None)
+        else:
+            config.values[key] = value if isinstance(value, str) else json.dumps(value)
+    return run(config, "dev", created=created, now=now)
 
 
-def resources(type_: str, overrides: tuple = ()) -> list[dict]:
-    return [r for r in _plan(overrides).resources if r["type"] == type_]
+def resources(type_: str, overrides: tuple = (), now: datetime | None = None) -> list[dict]:
+    return [r for r in _plan(overrides, now=now).resources if r["type"] == type_]
 
 
 def one(type_: str, overrides: tuple = ()) -> dict:
@@ -157,12 +161,14 @@ def test_monitor_is_tagged_with_owner_and_stack():
 
 def test_two_recurring_downtimes_mute_only_this_monitor():
     downtimes = resources(DOWNTIME)
-    assert sorted(d["name"] for d in downtimes) == ["off-hours-weekday-nights", "off-hours-weekends"]
-    monitor_id = int(_plan().outputs["monitorId"])
+    assert sorted(re.sub(r"-[0-9a-f]{8}$", "", d["name"]) for d in downtimes) == \
+        ["off-hours-weekday-nights", "off-hours-weekends"]
+    tags = monitor_inputs()["tags"]
     for downtime in downtimes:
-        assert downtime["inputs"]["monitorIdentifier"] == {"monitorId": monitor_id}, \
-            "scoped by monitor id: a downtime without it would mute every monitor"
+        assert downtime["inputs"]["monitorIdentifier"] == {"monitorTags": ["datadog-stack-off-hours:dev"]}, \
+            "scoped by this stack's monitor tag: a downtime without a monitor would mute every monitor"
         assert downtime["inputs"]["scope"] == "host:vm1", "only this stack's hosts' groups"
+    assert "datadog-stack-off-hours:dev" in tags, "the monitor carries the tag its downtimes select"
 
 
 def test_downtimes_recur_in_the_configured_timezone():
@@ -173,12 +179,60 @@ def test_downtimes_recur_in_the_configured_timezone():
         assert downtime["inputs"]["displayTimezone"] == "America/New_York"
 
 
-def test_downtime_recurrences_have_no_start_so_they_never_go_stale():
+def test_each_recurrence_starts_at_its_first_occurrence_after_the_clock():
+    # The unit tier's clock: Monday 2027-01-04 10:00 in New York (tests/unit/conftest.py).
+    starts = {r["rrule"]: r["start"] for d in resources(DOWNTIME)
+              for r in d["inputs"]["recurringSchedule"]["recurrences"]}
+    assert starts == {
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=19;BYMINUTE=0;BYSECOND=0": "2027-01-04T19:00:00",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=0;BYMINUTE=0;BYSECOND=0": "2027-01-05T00:00:00",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=4;BYMINUTE=0;BYSECOND=0": "2027-01-05T04:00:00",
+        "FREQ=WEEKLY;BYDAY=SA,SU;BYHOUR=0;BYMINUTE=0;BYSECOND=0": "2027-01-09T00:00:00",
+    }, ("Datadog counts a start as the first occurrence, and an absent one as 'now': "
+        "each start is the rule's next occurrence, so nothing is muted before it")
+
+
+def test_downtimes_keep_the_start_they_were_created_with():
     for downtime in resources(DOWNTIME):
-        for recurrence in downtime["inputs"]["recurringSchedule"]["recurrences"]:
-            assert "start" not in recurrence, (
-                "Datadog rejects a recurrence start in the past on create and update: "
-                "a fixed start would break the stack once that date passes")
+        assert downtime["ignoreChanges"] == ["recurringSchedule.recurrences[*].start"], (
+            "a later run computes a later start; sending it, or the old one, on an update "
+            "would be a perpetual diff or a past start Datadog rejects")
+
+
+def test_a_later_clock_changes_only_the_starts():
+    a_year_later = datetime(2028, 2, 7, 15, tzinfo=timezone.utc)
+    later = sorted(resources(DOWNTIME, now=a_year_later), key=lambda d: d["name"])
+    now = sorted(resources(DOWNTIME), key=lambda d: d["name"])
+    assert [d["name"] for d in later] == [d["name"] for d in now], \
+        "same config, same resource names: no downtime is recreated because time passed"
+    assert [_without_starts(d["inputs"]) for d in later] == [_without_starts(d["inputs"]) for d in now]
+    assert [d["inputs"] for d in later] != [d["inputs"] for d in now]
+
+
+def test_a_changed_schedule_is_a_new_resource_never_an_update():
+    before = {d["name"] for d in resources(DOWNTIME)}
+    after = {d["name"] for d in resources(DOWNTIME, (("officeHoursEnd", "18:00"),))}
+    assert len(after - before) == 1 and len(before - after) == 1, (
+        "an update would send the creation-time starts, past by then: a changed schedule "
+        "must get a new name (a create with fresh starts), the unchanged one keeps its own")
+
+
+def _without_starts(inputs: dict) -> dict:
+    schedule = inputs["recurringSchedule"]
+    return {**inputs, "recurringSchedule": {**schedule, "recurrences": [
+        {k: v for k, v in r.items() if k != "start"} for r in schedule["recurrences"]]}}
+
+
+def test_offline_stack_skips_the_monitors_plan_time_validation():
+    assert monitor_inputs()["validate"] is False, (
+        "with datadog:validate false (the dev stack) a preview must make no network call; "
+        "the provider validates a monitor with Datadog on every diff unless `validate` is false")
+
+
+@pytest.mark.parametrize("value", ["true", None])
+def test_a_real_stack_keeps_the_monitors_plan_time_validation(value):
+    assert monitor_inputs((("datadog:validate", value),))["validate"] is True, \
+        "a real stack (validate on, or unset as the provider defaults) validates monitors at preview"
 
 
 def test_downtime_messages_notify_the_handle():
@@ -187,7 +241,7 @@ def test_downtime_messages_notify_the_handle():
 
 
 def test_weekday_night_recurrences_follow_office_hours():
-    nights = next(d for d in resources(DOWNTIME) if d["name"].endswith("weekday-nights"))
+    nights = next(d for d in resources(DOWNTIME) if "weekday-nights" in d["name"])
     rrules = [r["rrule"] for r in nights["inputs"]["recurringSchedule"]["recurrences"]]
     assert "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=19;BYMINUTE=0;BYSECOND=0" in rrules, \
         "the evening window starts when the office closes at 19:00"
@@ -235,7 +289,8 @@ def test_timeboard_graphs_are_lines():
 
 
 def test_downtime_messages_say_which_schedule_muted_the_monitor():
-    messages = {d["name"]: d["inputs"]["message"] for d in resources(DOWNTIME)}
+    messages = {re.sub(r"-[0-9a-f]{8}$", "", d["name"]): d["inputs"]["message"]
+                for d in resources(DOWNTIME)}
     assert "Weekday nights, 19:00 to 09:00 Monday-Friday" in messages["off-hours-weekday-nights"]
     assert "Weekends, all day Saturday and Sunday" in messages["off-hours-weekends"]
 
@@ -243,7 +298,8 @@ def test_downtime_messages_say_which_schedule_muted_the_monitor():
 def test_downtime_scope_over_several_hosts_covers_each_of_them():
     hosts = json.dumps([{"name": "vm1", "address": "a"}, {"name": "vm2", "address": "b"}])
     for downtime in resources(DOWNTIME, (("hosts", hosts),)):
-        assert downtime["inputs"]["scope"] == "(host:vm1 OR host:vm2)"
+        assert downtime["inputs"]["scope"] == "host:(vm1 OR vm2)", \
+            "Datadog's downtime scope supports no top-level OR"
 
 
 def test_apm_dashboard_is_ordered_with_the_services_request_metrics():

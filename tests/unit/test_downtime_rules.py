@@ -1,20 +1,22 @@
 """Proof that the two downtime schedules mute exactly the time outside office hours.
 
-The RRULEs are expanded with python-dateutil over more than a year, in timezones with
-and without daylight saving, under both readings of a recurrence's duration: elapsed
-time (start + N hours on the clock of the universe) and wall-clock time (start + N hours
-on the office clock). Intervals are compared exactly, not sampled.
+The recurrences, with the starts the program gives them at a moment of change, are
+expanded with python-dateutil in timezones with and without daylight saving, under both
+readings of a start and both readings of a duration (tests/downtime_reading.py), and
+compared exactly with office hours: no office minute muted, and every off-hours minute
+muted from the first off-hours period that begins after the change.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from dateutil.rrule import rrulestr
 
-from rules.downtimes import DAY, clock_change_problem, off_hours_schedules, weekday_nights, weekends
+from rules.downtimes import (DAY, START_FORMAT, clock_change_problem, clock_changes, first_start,
+                             off_hours_schedules, weekday_nights, weekends)
 from settings import OfficeHours
+from tests.downtime_reading import READINGS, SEMANTICS, mute_intervals, wrong_minutes
 
 UTC = timezone.utc
 # DST at 02:00/03:00 (New York, Paris, Sydney, London), a 30-minute change (Lord Howe),
@@ -23,93 +25,69 @@ UTC = timezone.utc
 ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "Europe/London",
          "Australia/Lord_Howe", "Africa/Cairo", "Asia/Beirut", "America/Havana",
          "America/Santiago", "America/Nuuk", "Asia/Tokyo", "Asia/Kolkata", "UTC"]
-SEMANTICS = ["elapsed", "wall-clock"]
+# The zones the moments-of-change proof runs in: the dev stack's first.
+CHANGE_ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "Australia/Lord_Howe",
+                "Africa/Cairo", "America/Nuuk", "Asia/Kolkata", "UTC"]
 NINE_TO_SEVEN = OfficeHours(9 * 60, 19 * 60)
-# Created mid-morning on an arbitrary day: Datadog starts a recurrence without `start`
-# at its creation, so occurrences begin then.
-CREATED = datetime(2026, 1, 7, 10, 37, 12)
-UNTIL = CREATED + timedelta(days=400)
 
 
-def mute_windows(hours: OfficeHours, tz: ZoneInfo, semantics: str):
-    for schedule in off_hours_schedules(hours):
-        for recurrence in schedule.recurrences:
-            duration = timedelta(minutes=recurrence.duration_minutes)
-            rule = rrulestr(recurrence.rrule, dtstart=CREATED)
-            for local in rule.between(CREATED, UNTIL, inc=True):
-                start = local.replace(tzinfo=tz).astimezone(UTC)
-                if semantics == "elapsed":
-                    end = start + duration
-                else:
-                    end = (local + duration).replace(tzinfo=tz).astimezone(UTC)
-                yield start, end
+def recurrences_at(hours: OfficeHours, zone: str, changed: datetime) -> list[dict]:
+    """Both schedules' recurrences as the program sends them after a change at `changed`."""
+    return [{"rrule": r.rrule, "duration": r.duration, "start": first_start(r, zone, changed)}
+            for schedule in off_hours_schedules(hours) for r in schedule.recurrences]
 
 
-def merged(intervals):
-    result: list[list[datetime]] = []
-    for start, end in sorted(intervals):
-        if result and start <= result[-1][1]:
-            result[-1][1] = max(result[-1][1], end)
-        else:
-            result.append([start, end])
-    return [tuple(interval) for interval in result]
-
-
-def office_intervals(hours: OfficeHours, tz: ZoneInfo):
-    day = CREATED.date() - timedelta(days=2)
-    while day <= UNTIL.date() + timedelta(days=2):
-        if day.weekday() < 5:
-            yield _at(day, hours.start_minutes, tz), _at(day, hours.end_minutes, tz)
-        day += timedelta(days=1)
-
-
-def _at(day: date, minutes: int, tz: ZoneInfo) -> datetime:
-    local = datetime.combine(day, time()) + timedelta(minutes=minutes)
-    return local.replace(tzinfo=tz).astimezone(UTC)
-
-
-def clip(intervals, low, high):
-    return [(max(s, low), min(e, high)) for s, e in intervals if e > low and s < high]
-
-
-def complement(intervals, low, high):
-    gaps, cursor = [], low
-    for start, end in clip(merged(intervals), low, high):
-        if start > cursor:
-            gaps.append((cursor, start))
-        cursor = max(cursor, end)
-    if cursor < high:
-        gaps.append((cursor, high))
-    return gaps
-
-
-def check_exact(hours: OfficeHours, zone: str, semantics: str):
+def change_moments(zone: str, hours: OfficeHours = NINE_TO_SEVEN) -> list[datetime]:
+    """Moments of a week (every 3 hours, and a minute or a few either side of each office
+    boundary and midnight) and around both of 2027's clock changes, as UTC instants."""
     tz = ZoneInfo(zone)
-    # Compare from a week after creation (the first night after creation is partial:
-    # occurrences start at creation) to a few days before the expansion ends.
-    low = (CREATED + timedelta(days=7)).replace(tzinfo=tz).astimezone(UTC)
-    high = (UNTIL - timedelta(days=3)).replace(tzinfo=tz).astimezone(UTC)
-    muted = clip(merged(mute_windows(hours, tz, semantics)), low, high)
-    expected = complement(office_intervals(hours, tz), low, high)
-    assert high - low > timedelta(days=365)
-    return muted, expected
+    monday = datetime(2027, 1, 4, tzinfo=tz)
+    moments = [monday + timedelta(hours=h) for h in range(0, 7 * 24, 3)]
+    for day in range(7):
+        for boundary in (hours.start_minutes, hours.end_minutes, DAY):
+            for delta in (-6, -4, -1, 1):
+                moments.append(monday + timedelta(days=day, minutes=boundary + delta))
+    for before, _ in clock_changes(zone):
+        if before.year == 2027:
+            instant = before.astimezone(UTC)
+            moments += [instant + timedelta(minutes=m) for m in (-60, -1, 2, 60)]
+    return [moment.astimezone(UTC) for moment in moments]
+
+
+def check_changes(zone: str, hours: OfficeHours, reading: str, semantics: str) -> list[str]:
+    problems = []
+    for changed in change_moments(zone, hours):
+        wrong = wrong_minutes(recurrences_at(hours, zone, changed), hours, zone, changed,
+                              3, reading, semantics)
+        problems += [f"changed {changed:%a %Y-%m-%d %H:%M} UTC: {kind} {wrong[kind][:2]}"
+                     for kind in wrong if wrong[kind]]
+    return problems
+
+
+@pytest.mark.parametrize("zone", CHANGE_ZONES)
+def test_a_change_at_any_moment_never_mutes_office_hours_and_mutes_every_later_night(zone):
+    problems = [f"{reading}, {semantics}: {problem}"
+                for reading in READINGS for semantics in SEMANTICS
+                for problem in check_changes(zone, NINE_TO_SEVEN, reading, semantics)]
+    assert problems == [], f"in {zone}: {len(problems)} wrong cases, first: {problems[:3]}"
 
 
 @pytest.mark.parametrize("semantics", SEMANTICS)
 @pytest.mark.parametrize("zone", ZONES)
-def test_downtimes_mute_exactly_the_time_outside_office_hours(zone, semantics):
-    muted, expected = check_exact(NINE_TO_SEVEN, zone, semantics)
-    assert muted == expected, (
-        f"in {zone}, reading durations as {semantics} time, the union of the downtime "
-        "windows must equal the time outside Monday-Friday 09:00-19:00: first difference "
-        f"{next(((m, e) for m, e in zip(muted, expected) if m != e), None)}")
+def test_downtimes_mute_exactly_the_time_outside_office_hours_for_a_year(zone, semantics):
+    changed = datetime(2026, 1, 7, 15, 37, 12, tzinfo=UTC)
+    wrong = wrong_minutes(recurrences_at(NINE_TO_SEVEN, zone, changed), NINE_TO_SEVEN, zone,
+                          changed, 57, "start-is-occurrence", semantics)
+    assert wrong == {"office_muted": [], "off_hours_open": []}, (
+        f"in {zone}, reading durations as {semantics} time, the windows must mute exactly "
+        f"the time outside Monday-Friday 09:00-19:00 for 57 weeks: {wrong}")
 
 
 @pytest.mark.parametrize("semantics", SEMANTICS)
 def test_office_hours_with_minutes_are_muted_exactly(semantics):
     hours = OfficeHours(8 * 60 + 30, 17 * 60 + 45)
-    muted, expected = check_exact(hours, "Europe/Paris", semantics)
-    assert muted == expected, "08:30-17:45 office hours: downtimes must end at 08:30 and start at 17:45"
+    assert check_changes("Europe/Paris", hours, "start-is-occurrence", semantics) == [], \
+        "08:30-17:45 office hours: downtimes must end at 08:30 and start at 17:45"
 
 
 @pytest.mark.parametrize("semantics", SEMANTICS)
@@ -118,25 +96,43 @@ def test_office_hours_until_midnight_leave_no_zero_length_window(semantics):
     nights = weekday_nights(hours)
     assert all(r.duration_minutes > 0 for r in nights.recurrences), \
         "Datadog rejects a zero-length recurrence"
-    muted, expected = check_exact(hours, "America/New_York", semantics)
-    assert muted == expected
+    assert check_changes("America/New_York", hours, "start-is-occurrence", semantics) == []
+
+
+def test_a_start_is_never_a_wall_clock_time_a_clock_change_skips():
+    # Cairo moves its clocks from 00:00 to 01:00 on the last Friday of April 2027.
+    midnight = next(r for r in weekday_nights(NINE_TO_SEVEN).recurrences if r.start_minutes == 0)
+    thursday_noon = datetime(2027, 4, 29, 10, tzinfo=UTC)
+    assert first_start(midnight, "Africa/Cairo", thursday_noon) == "2027-05-03T00:00:00", \
+        "Friday 00:00 does not exist that day, and Monday is the next weekday"
+
+
+def test_a_start_is_at_least_five_minutes_ahead_of_the_clock():
+    evening = next(r for r in weekday_nights(NINE_TO_SEVEN).recurrences if r.start_minutes == 19 * 60)
+    three_to_seven = datetime(2027, 1, 4, 18, 57, tzinfo=ZoneInfo("America/New_York"))
+    start = first_start(evening, "America/New_York", three_to_seven)
+    assert start == "2027-01-05T19:00:00", \
+        "Datadog must still see the start ahead of it when the create arrives"
+    assert datetime.strptime(start, START_FORMAT) > three_to_seven.replace(tzinfo=None)
 
 
 def test_monday_before_office_hours_is_muted():
-    tz = ZoneInfo("America/New_York")
-    monday_8am = datetime(2026, 3, 9, 8, 0, tzinfo=tz).astimezone(UTC)  # the day after DST starts
-    muted = merged(mute_windows(NINE_TO_SEVEN, tz, "elapsed"))
+    zone = "America/New_York"
+    monday_8am = datetime(2026, 3, 9, 8, 0, tzinfo=ZoneInfo(zone)).astimezone(UTC)  # after DST starts
+    changed = datetime(2026, 3, 4, 15, tzinfo=UTC)
+    muted = mute_intervals(recurrences_at(NINE_TO_SEVEN, zone, changed), zone,
+                           changed + timedelta(days=7), "rule-matches-only", "elapsed")
     assert any(s <= monday_8am < e for s, e in muted), \
         "Monday 00:00-09:00 is outside office hours: a seed noticed a naive weekend downtime leaves it unmuted"
 
 
-def test_recurrences_pin_their_time_of_day_in_the_rrule_and_carry_no_start():
+def test_recurrences_pin_their_time_of_day_in_the_rrule():
     for schedule in off_hours_schedules(NINE_TO_SEVEN):
         for recurrence in schedule.recurrences:
             assert "BYHOUR=" in recurrence.rrule and "BYMINUTE=" in recurrence.rrule \
                 and recurrence.rrule.endswith("BYSECOND=0"), (
-                    "without a start, Datadog begins a recurrence when it is created: the "
-                    "RRULE itself must fix the wall-clock time of each occurrence")
+                    "the RRULE fixes the wall-clock time of each occurrence, so the start "
+                    "and the rule agree under either reading of the start")
             assert "DTSTART" not in recurrence.rrule and "DURATION" not in recurrence.rrule, \
                 "Datadog does not support DTSTART or DURATION inside an RRULE"
 

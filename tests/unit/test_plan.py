@@ -37,7 +37,8 @@ def test_json_plan_lists_every_resource_with_type_name_parent_and_inputs(capsys)
     types = {r["type"] for r in plan["resources"]}
     assert {"datadog:index/dashboard:Dashboard", "datadog:index/monitor:Monitor",
             "datadog:index/downtimeSchedule:DowntimeSchedule"} <= types
-    assert all(set(r) == {"type", "name", "parent", "inputs"} for r in plan["resources"])
+    assert all(set(r) - {"ignoreChanges"} == {"type", "name", "parent", "inputs"}
+               for r in plan["resources"])
     monitor = next(r for r in plan["resources"] if r["type"] == "datadog:index/monitor:Monitor")
     assert monitor["parent"] == "my-metric-high", "the monitor is a child of its component"
 
@@ -57,10 +58,17 @@ def test_plan_matches_the_committed_snapshot(capsys):
         "what the dev stack provisions changed: review the diff, then run `make snapshot`")
 
 
-def test_two_runs_give_identical_plans(capsys):
+def test_two_runs_at_the_same_clock_give_identical_plans(capsys):
     first = run_cli(capsys, "--json")[1]
     second = run_cli(capsys, "--json")[1]
     assert first == second, "the program must be deterministic so a second `pulumi up` changes nothing"
+
+
+def test_a_clock_without_utc_offset_exits_2_naming_the_variable(capsys, monkeypatch):
+    monkeypatch.setenv("DATADOG_STACK_NOW", "2027-01-04T10:00:00")
+    code, out, err = run_cli(capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "DATADOG_STACK_NOW" in err and "Traceback" not in err
 
 
 def test_secure_config_values_print_as_secret(capsys, tmp_path):

@@ -194,3 +194,15 @@ def test_deploy_workflow():
     [(_, step)] = _pulumi_steps({"jobs": {"up": up}})
     assert step["with"]["command"] == "up" and step["with"]["stack-name"] == "dev"
     assert step["with"]["policyPacks"] == "policy"
+
+
+def test_previews_and_deploys_with_real_keys_validate_with_datadog():
+    # The dev file turns datadog:validate off for offline previews; with the real keys a
+    # preview or up must validate the keys and each monitor (components/monitor.py).
+    action = yaml.safe_load((ROOT / ".github/actions/stack-config/action.yml").read_text())
+    script = "\n".join(step["run"] for step in action["runs"]["steps"])
+    assert re.search(r'pulumi config set --stack "\$STACK" datadog:validate true', script)
+    users = [path.name for path in workflow_files()
+             if "./.github/actions/stack-config" in path.read_text()]
+    assert {"deploy.yml", "pull-request.yml"} <= set(users), \
+        "every job that previews or deploys with real keys configures the stack this way"

@@ -16,6 +16,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from . import validation as v
+from . import snapshots  # noqa: F401 (registers its routes)
+from .v1_downtimes import silenced as _silenced
+from .routing import ROUTES, create, existing, route, update
 from .store import Store
 from .validation import ApiError
 
@@ -23,6 +26,7 @@ CREATOR = {"name": "Stand-in User", "handle": "standin@example.com", "email": "s
 USER_UUID = "3ad549bf-eba0-11e9-a77a-0705486660d0"
 ORG_ID = 321813
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+API_KEY_ONLY = ("/api/v1/validate", "/api/v1/events")
 
 
 # =========================================================================== app state
@@ -48,9 +52,21 @@ class App:
         return float(self.store.get_setting("clock_offset_days", 0.0))
 
     def set_clock_offset(self, days: float) -> None:
+        """Real time shifted by ``days`` (and no longer frozen)."""
+        self.store.set_setting("clock_now", None)
         self.store.set_setting("clock_offset_days", float(days))
 
+    def set_clock(self, instant: dt.datetime | None) -> None:
+        """Freeze the clock at an aware ``instant`` (as the provider's tests freeze theirs at the
+        cassette's ``.freeze`` time); ``None`` goes back to real time plus the offset."""
+        if instant is not None and instant.utcoffset() is None:
+            raise ValueError("the stand-in clock needs an aware datetime (with a timezone)")
+        self.store.set_setting("clock_now", instant.isoformat() if instant else None)
+
     def now(self) -> dt.datetime:
+        frozen = self.store.get_setting("clock_now")
+        if frozen:
+            return dt.datetime.fromisoformat(frozen).astimezone(dt.timezone.utc)
         return dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=self.clock_offset_days)
 
     # -- request log
@@ -106,11 +122,11 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
-def _dashboard_id(existing) -> str:
+def _dashboard_id(taken) -> str:
     alphabet = string.ascii_lowercase + string.digits
     while True:
         i = "-".join("".join(random.choice(alphabet) for _ in range(3)) for _ in range(3))
-        if i not in existing:
+        if i not in taken:
             return i
 
 
@@ -118,22 +134,52 @@ def _dashboard_id(existing) -> str:
 
 MONITOR_OPTION_DEFAULTS = {"notify_audit": False, "include_tags": True, "notify_no_data": False,
                            "silenced": {}}
+# Options Datadog fills in by monitor type, as recorded: log and RUM alerts get
+# groupby_simple_monitor (TestAccDatadogMonitor_LogMultiAlert.yaml, ..._RumAlert*), data-quality
+# alerts avalanche_window (TestAccDatadogMonitor_DataQuality_*.yaml)
+TYPE_OPTION_DEFAULTS = {"log alert": {"groupby_simple_monitor": False},
+                        "rum alert": {"groupby_simple_monitor": False},
+                        "data-quality alert": {"avalanche_window": 10}}
+# ... and top-level fields (TestAccDatadogMonitor_DataQuality_*.yaml: run_as null, restricted false)
+TYPE_FIELD_DEFAULTS = {"data-quality alert": {"run_as": None, "restricted": False}}
+# an asset as Datadog answers it (TestAccDatadogMonitor_Assets.yaml)
+ASSET_DEFAULTS = {"template_variables": {}, "options": {}, "resource_key": None, "resource_type": None}
 
 
-def monitor_view(m: dict, created: bool = False) -> dict:
+def monitor_view(app: App, m: dict, kind: str, query: dict | None = None) -> dict:
+    """A stored monitor as Datadog answers it for ``kind``: "create", "update", "get" or "list".
+
+    restriction_policy comes only with the answers to POST and PUT; GET answers ``assets: []``
+    unless asked ``with_assets=true``; POST/PUT answer each asset with its ``monitor_id``
+    (TestAccDatadogMonitor_Assets.yaml); list items carry ``matching_downtimes``
+    (TestAccDatadogMonitorDatasource.yaml).
+    """
     out = dict(m)
-    if not created:
-        out.pop("restriction_policy", None)
+    out["options"] = dict(out["options"], silenced=_silenced(app, m))
+    if kind in ("create", "update"):
+        out["restriction_policy"] = None  # as recorded in every POST/PUT answer
+        out["assets"] = [{"monitor_id": m["id"], **a} for a in m.get("assets", [])]
+        return out
+    out.pop("restriction_policy", None)
+    if kind == "get" and (query or {}).get("with_assets") != ["true"]:
+        out["assets"] = []
+    if kind == "list":
+        out["matching_downtimes"] = []
     return out
+
+
+def _assets(body: dict, old: dict | None) -> list:
+    assets = body["assets"] if "assets" in body else (old or {}).get("assets")
+    return [{**ASSET_DEFAULTS, **a} for a in assets or []]
 
 
 def build_monitor(app: App, body: dict, old: dict | None) -> dict:
     now = app.now()
     opts = dict(body.get("options") or (old or {}).get("options") or {})
-    for k, dv in MONITOR_OPTION_DEFAULTS.items():
+    mtype = body.get("type", (old or {}).get("type"))
+    for k, dv in {**MONITOR_OPTION_DEFAULTS, **TYPE_OPTION_DEFAULTS.get(mtype, {})}.items():
         opts.setdefault(k, json.loads(json.dumps(dv)))
     thresholds = dict(opts.get("thresholds") or {})
-    mtype = body.get("type", (old or {}).get("type"))
     query = body.get("query", (old or {}).get("query"))
     if mtype in v.THRESHOLD_TYPES and isinstance(query, str):
         qt = v.query_threshold(query)
@@ -146,7 +192,7 @@ def build_monitor(app: App, body: dict, old: dict | None) -> dict:
         mid = app.store.next_id("next_monitor_id")
         base = {"id": mid, "org_id": ORG_ID, "created_at": int(now.timestamp() * 1000), "created": _ts(now),
                 "deleted": None, "overall_state_modified": None, "overall_state": "No Data",
-                "creator": dict(CREATOR), "restriction_policy": None}
+                "creator": dict(CREATOR)}
     else:
         base = {k: old[k] for k in ("id", "org_id", "created_at", "created", "deleted", "overall_state_modified",
                                     "overall_state", "creator") if k in old}
@@ -158,10 +204,16 @@ def build_monitor(app: App, body: dict, old: dict | None) -> dict:
         "tags": sorted(body.get("tags", (old or {}).get("tags")) or []),
         "query": query,
         "options": opts,
-        "multi": bool(re.search(r"\bby\s*\{", query or "")),
+        # grouped: "by {host}", or .by(...) in log, service check and formula queries
+        # (TestAccDatadogMonitor_LogMultiAlert.yaml, ..._ServiceCheck*.yaml, ..._DataJobs*.yaml)
+        "multi": bool(re.search(r"\bby\s*\{|\.by\(", query or "")),
         "modified": _ts(now),
         "priority": body.get("priority", (old or {}).get("priority")),
         "restricted_roles": body.get("restricted_roles", (old or {}).get("restricted_roles")),
+        # absent draft_status is "published" (TestAccDatadogMonitor_ServiceCheck*.yaml sends none)
+        "draft_status": body.get("draft_status") or (old or {}).get("draft_status") or "published",
+        "assets": _assets(body, old),
+        **TYPE_FIELD_DEFAULTS.get(mtype, {}),
     })
     if m["priority"] == 0:  # the provider sends 0 for "unset"; Datadog answers null
         m["priority"] = None
@@ -185,6 +237,24 @@ def _assign_widget_ids(app: App, widgets: list) -> list:
     return out
 
 
+def _tabs(tabs: list, widgets: list) -> list:
+    def widget_id(ref):
+        if isinstance(ref, str) and re.fullmatch(r"@\d+", ref):
+            n = int(ref[1:])
+            if not 1 <= n <= len(widgets):
+                raise ApiError(400, f"Tab widget reference {ref} does not name a widget")
+            return widgets[n - 1]["id"]
+        return ref
+    return [{**t, "widget_ids": [widget_id(r) for r in t.get("widget_ids") or []]} for t in tabs]
+
+
+def dashboard_summary(d: dict) -> dict:
+    """An item of GET /api/v1/dashboard (TestAccDatadogDashboardDatasource.yaml)."""
+    keys = ("id", "title", "description", "layout_type", "url", "is_read_only", "created_at", "modified_at",
+            "author_handle")
+    return {**{k: d.get(k) for k in keys}, "deleted_at": None}
+
+
 def build_dashboard(app: App, body: dict, old: dict | None) -> dict:
     now = app.now()
     if old is None:
@@ -206,9 +276,15 @@ def build_dashboard(app: App, body: dict, old: dict | None) -> dict:
         "template_variable_presets": body.get("template_variable_presets") or [],
         "tags": body.get("tags") or [],
     })
-    for opt in ("reflow_type", "is_read_only", "restricted_roles"):
+    # is_read_only is answered false unless set (TestAccDatadogDashboardDatasource.yaml and most
+    # dashboard answers); tabs come back with "@N" replaced by the Nth widget's id
+    # (TestAccDatadogDashboardTab.yaml)
+    d["is_read_only"] = bool(body.get("is_read_only"))
+    for opt in ("reflow_type", "restricted_roles"):
         if body.get(opt) is not None:
             d[opt] = body[opt]
+    if body.get("tabs") is not None:
+        d["tabs"] = _tabs(body["tabs"], d["widgets"])
     if d["layout_type"] != "ordered" and "reflow_type" in d:
         raise ApiError(400, "reflow_type is only valid for dashboards with layout_type 'ordered'")
     return d
@@ -279,22 +355,66 @@ def _downtime_status(app: App, attrs: dict):
     return sched, status
 
 
-def downtime_view(app: App, d: dict, with_relationships: bool) -> dict:
+USER = {"type": "users", "id": USER_UUID, "attributes": {
+    "name": CREATOR["name"], "handle": CREATOR["handle"], "email": CREATOR["email"],
+    "created_at": "2019-10-02T08:15:39.795051+00:00", "modified_at": "2019-10-02T08:15:39.795051+00:00",
+    "icon": None, "title": None, "verified": True, "service_account": False, "disabled": False,
+    "allowed_login_methods": [], "status": "Active", "last_login_time": None}}
+
+
+def _downtime_data(app: App, d: dict, with_relationships: bool) -> dict:
     attrs = dict(d["attributes"])
     attrs["schedule"], attrs["status"] = _downtime_status(app, attrs)
     data = {"type": "downtime", "id": d["id"], "attributes": attrs}
-    body = {"data": data}
     if with_relationships:
-        mid = (attrs.get("monitor_identifier") or {}).get("monitor_id")
+        mid = _monitor_id(d)
         data["relationships"] = {
             "created_by": {"data": {"type": "users", "id": USER_UUID}},
-            "monitor": {"data": {"type": "monitors", "id": str(mid)} if mid is not None else None},
+            "monitor": {"data": {"type": "monitor", "id": str(mid)} if mid is not None else None},
         }
-        body["included"] = [{"type": "users", "id": USER_UUID, "attributes": {
-            "name": CREATOR["name"], "handle": CREATOR["handle"], "email": CREATOR["email"],
-            "created_at": "2019-10-02T08:15:39.795051+00:00", "modified_at": "2019-10-02T08:15:39.795051+00:00",
-            "icon": None, "title": None, "verified": True, "service_account": False, "disabled": False,
-            "allowed_login_methods": [], "status": "Active"}}]
+    return data
+
+
+def _monitor_id(d: dict):
+    return (d["attributes"].get("monitor_identifier") or {}).get("monitor_id")
+
+
+def _included(app: App, d: dict, paths=("created_by", "monitor")) -> list:
+    """The creator, and the monitor of a downtime on one monitor
+    (TestAccDowntimeScheduleBasicOneTimeWithMonitorID.yaml)."""
+    out = [json.loads(json.dumps(USER))] if "created_by" in paths else []
+    mid = _monitor_id(d)
+    monitor = app.store.get("monitors", str(mid)) if mid is not None and "monitor" in paths else None
+    if monitor is not None:
+        out.append({"type": "monitor", "attributes": {"name": monitor["name"]}, "id": mid})
+    return out
+
+
+def downtime_view(app: App, d: dict, with_relationships: bool) -> dict:
+    body = {"data": _downtime_data(app, d, with_relationships)}
+    if with_relationships:
+        body["included"] = _included(app, d)
+    return body
+
+
+def downtime_list(app: App, query: dict) -> dict:
+    """GET /api/v2/downtime (https://docs.datadoghq.com/api/latest/downtimes/#get-all-downtimes; not
+    recorded): ``current_only``, ``include`` (created_by, monitor), ``page[offset]``, ``page[limit]``
+    (default 30, the API spec's)."""
+    items = sorted(app.store.all()["downtimes"].values(), key=lambda d: d["attributes"]["created"])
+    data = [(d, _downtime_data(app, d, True)) for d in items]
+    if query.get("current_only") == ["true"]:
+        data = [(d, x) for d, x in data if x["attributes"]["status"] == "active"]
+    total = len(data)
+    offset = int((query.get("page[offset]") or ["0"])[0])
+    data = data[offset:offset + int((query.get("page[limit]") or ["30"])[0])]
+    paths = [p for p in (query.get("include") or [""])[0].split(",") if p]
+    included = []
+    for d, _ in data:
+        included += [x for x in _included(app, d, paths) if x not in included]
+    body = {"data": [x for _, x in data], "meta": {"page": {"total_filtered_count": total}}}
+    if included:
+        body["included"] = included
     return body
 
 
@@ -307,7 +427,9 @@ def build_downtime(app: App, attrs_in: dict, old: dict | None) -> dict:
     for k, dv in DT_DEFAULTS.items():
         if k in attrs_in:
             val = attrs_in[k]
-            if val is None and k in ("display_timezone", "mute_first_recovery_notification"):
+            # null (and "" for the timezone) keep the default: TestAccDowntimeScheduleBasicOneTimeWithMonitorID
+            # sends "display_timezone": "" and is answered "UTC"
+            if val in (None, "") and k in ("display_timezone", "mute_first_recovery_notification"):
                 val = old_attrs.get(k, dv) if old else dv
             attrs[k] = val
         else:
@@ -332,16 +454,6 @@ def build_downtime(app: App, attrs_in: dict, old: dict | None) -> dict:
 
 # =========================================================================== HTTP
 
-ROUTES = []
-
-
-def route(method, pattern):
-    rx = re.compile("^" + pattern + "$")
-
-    def deco(fn):
-        ROUTES.append((method, rx, fn))
-        return fn
-    return deco
 
 
 def _monitor_body(req):
@@ -365,8 +477,7 @@ def h_monitor_validate(app, req, m):
 
 @route("POST", r"/api/v1/monitor/(\d+)/validate")
 def h_monitor_validate_existing(app, req, m):
-    if app.store.get("monitors", m.group(1)) is None:
-        raise ApiError(404, "Monitor not found")
+    existing(app, "monitors", m.group(1))
     body = _monitor_body(req)
     return 200, {}
 
@@ -377,15 +488,47 @@ def h_monitor_create(app, req, m):
     with app.store.lock:
         mon = build_monitor(app, body, None)
         app.store.put("monitors", str(mon["id"]), mon)
-    return 200, monitor_view(mon, created=True)
+    return 200, monitor_view(app, mon, "create")
+
+
+def _scope_tags(query: str) -> set:
+    """The tags of a monitor query's scopes: every ``{a,b}`` group (``by {host}`` included)."""
+    return {t.strip() for group in re.findall(r"\{([^}]*)\}", query or "") for t in group.split(",")}
+
+
+def _monitor_matches(mon: dict, q: dict) -> bool:
+    """GET /api/v1/monitor's filters (https://docs.datadoghq.com/api/latest/monitors/#get-all-monitor-details):
+    ``name`` a substring of the name, ``tags`` all in the query's scope, ``monitor_tags`` all among
+    the monitor's tags, ``id_offset`` ids above it (TestAccDatadogMonitorDatasource.yaml records name,
+    tags and monitor_tags)."""
+    name = (q.get("name") or [""])[0]
+    scope = [t for t in (q.get("tags") or [""])[0].split(",") if t]
+    mtags = [t for t in (q.get("monitor_tags") or [""])[0].split(",") if t]
+    offset = (q.get("id_offset") or [None])[0]
+    return (name.lower() in (mon["name"] or "").lower()
+            and set(scope) <= _scope_tags(mon["query"])
+            and set(mtags) <= set(mon["tags"])
+            and (offset is None or mon["id"] > int(offset)))
+
+
+@route("GET", r"/api/v1/monitor")
+def h_monitor_list(app, req, m):
+    """Monitors by id, filtered; ``page``/``page_size`` (default 100) page them when ``page`` is given."""
+    for k in ("id_offset", "page", "page_size"):
+        _int_param(req, k, 0)
+    mons = sorted(app.store.all()["monitors"].values(), key=lambda x: x["id"])
+    mons = [x for x in mons if _monitor_matches(x, req.query)]
+    if "page" in req.query:
+        size = _int_param(req, "page_size", 100)
+        page = _int_param(req, "page", 0)
+        mons = mons[page * size:(page + 1) * size]
+    return 200, [monitor_view(app, x, "list") for x in mons]
 
 
 @route("GET", r"/api/v1/monitor/(\d+)")
 def h_monitor_get(app, req, m):
-    mon = app.store.get("monitors", m.group(1))
-    if mon is None:
-        raise ApiError(404, "Monitor not found")
-    return 200, monitor_view(mon)
+    mon = existing(app, "monitors", m.group(1))
+    return 200, monitor_view(app, mon, "get", req.query)
 
 
 @route("PUT", r"/api/v1/monitor/(\d+)")
@@ -393,16 +536,14 @@ def h_monitor_update(app, req, m):
     body = req.json()
     v.parse_model("monitor_update", body)
     with app.store.lock:
-        old = app.store.get("monitors", m.group(1))
-        if old is None:
-            raise ApiError(404, "Monitor not found")
+        old = existing(app, "monitors", m.group(1))
         if body.get("type") and body["type"] != old["type"] and {body["type"], old["type"]} != v.THRESHOLD_TYPES:
             raise ApiError(400, "The monitor type cannot be changed")
         merged = {**old, **body}
         v.check_monitor_thresholds(merged)
         mon = build_monitor(app, body, old)
         app.store.put("monitors", m.group(1), mon)
-    return 200, monitor_view(mon)
+    return 200, monitor_view(app, mon, "update")
 
 
 @route("DELETE", r"/api/v1/monitor/(\d+)")
@@ -414,33 +555,37 @@ def h_monitor_delete(app, req, m):
 
 @route("POST", r"/api/v1/dashboard")
 def h_dashboard_create(app, req, m):
-    body = req.json()
-    v.parse_model("dashboard", body)
-    with app.store.lock:
-        d = build_dashboard(app, body, None)
-        app.store.put("dashboards", d["id"], d)
-    return 200, d
+    return 200, create(app, req, "dashboards", "dashboard", build_dashboard)
+
+
+@route("GET", r"/api/v1/dashboard")
+def h_dashboard_list(app, req, m):
+    """Summaries of every dashboard, newest first; ``start``/``count`` page them
+    (https://docs.datadoghq.com/api/latest/dashboards/#get-all-dashboards)."""
+    items = sorted(app.store.all()["dashboards"].values(), key=lambda d: d["created_at"], reverse=True)
+    start = _int_param(req, "start", 0)
+    count = _int_param(req, "count", len(items))
+    return 200, {"dashboards": [dashboard_summary(d) for d in items[start:start + count]]}
+
+
+def _int_param(req, name: str, default: int) -> int:
+    raw = (req.query.get(name) or [None])[0]
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ApiError(400, f"Invalid value for {name}: {raw!r} (a non-negative integer)")
+    return int(raw)
 
 
 @route("GET", r"/api/v1/dashboard/([a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3})")
 def h_dashboard_get(app, req, m):
-    d = app.store.get("dashboards", m.group(1))
-    if d is None:
-        raise ApiError(404, f"Dashboard with ID {m.group(1)} not found")
+    d = existing(app, "dashboards", m.group(1))
     return 200, d
 
 
 @route("PUT", r"/api/v1/dashboard/([a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3})")
 def h_dashboard_update(app, req, m):
-    body = req.json()
-    v.parse_model("dashboard", body)
-    with app.store.lock:
-        old = app.store.get("dashboards", m.group(1))
-        if old is None:
-            raise ApiError(404, f"Dashboard with ID {m.group(1)} not found")
-        d = build_dashboard(app, body, old)
-        app.store.put("dashboards", d["id"], d)
-    return 200, d
+    return 200, update(app, req, "dashboards", m.group(1), "dashboard", build_dashboard)
 
 
 @route("DELETE", r"/api/v1/dashboard/([a-z0-9]{3}-[a-z0-9]{3}-[a-z0-9]{3})")
@@ -455,43 +600,39 @@ def h_dashboard_get_bad(app, req, m):
     raise ApiError(404, f"Dashboard with ID {m.group(1)} not found")
 
 
+def _build_downtime_from_body(app, body: dict, old: dict | None) -> dict:
+    return build_downtime(app, body["data"].get("attributes") or {}, old)
+
+
 @route("POST", r"/api/v2/downtime")
 def h_downtime_create(app, req, m):
-    body = req.json()
-    v.parse_model("downtime_create", body)
-    with app.store.lock:
-        d = build_downtime(app, body["data"]["attributes"], None)
-        app.store.put("downtimes", d["id"], d)
+    d = create(app, req, "downtimes", "downtime_create", _build_downtime_from_body)
     return 200, downtime_view(app, d, with_relationships=True)
+
+
+@route("GET", r"/api/v2/downtime")
+def h_downtime_list(app, req, m):
+    for name in ("page[offset]", "page[limit]"):
+        _int_param(req, name, 0)
+    return 200, downtime_list(app, req.query)
 
 
 @route("GET", r"/api/v2/downtime/([0-9a-f-]{36})")
 def h_downtime_get(app, req, m):
-    d = app.store.get("downtimes", m.group(1))
-    if d is None:
-        raise ApiError(404, "Downtime not found")
+    d = existing(app, "downtimes", m.group(1))
     return 200, downtime_view(app, d, with_relationships=False)
 
 
 @route("PATCH", r"/api/v2/downtime/([0-9a-f-]{36})")
 def h_downtime_update(app, req, m):
-    body = req.json()
-    v.parse_model("downtime_update", body)
-    with app.store.lock:
-        old = app.store.get("downtimes", m.group(1))
-        if old is None:
-            raise ApiError(404, "Downtime not found")
-        d = build_downtime(app, body["data"].get("attributes") or {}, old)
-        app.store.put("downtimes", d["id"], d)
+    d = update(app, req, "downtimes", m.group(1), "downtime_update", _build_downtime_from_body)
     return 200, downtime_view(app, d, with_relationships=True)
 
 
 @route("DELETE", r"/api/v2/downtime/([0-9a-f-]{36})")
 def h_downtime_cancel(app, req, m):
     with app.store.lock:
-        d = app.store.get("downtimes", m.group(1))
-        if d is None:
-            raise ApiError(404, "Downtime not found")
+        d = existing(app, "downtimes", m.group(1))
         if not d["attributes"].get("canceled"):
             d["attributes"]["canceled"] = _ts(app.now())
             d["attributes"]["modified"] = d["attributes"]["canceled"]
@@ -545,18 +686,29 @@ def a_faults_clear(app, req, m):
     return 200, {"faults": []}
 
 
+def _clock_view(app):
+    return {"offset_days": app.clock_offset_days, "frozen": bool(app.store.get_setting("clock_now")),
+            "now": app.now().isoformat()}
+
+
 @route("GET", r"/_standin/clock")
 def a_clock_get(app, req, m):
-    return 200, {"offset_days": app.clock_offset_days, "now": app.now().isoformat()}
+    return 200, _clock_view(app)
 
 
 @route("POST", r"/_standin/clock")
 def a_clock_set(app, req, m):
     body = req.json() or {}
-    if "offset_days" not in body:
-        raise ApiError(400, "offset_days is required")
-    app.set_clock_offset(float(body["offset_days"]))
-    return 200, {"offset_days": app.clock_offset_days, "now": app.now().isoformat()}
+    if "now" in body:
+        try:
+            app.set_clock(dt.datetime.fromisoformat(body["now"].replace("Z", "+00:00")) if body["now"] else None)
+        except (AttributeError, ValueError) as e:
+            raise ApiError(400, f"now: {e}") from None
+    elif "offset_days" in body:
+        app.set_clock_offset(float(body["offset_days"]))
+    else:
+        raise ApiError(400, "now (an ISO-8601 instant with offset, or null) or offset_days is required")
+    return 200, _clock_view(app)
 
 
 @route("POST", r"/_standin/reset")
@@ -570,8 +722,8 @@ def a_reset(app, req, m):
 
 
 class _Req:
-    def __init__(self, handler, body: bytes):
-        self.handler, self.body = handler, body
+    def __init__(self, handler, body: bytes, query: dict):
+        self.handler, self.body, self.query = handler, body, query
 
     def json(self):
         if not self.body:
@@ -619,9 +771,14 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith("/api/"):
                 api_key = self.headers.get("DD-API-KEY")
                 app_key = self.headers.get("DD-APPLICATION-KEY")
-                if not api_key or not app_key:
+                # GET /api/v1/validate checks the API key alone: the provider sends only DD-API-KEY
+                # there (https://docs.datadoghq.com/api/latest/authentication/#validate-api-key);
+                # so does datadog-api-client's create_event (see snapshots.py)
+                needs_app_key = path not in API_KEY_ONLY
+                if not api_key or (needs_app_key and not app_key):
                     raise ApiError(403, "Forbidden")
-                if (app.api_key and api_key != app.api_key) or (app.app_key and app_key != app.app_key):
+                if (app.api_key and api_key != app.api_key) or \
+                        (needs_app_key and app.app_key and app_key != app.app_key):
                     raise ApiError(403, "Forbidden")
                 fault = app.take_fault(method, path)
                 if fault:
@@ -637,7 +794,7 @@ class Handler(BaseHTTPRequestHandler):
             for rmethod, rx, fn in ROUTES:
                 mm = rx.match(path)
                 if mm and rmethod == method:
-                    status, payload = fn(app, _Req(self, body), mm)
+                    status, payload = fn(app, _Req(self, body, entry["query"]), mm)
                     break
             else:
                 entry["unhandled"] = True
@@ -708,6 +865,9 @@ class StandinHandle:
 
     def set_clock_offset(self, days: float) -> None:
         self.app.set_clock_offset(days)
+
+    def set_clock(self, instant: dt.datetime | None) -> None:
+        self.app.set_clock(instant)
 
     def add_fault(self, **spec) -> dict:
         return self.app.add_fault(spec)

@@ -14,7 +14,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-KINDS = ("monitors", "dashboards", "downtimes")
+# downtimes: v2 downtime schedules; downtimes_v1: the legacy v1 downtimes (listed, not managed);
+# restriction_policies: v2 restriction policies of monitors, keyed "monitor:ID"; events: posted events
+KINDS = ("monitors", "dashboards", "downtimes", "downtimes_v1", "restriction_policies", "events")
 
 
 class Store:
@@ -26,8 +28,9 @@ class Store:
         self.data = self._load()
 
     def _empty(self) -> dict:
-        return {"version": 1, "next_monitor_id": 100000001, "next_widget_id": 1000000000000001,
-                "clock_offset_days": 0.0, **{k: {} for k in KINDS}}
+        return {"version": 1, "next_monitor_id": 100000001, "next_downtime_v1_id": 7000000001,
+                "next_event_id": 8000000000000000001, "next_widget_id": 1000000000000001,
+                "clock_offset_days": 0.0, "clock_now": None, **{k: {} for k in KINDS}}
 
     def _load(self) -> dict:
         if self.path.exists():
@@ -78,9 +81,9 @@ class Store:
 
     def reset(self) -> None:
         with self.lock:
-            offset = self.data.get("clock_offset_days", 0.0)
+            clock = {k: self.data.get(k) for k in ("clock_offset_days", "clock_now")}
             self.data = self._empty()
-            self.data["clock_offset_days"] = offset
+            self.data.update(clock)
             self.save()
 
     # -- counters and settings
