@@ -166,6 +166,12 @@ def test_running_every_create_again_succeeds(again):
     assert not again["outcome"].failed, "\n\n".join(r.error for r in again["outcome"].failed)
 
 
+def test_running_every_create_again_prints_no_notice_from_psql(again):
+    """A reinstall's GRANT of a role already held makes psql print a NOTICE (issue 13)."""
+    text = "".join(r.stderr for r in again["outcome"].results if r.name.endswith("agent-install"))
+    assert "NOTICE" not in text, text
+
+
 def test_running_every_create_again_changes_no_file_content(hosts, first, again):
     for host in hosts:
         assert diff(first["snapshot"][host.name], again["snapshot"][host.name]) == {}, host.name

@@ -124,6 +124,7 @@ class Host:
         self.session_log.touch()
         etc = self._upper("etc")
         users = self._write_accounts(etc)
+        self.dd_agent_uid = users["dd-agent"]
         ssh = etc / "ssh"
         (ssh / "authorized_keys").mkdir(parents=True)
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", self.name,
@@ -150,7 +151,10 @@ class Host:
         share.mkdir(parents=True)
         for tool in ("systemctl", "journalctl", "curl"):
             shutil.copy(BIN / tool, sbin / tool)
-        shutil.copy(BIN / "install_script_agent7.sh", share)
+        installer = (BIN / "install_script_agent7.sh").read_text()
+        (share / "install_script_agent7.sh").write_text(
+            installer.replace("@DD_AGENT_UID@", str(self.dd_agent_uid)))
+        (share / "install_script_agent7.sh").chmod(0o755)
         agent = (BIN / "datadog-agent").read_text().replace("@PYTHON@", str(AGENT_PYTHON)) \
             .replace("@STANDIN@", str(AGENT_STANDIN))
         (share / "datadog-agent").write_text(agent)
@@ -161,7 +165,8 @@ class Host:
 
     def _write_accounts(self, etc: Path) -> dict[str, int]:
         """passwd/group/shadow: this machine's, plus the SSH user and (with the Agent
-        package) dd-agent; without the package, no dd-agent (its installer creates it)."""
+        package) dd-agent; without the package, no dd-agent: its installer creates it, with
+        the uid chosen here (self.dd_agent_uid)."""
         passwd = [l for l in Path("/etc/passwd").read_text().splitlines()
                   if not l.startswith(("dd-agent:", f"{SUDO_USER}:"))]
         group = [l for l in Path("/etc/group").read_text().splitlines()
@@ -170,11 +175,11 @@ class Host:
                   if not l.startswith(("dd-agent:", f"{SUDO_USER}:"))]
         taken = {int(l.split(":")[2]) for l in passwd} | {int(l.split(":")[2]) for l in group}
         ids: dict[str, int] = {}
-        wanted = ([SUDO_USER] if self.user != "root" else []) + \
-                 (["dd-agent"] if self.spec.agent_installed else [])
-        for user in wanted:
+        for user in ([SUDO_USER] if self.user != "root" else []) + ["dd-agent"]:
             uid = ids[user] = _free_id(taken, 990 if user == "dd-agent" else 2000)
             taken.add(uid)
+            if user == "dd-agent" and not self.spec.agent_installed:
+                continue
             home, shell = (("/opt/datadog-agent", "/usr/sbin/nologin") if user == "dd-agent"
                            else (f"/home/{user}", "/bin/bash"))
             passwd.append(f"{user}:x:{uid}:{uid}::{home}:{shell}")
@@ -210,7 +215,9 @@ class Host:
         layer, rel = str(prefix).lstrip("/").split("/", 1)
         target = self._upper(layer) / rel  # mounted here, then shown with the whole home
         target.mkdir(parents=True)
-        self._upper(layer).chmod(0o711)  # dd-agent runs it too: it must traverse the home
+        # dd-agent runs it too: it may traverse the home (an ACL entry), nobody else (0700
+        # as on Debian, so psql run as postgres still cannot enter /root).
+        _allow_traverse(self._upper(layer), self.dd_agent_uid)
         return [f"mount --bind {prefix} {target}", f"mount -o remount,bind,ro {target}"]
 
     def _enter_namespaces(self) -> None:
@@ -308,6 +315,17 @@ class Host:
             _kill_namespace(self.pid)
             self._holder.wait(timeout=10)
         self.database.stop()
+
+
+def _allow_traverse(directory: Path, uid: int) -> None:
+    """POSIX ACL user:<uid>:--x on a 0700 directory, as `setfacl -m u:<uid>:x` writes it
+    (the system.posix_acl_access xattr: version 2, then tag/perm/id entries, acl(5))."""
+    import struct
+
+    entries = [(0x01, 7, 0xFFFFFFFF), (0x02, 1, uid), (0x04, 0, 0xFFFFFFFF),
+               (0x10, 1, 0xFFFFFFFF), (0x20, 0, 0xFFFFFFFF)]  # user_obj, user, group_obj, mask, other
+    os.setxattr(directory, "system.posix_acl_access",
+                struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries))
 
 
 def _kill_namespace(holder: int) -> None:
