@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test test-unit test-agent test-apm snapshot bench graph-snapshot clean
+.PHONY: plan test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -32,7 +32,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: test-unit test-agent test-apm
+# e2e skips (one line saying what is missing) where no `pulumi` CLI and plugins are installed.
+test: test-unit test-agent test-apm test-remote e2e
 
 test-unit: $(VENV)/.installed policy/venv/.installed node_modules/.installed
 	$(PY) -m pytest -n 2 tests/unit
@@ -43,6 +44,17 @@ test-agent: venv-agent/.installed
 test-apm: venv-apm/.installed
 	venv-apm/bin/python -m pytest -p no:cacheprovider -n 2 tests/apm
 
+# The plan's remote commands over real SSH to the SSH test hosts (root: namespaces, sshd).
+test-remote: $(VENV)/.installed venv-agent/.installed
+	$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/remote
+
+# The life cycle through the real engine (Automation API) against the stand-ins.
+e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
+	$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/e2e
+
+demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
+	$(PY) -m tests.e2e.demo
+
 snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
 
@@ -52,6 +64,20 @@ bench: $(VENV)/.installed
 # make graph-snapshot DASHBOARD=<id> [MINUTES=5] [STACK=dev]: see the README
 graph-snapshot: $(VENV)/.installed
 	$(PY) -m tools.snapshot --dashboard "$(DASHBOARD)" --stack $(or $(STACK),dev) --minutes $(or $(MINUTES),5)
+
+# ARGS: the tools' options, e.g. make drift ARGS="--identity ~/.ssh/id_ed25519"
+adopt: $(VENV)/.installed
+	$(PY) -m tools.adopt $(ARGS)
+
+drift: $(VENV)/.installed
+	$(PY) -m tools.drift $(ARGS)
+
+# Drift check time for 1 and 20 SSH test hosts (root: the hosts are namespaces).
+bench-drift: $(VENV)/.installed venv-agent/.installed
+	$(PY) -m tools.bench_drift
+
+bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
+	$(PY) -m tools.bench_e2e
 
 clean:
 	rm -rf $(VENV) venv-agent venv-apm policy/venv node_modules .pytest_cache

@@ -307,17 +307,30 @@ def _has_delete(props: Mapping[str, Any]) -> bool:
     return isinstance(delete, str) and bool(delete.strip())
 
 
+def _unseen(props: Any) -> bool:
+    """No properties at all: with `--target`, the engine hands the stack policy every
+    untargeted resource with empty properties (seen running `pulumi up --target` through
+    the real engine, issue 13). Nothing about such a command can be judged."""
+    return isinstance(props, Mapping) and not list(iter(props))
+
+
 def remote_deploys_have_delete(commands: Iterable[RemoteCommand]) -> List[str]:
     """Every remote deployment has a delete step, so `pulumi destroy` undoes it.
 
     Commands sharing a parent are one component's deployment to its host: at least one of
     them needs a non-empty `delete`. A command with no parent component is a deployment of
-    its own and needs its own `delete`.
+    its own and needs its own `delete`. Only what can be seen is judged: a command handed
+    over without properties (untargeted) is skipped, and so is a component with one.
     """
     by_parent: Dict[str, List[str]] = {}
     undone: Dict[str, bool] = {}
+    unseen: set = set()
     problems: List[str] = []
     for name, parent, props in commands:
+        if _unseen(props):
+            if parent is not None:
+                unseen.add(parent)  # the unseen one may be the command with the delete step
+            continue
         if parent is None:
             if not _has_delete(props):
                 problems.append(
@@ -328,7 +341,7 @@ def remote_deploys_have_delete(commands: Iterable[RemoteCommand]) -> List[str]:
         by_parent.setdefault(parent, []).append(name)
         undone[parent] = undone.get(parent, False) or _has_delete(props)
     for parent, names in by_parent.items():
-        if not undone[parent]:
+        if not undone[parent] and parent not in unseen:
             problems.append(
                 f"component {parent} deploys to a host with remote commands "
                 f"({', '.join(names)}) but none has a delete step, so `pulumi destroy` leaves "

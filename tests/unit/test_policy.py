@@ -340,6 +340,26 @@ def test_parentless_command_does_not_borrow_a_components_delete():
     assert message.startswith("remote command b has no delete step")
 
 
+def test_targeted_up_does_not_judge_untargeted_commands_without_properties():
+    """`pulumi up --target` hands untargeted resources to the stack policy with empty props."""
+    commands = [(name, parent, {}) for name, parent, _ in component_commands("vm1-agent")]
+    commands += [("standalone", None, {})]
+    assert remote_deploys_have_delete(commands) == []
+
+
+def test_a_component_whose_teardown_is_untargeted_is_not_judged():
+    """Targeting only the install: the teardown (with the delete) arrives without props."""
+    commands = [("vm1-agent-teardown", "vm1-agent", {}),
+                ("vm1-agent-install", "vm1-agent", triggered_command())]
+    assert remote_deploys_have_delete(commands) == []
+
+
+def test_a_seen_component_without_delete_still_fails_beside_an_unseen_one():
+    commands = [("vm1-agent-teardown", "vm1-agent", {})] + component_commands("vm1-app", None)
+    [message] = remote_deploys_have_delete(commands)
+    assert message.startswith("component vm1-app deploys to a host")
+
+
 def test_unknown_delete_during_preview_passes():
     proxied = UnknownProxy(good_command(), {"delete"})  # pulumi_policy's proxy raises on access
     sentinel = good_command(delete=UNKNOWN_STRING)  # the engine's raw wire sentinel

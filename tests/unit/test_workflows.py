@@ -56,7 +56,7 @@ def steps(workflow: dict):
 
 def test_workflows_exist():
     names = {p.name for p in workflow_files()}
-    assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml"} <= names
+    assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml", "drift.yml"} <= names
 
 
 def test_actionlint_passes():
@@ -160,6 +160,18 @@ def test_pull_request_workflow():
     assert any(s.get("uses") == "actions/upload-artifact@v4" for s in fork["steps"])
 
 
+def test_pull_requests_run_the_e2e_tier_with_the_pinned_cli_and_plugins():
+    job = load(WORKFLOWS / "pull-request.yml")["jobs"]["e2e"]
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert any(s.get("uses") == "./.github/actions/setup" for s in job["steps"]), \
+        "the CLI comes from pulumi/actions at the pinned version (the setup action)"
+    assert "pulumi plugin install resource datadog 5.8.0" in runs
+    assert "pulumi plugin install resource command 1.2.1" in runs
+    assert any(s.get("run", "").startswith("sudo") and s["run"].endswith("make e2e")
+               for s in job["steps"]), "as root: the SSH test hosts need namespaces"
+    assert "secrets." not in yaml.safe_dump(job), "stand-ins only: no Datadog account, no secret"
+
+
 def test_fork_comment_runs_no_fork_code():
     workflow = load(WORKFLOWS / "fork-plan-comment.yml")
     assert workflow["on"]["workflow_run"]["workflows"] == ["pull-request"]
@@ -194,3 +206,18 @@ def test_previews_and_deploys_with_real_keys_validate_with_datadog():
              if "./.github/actions/stack-config" in path.read_text()]
     assert {"deploy.yml", "pull-request.yml"} <= set(users), \
         "every job that previews or deploys with real keys configures the stack this way"
+
+
+def test_drift_workflow():
+    workflow = load(WORKFLOWS / "drift.yml")
+    assert workflow["on"]["schedule"], "runs daily on its own"
+    assert workflow["concurrency"]["group"] == load(WORKFLOWS / "deploy.yml")["jobs"]["up"]["concurrency"]["group"], \
+        "never reads the stack while deploy.yml's up writes it"
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    text = yaml.safe_dump(job)
+    assert "python -m tools.drift" in text
+    [script] = [s["with"]["script"] for s in job["steps"] if s.get("uses") == "actions/github-script@v7"]
+    # ONE issue: found by its label, updated if open, created only if none, closed when clean.
+    assert "labels: 'drift'" in script and "issues.update" in script and "issues.create(" in script
+    assert "state: 'closed'" in script

@@ -1,0 +1,176 @@
+"""The stack through the real engine: Pulumi's Automation API (`pulumi.automation`, part of
+the SDK we pin) drives `pulumi up` / `destroy` of an `e2e` stack in a file backend in a temp
+dir, passphrase secrets, against the Datadog API stand-in (tests/standins/datadog_api) and
+the SSH test hosts (tests/standins/ssh_hosts). Used by tests/e2e, `make demo` and
+tools/bench_e2e.py.
+
+Needs a `pulumi` CLI on PATH with the datadog 5.8.0 and command 1.2.1 plugins; `missing()`
+says, in one line, what is not there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+POLICY = REPO / "policy"
+PLUGINS = {"datadog": "5.8.0", "command": "1.2.1"}
+STACK = "e2e"
+PASSPHRASE = "e2e-passphrase-not-a-secret"
+CANARIES = {
+    "datadog:apiKey": "CANARY-api-key-5f1e0c",
+    "datadog:appKey": "CANARY-app-key-9b2d4a",
+    "datadog-stack:databasePassword": "CANARY-db-password-O'Hara",
+}
+# The program's files; copied to a work dir so the stack file never lands in the checkout.
+PROGRAM = ("Pulumi.yaml", "__main__.py", "program.py", "settings.py", "components", "rules",
+           "agent_files", "app")
+
+
+def missing() -> str | None:
+    """One line naming what the e2e tier lacks here, or None."""
+    if os.geteuid() != 0:
+        return "the SSH test hosts need root"
+    if not shutil.which("pulumi"):
+        return ("no `pulumi` CLI on PATH (and plugins " +
+                ", ".join(f"{n} {v}" for n, v in PLUGINS.items()) + ")")
+    listed = subprocess.run(["pulumi", "plugin", "ls", "--json"], capture_output=True, text=True)
+    have = {(p.get("name"), p.get("version")) for p in json.loads(listed.stdout or "[]")
+            if p.get("kind") == "resource"}
+    absent = [f"{n} {v}" for n, v in PLUGINS.items() if (n, v) not in have]
+    if absent:
+        return "pulumi plugins missing: " + ", ".join(absent) + \
+            " (pulumi plugin install resource <name> <version>)"
+    return None
+
+
+@dataclass
+class Step:
+    """One engine run and what it cost."""
+    name: str
+    ok: bool
+    changes: dict
+    writes: int
+    sessions: dict
+    seconds: float
+    output: str = ""
+    outputs: dict = field(default_factory=dict)
+
+    def line(self) -> str:
+        changes = ", ".join(f"{k} {v}" for k, v in sorted(self.changes.items()) if k != "same")
+        return (f"{self.name}: {'ok' if self.ok else 'FAILED'} in {self.seconds:.1f} s; "
+                f"{changes or 'no changes'}; {self.writes} Datadog writes; "
+                f"SSH sessions {sum(self.sessions.values())} "
+                f"({', '.join(f'{h} {n}' for h, n in self.sessions.items())})")
+
+
+class Lifecycle:
+    """An `e2e` stack over `hosts` (TestHosts) and `standin` (the Datadog API stand-in)."""
+
+    def __init__(self, hosts, standin, on_output=None):
+        from pulumi import automation as auto
+
+        self.auto, self.hosts, self.standin = auto, hosts, standin
+        self.on_output = on_output
+        self.dir = Path(tempfile.mkdtemp(prefix="e2e-stack-"))
+        self.work = self.dir / "project"
+        self.work.mkdir()
+        for name in PROGRAM:
+            source = REPO / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, self.work / name)
+        project = yaml.safe_load((self.work / "Pulumi.yaml").read_text())
+        project["runtime"]["options"]["virtualenv"] = str(REPO / "venv")
+        (self.work / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        (self.dir / "state").mkdir()
+        self.env = {"PULUMI_BACKEND_URL": f"file://{self.dir / 'state'}",
+                    "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+                    "PULUMI_SKIP_UPDATE_CHECK": "true",
+                    "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true"}
+        self.stack = auto.create_or_select_stack(
+            stack_name=STACK, work_dir=str(self.work),
+            opts=auto.LocalWorkspaceOptions(env_vars=self.env, secrets_provider="passphrase"))
+        self.set_config(self.base_config())
+
+    def base_config(self) -> dict:
+        dev = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
+        config = {key: value if isinstance(value, str) else json.dumps(value)
+                  for key, value in dev.items()}
+        config.update({
+            "datadog:apiUrl": self.standin.url + "/",
+            "datadog:validate": "true",
+            "datadog-stack:hosts": json.dumps([
+                {"name": h.name, "address": h.address, "sshPort": h.port, "sshUser": h.user}
+                for h in self.hosts]),
+        })
+        return config
+
+    def set_config(self, values: dict) -> None:
+        config = {k: self.auto.ConfigValue(value=v) for k, v in values.items()}
+        config.update({k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()})
+        config["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
+            value=self.hosts.private_key, secret=True)
+        self.stack.set_all_config(config)
+
+    def change(self, **values) -> None:
+        self.stack.set_all_config({f"datadog-stack:{k}": self.auto.ConfigValue(value=str(v))
+                                   for k, v in values.items()})
+
+    def _counted(self, name: str, run) -> Step:
+        writes = len(self.standin.writes())
+        sessions = {h.name: h.sessions() for h in self.hosts}
+        started = time.monotonic()
+        ok, changes, output, outputs = True, {}, "", {}
+        try:
+            result = run()
+            summary = getattr(result, "summary", None)  # a preview has change_summary instead
+            changes = dict((summary.resource_changes if summary else result.change_summary) or {})
+            output = result.stdout + (result.stderr or "")  # stderr: the engine's log
+            outputs = {k: v.value for k, v in getattr(result, "outputs", {}).items()}
+        except self.auto.CommandError as error:
+            ok, output = False, str(error)
+        return Step(name, ok, changes, len(self.standin.writes()) - writes,
+                    {h.name: h.sessions() - sessions[h.name] for h in self.hosts},
+                    time.monotonic() - started, output, outputs)
+
+    def up(self, name: str, **kwargs) -> Step:
+        return self._counted(name, lambda: self.stack.up(
+            on_output=self.on_output, policy_packs=[str(POLICY)], color="never", **kwargs))
+
+    def preview(self, name: str) -> Step:
+        return self._counted(name, lambda: self.stack.preview(
+            on_output=self.on_output, policy_packs=[str(POLICY)], color="never"))
+
+    def destroy(self, name: str = "destroy") -> Step:
+        return self._counted(name, lambda: self.stack.destroy(on_output=self.on_output, color="never"))
+
+    def export(self) -> dict:
+        return self.stack.export_stack().deployment
+
+    def pending_operations(self) -> list:
+        return self.export().get("pending_operations") or []
+
+    def stack_file(self) -> str:
+        return (self.work / f"Pulumi.{STACK}.yaml").read_text()
+
+    def close(self) -> None:
+        try:
+            self.stack.workspace.remove_stack(STACK, force=True)
+        except Exception:  # noqa: BLE001 - a half-built stack: the temp dir goes anyway
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def live(objects: dict) -> dict:
+    """The stand-in's objects that are live: every monitor and dashboard, uncanceled downtimes."""
+    def canceled(obj):
+        return bool(obj.get("canceled") or (obj.get("attributes") or {}).get("canceled"))
+    return {kind: [oid for oid, obj in items.items() if not (kind == "downtimes" and canceled(obj))]
+            for kind, items in objects.items()}

@@ -1,0 +1,29 @@
+"""Fixtures of the remote tier: SSH test hosts (tests/standins/ssh_hosts) and the offline
+plan's remote commands run against them (runner.py)."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from tests.standins.ssh_hosts import TestHosts
+from tests.standins.ssh_hosts.hosts import AGENT_PYTHON
+
+
+def progress(line: str) -> None:
+    """Setup takes a while: show it even while pytest captures output."""
+    print(f"  {line}", file=sys.__stderr__, flush=True)
+
+
+def start_hosts(specs) -> TestHosts:
+    if os.geteuid() != 0:
+        pytest.skip("the remote tier needs root (namespaces, sshd): run it as root, as .ci/run does")
+    missing = [tool for tool in ("sshd", "sudo", "unshare", "nsenter", "ip", "ssh")
+               if not shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")]
+    if missing:
+        pytest.skip(f"missing {', '.join(missing)}: apt-get install openssh-server sudo")
+    if not AGENT_PYTHON.exists():
+        pytest.skip("venv-agent is missing (the stand-in Agent runs in it): make venv-agent/.installed")
+    return TestHosts(specs, progress=progress)

@@ -1,0 +1,136 @@
+"""Each test host's local database server: a real PostgreSQL or MariaDB (Debian packages),
+started from a template data directory made once per host set (initdb or
+mariadb-install-db take seconds; a copy and a start take well under one).
+
+No TCP: the server listens only on its Unix socket, in a directory that the host's mount
+namespace shows where the Debian clients look for the local server -- /run/postgresql
+(`psql -p 5432` opens /run/postgresql/.s.PGSQL.5432) and /run/mysqld/mysqld.sock (the
+`socket` of Debian's /etc/mysql/my.cnf) -- so `runuser -u postgres psql` and
+`mysql -u root` in install.sh reach this host's server, as on a VM.
+"""
+from __future__ import annotations
+
+import glob
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+PG_PORT = 5432  # names the socket file; the stack's default databasePort
+
+
+def _run(*args, user: str | None = None, **kwargs) -> subprocess.CompletedProcess:
+    cmd = (["runuser", "-u", user, "--"] if user else []) + [str(a) for a in args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, **kwargs)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip() or done.stdout.strip()}")
+    return done
+
+
+def _owned_dir(path: Path, owner: str) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.chown(path, owner, owner)
+    path.chmod(0o755)
+    return path
+
+
+def _pg_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+    if not found:
+        raise FileNotFoundError("PostgreSQL binaries absent: apt-get install postgresql")
+    return Path(found[-1])
+
+
+def _mariadbd() -> str:
+    found = shutil.which("mariadbd", path="/usr/sbin:/usr/bin")
+    if not found or not shutil.which("mariadb-install-db"):
+        raise FileNotFoundError("MariaDB binaries absent: apt-get install mariadb-server")
+    return found
+
+
+class Templates:
+    """Initialised data directories, one per database kind the hosts use."""
+
+    def __init__(self, base: Path, kinds: set[str], progress):
+        self.dirs: dict[str, Path] = {}
+        for kind in sorted(kinds):
+            started = time.monotonic()
+            self.dirs[kind] = (_pg_template if kind == "postgres" else _mysql_template)(base)
+            progress(f"ssh test hosts: {kind} template data directory "
+                     f"[{time.monotonic() - started:.1f} s]")
+
+
+def _pg_template(base: Path) -> Path:
+    data = _owned_dir(base / "templates" / "postgres", "postgres")
+    _run(_pg_bin() / "initdb", "-D", data, "-U", "postgres", "--auth-local=peer",
+         "--auth-host=scram-sha-256", user="postgres")
+    # The datadog user logs in with its password (checked by the tests); postgres by peer.
+    (data / "pg_hba.conf").write_text("local all postgres peer\nlocal all all scram-sha-256\n")
+    return data
+
+
+def _mysql_template(base: Path) -> Path:
+    _mariadbd()
+    data = base / "templates" / "mysql"
+    _run("mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=mysql",
+         "--auth-root-authentication-method=socket", "--skip-test-db")
+    return data
+
+
+class Database:
+    """A running server: `socket_dir` (here) is bound at `mountpoint` (in the host)."""
+
+    def __init__(self, kind: str, socket_dir: Path, mountpoint: str, stop):
+        self.kind, self.socket_dir, self.mountpoint, self._stop = kind, socket_dir, mountpoint, stop
+
+    def stop(self) -> None:
+        self._stop()
+
+
+def start(kind: str, base: Path, templates: Templates) -> Database:
+    return (_start_postgres if kind == "postgres" else _start_mysql)(base, templates.dirs[kind])
+
+
+def _start_postgres(base: Path, template: Path) -> Database:
+    sock = _owned_dir(base / "pgsock", "postgres")
+    data = base / "pgdata"
+    _run("cp", "-a", template, data)
+    options = (f"-p {PG_PORT} -k {sock} -c listen_addresses='' -c shared_buffers=16MB "
+               "-c max_connections=20 -c fsync=off")
+    _run(_pg_bin() / "pg_ctl", "-D", data, "-l", data / "server.log", "-w", "start",
+         "-o", options, user="postgres")
+
+    def stop():
+        subprocess.run(["runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
+                        str(data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+    return Database("postgres", sock, "/run/postgresql", stop)
+
+
+def _start_mysql(base: Path, template: Path) -> Database:
+    sock = _owned_dir(base / "mysqlsock", "mysql")
+    data = base / "mysqldata"
+    _run("cp", "-a", template, data)
+    server = subprocess.Popen(
+        [_mariadbd(), "--no-defaults", "--user=mysql", f"--datadir={data}",
+         f"--socket={sock}/mysqld.sock", "--skip-networking", f"--pid-file={sock}/mysqld.pid",
+         f"--log-error={base}/mariadb.log", "--performance-schema=ON",
+         "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        ping = subprocess.run(["mariadb", "--no-defaults", "-S", f"{sock}/mysqld.sock", "-u", "root",
+                               "-e", "SELECT 1"], capture_output=True)
+        if ping.returncode == 0:
+            break
+        if server.poll() is not None:
+            raise RuntimeError(f"mariadbd exited: {(base / 'mariadb.log').read_text()[-2000:]}")
+        time.sleep(0.1)
+    else:
+        raise RuntimeError("mariadbd did not answer on its socket within 30 s")
+
+    def stop():
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return Database("mysql", sock, "/run/mysqld", stop)

@@ -1,0 +1,218 @@
+"""rules/adopt.py: which existing Datadog objects are the stack's resources (pure functions).
+
+The stack's resources come from the real offline plan (with the seed's host); the existing
+objects are the seed's own JSON bodies (tests/unit/data/seed-objects.json) and downtimes
+shaped like the v2 answers recorded in ../shared/datadog-cassettes
+(TestAccDowntimeScheduleBasicRecurring_Import.yaml).
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from rules import adopt as rules
+from tests.unit.adopt_fixtures import ROOT, SEED_HOST, SEED_OBJECTS, seed_stack_config
+from tools import adopt as tool
+from tools import plan as offline
+
+HOSTS = {SEED_HOST}
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def resources(tmp_path_factory):
+    path = seed_stack_config(tmp_path_factory.mktemp("adopt"))
+    return tool.stack_resources(offline.run(offline.StackConfig.from_file(path), "seed"))
+
+
+def resource(resources, type_, name):
+    return next(r for r in resources if r.type == type_ and r.name == name)
+
+
+def seed_monitor(id_=101, **changes):
+    return {**copy.deepcopy(SEED_OBJECTS["monitor"]), "id": id_, **changes}
+
+
+def seed_dashboard(id_="abc-def-ghi", **changes):
+    return {**copy.deepcopy(SEED_OBJECTS["dashboard"]), "id": id_, **changes}
+
+
+def apm_board(id_="apm-000-001", host=SEED_HOST):
+    """A hand-made APM board: trace metrics of the app beside its host's system metrics."""
+    return {"id": id_, "title": "Flask and the VM", "layout_type": "ordered", "widgets": [
+        {"definition": {"type": "timeseries", "requests": [
+            {"q": f"sum:trace.flask.request.hits{{service:flask-app,host:{host}}}.as_count()"}]}},
+        {"definition": {"type": "timeseries", "requests": [
+            {"q": f"avg:system.cpu.user{{host:{host}}}"}]}}]}
+
+
+def by_name(matches):
+    return {m.resource.name: m for m in matches}
+
+
+def test_the_seeds_monitor_matches_by_its_query_on_our_host(resources):
+    [monitor] = [m for m in rules.match(resources, [seed_monitor()], [], HOSTS)
+                 if m.resource.type == rules.MONITOR]
+    assert monitor.status == "matched"
+    assert monitor.candidates[0].id == "101"
+    assert monitor.candidates[0].reasons == (f"query watches my_metric on host:{SEED_HOST}",)
+
+
+def test_a_monitor_named_as_the_stacks_matches_by_name(resources):
+    mine = resource(resources, rules.MONITOR, "my-metric-high")
+    other = {"id": 7, "name": mine.inputs["name"], "type": "metric alert", "query": "avg(last_5m):avg:cpu{*} > 1"}
+    matches = by_name(rules.match(resources, [other], [], HOSTS))
+    assert matches["my-metric-high"].candidates[0].reasons == (f"same name {mine.inputs['name']!r}",)
+
+
+def test_a_my_metric_monitor_on_another_host_is_not_a_candidate(resources):
+    other = seed_monitor(query="max(last_5m):max:my_metric{host:someone-else} > 800")
+    assert by_name(rules.match(resources, [other], [], HOSTS))["my-metric-high"].status == "unmatched"
+
+
+def test_two_fitting_monitors_are_ambiguous_and_both_are_listed(resources):
+    matches = by_name(rules.match(resources, [seed_monitor(1), seed_monitor(2)], [], HOSTS))
+    monitor = matches["my-metric-high"]
+    assert monitor.status == "ambiguous"
+    assert [c.id for c in monitor.candidates] == ["1", "2"]
+
+
+def test_the_seeds_dashboard_matches_the_timeboard_by_its_widgets(resources):
+    matches = by_name(rules.match(resources, [], [seed_dashboard()], HOSTS))
+    assert matches["timeboard"].status == "matched"
+    assert matches["timeboard"].candidates[0].reasons == (
+        f"widgets graph my_metric, its anomalies() and its rollup on host:{SEED_HOST}",)
+    assert matches["apm-dashboard"].status == "unmatched"
+
+
+def test_a_hand_made_apm_board_matches_the_apm_dashboard(resources):
+    matches = by_name(rules.match(resources, [], [apm_board(), seed_dashboard()], HOSTS))
+    assert [c.id for c in matches["apm-dashboard"].candidates] == ["apm-000-001"]
+    assert matches["apm-dashboard"].status == "matched"
+
+
+def test_an_apm_board_on_another_host_is_not_a_candidate(resources):
+    matches = by_name(rules.match(resources, [], [apm_board(host="elsewhere")], HOSTS))
+    assert matches["apm-dashboard"].status == "unmatched"
+
+
+def test_a_dashboard_fitting_two_resources_is_ambiguous_for_both(resources):
+    timeboard = resource(resources, rules.DASHBOARD, "timeboard")
+    # An APM board someone titled like the stack's timeboard.
+    both = {**apm_board(), "title": timeboard.inputs["title"]}
+    matches = by_name(rules.match(resources, [], [both], HOSTS))
+    assert matches["timeboard"].status == matches["apm-dashboard"].status == "ambiguous"
+    assert matches["timeboard"].also_claimed_by == ["apm-dashboard"]
+
+
+def test_the_stacks_own_dashboards_are_told_apart_by_their_widgets(resources):
+    kinds = {r.name: rules.dashboard_kind(rules.queries(r.inputs["widgets"]))
+             for r in resources if r.type == rules.DASHBOARD}
+    assert kinds == {"timeboard": "timeboard", "apm-dashboard": "apm"}
+
+
+# -- downtimes: v2 answers shaped like the cassettes' ------------------------------------
+
+def schedules(resources):
+    return [r for r in resources if r.type == rules.DOWNTIME]
+
+
+def weekday(resources):
+    return next(r for r in schedules(resources) if r.name.startswith("off-hours-weekday-nights-"))
+
+
+def as_found(inputs: dict, start: str = "2018-08-27T19:00:00", **changes) -> dict:
+    """A schedule's plan inputs as Datadog answers the downtime (v2 `data` item, as in
+    TestAccDowntimeScheduleBasicRecurring_Import.yaml), every recurrence starting at `start`."""
+    planned = inputs["recurringSchedule"]
+    attributes = {
+        "scope": inputs["scope"], "message": inputs["message"], "status": "scheduled", "canceled": None,
+        "display_timezone": inputs["displayTimezone"],
+        "monitor_identifier": {"monitor_tags": inputs["monitorIdentifier"]["monitorTags"]},
+        "schedule": {"timezone": planned["timezone"], "recurrences": [
+            {"rrule": r["rrule"], "duration": r["duration"], "start": start} for r in planned["recurrences"]]},
+    }
+    return {"id": "e7136892-3094-11ee-a41e-da7ad0900002", "type": "downtime",
+            "attributes": {**attributes, **changes}}
+
+
+def test_a_downtime_equal_to_a_schedule_but_for_its_starts_is_that_schedule(resources):
+    # Starts aside: the stack ignores changes to them, so the import leaves nothing to update.
+    found = as_found(weekday(resources).inputs)
+    assert rules.classify_downtime(found, NOW, schedules(resources)) == weekday(resources)
+
+
+def test_a_downtime_differing_in_its_message_is_refused_naming_the_schedule_and_field(resources):
+    found = as_found(weekday(resources).inputs, message="Quiet nights")
+    verdict = rules.classify_downtime(found, NOW, schedules(resources))
+    assert verdict.startswith(f"differs from {weekday(resources).name} in message: adopting it "
+                              "would need an in-place update")
+    assert "its start 2018-08-27T19:00:00 is in the past" in verdict
+
+
+def test_the_seeds_ui_downtime_7pm_to_9am_is_refused_as_a_guess(resources):
+    # ../shared/seeds/004_*.txt: one weekday downtime 7 PM to 9 AM, scoped host:..., in the UI.
+    found = as_found(weekday(resources).inputs, schedule={"timezone": "America/New_York", "recurrences": [
+        {"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "duration": "14h", "start": "2018-08-27T19:00:00"}]})
+    verdict = rules.classify_downtime(found, NOW, schedules(resources))
+    assert verdict.startswith("its recurrences are none of the stack's schedules")
+
+
+def test_a_future_start_is_not_called_past(resources):
+    found = as_found(weekday(resources).inputs, start="2042-07-13T01:02:03", message="other")
+    assert "in the past" not in rules.classify_downtime(found, NOW, schedules(resources))
+
+
+def test_a_one_time_downtime_is_refused(resources):
+    found = as_found(weekday(resources).inputs, schedule={"start": "2026-12-24T00:00:00+00:00", "end": None})
+    assert rules.classify_downtime(found, NOW, schedules(resources)) == \
+        "a one-time downtime: the stack's schedules recur weekly"
+
+
+def test_a_canceled_downtime_is_not_adopted(resources):
+    found = as_found(weekday(resources).inputs, status="canceled")
+    assert rules.classify_downtime(found, NOW, schedules(resources)) == "canceled: nothing to adopt"
+
+
+def test_a_downtime_is_ours_by_monitor_id_monitor_tag_or_host():
+    tag = "datadog-stack-off-hours:seed"
+    assert rules.downtime_relevance({"monitor_identifier": {"monitor_id": 101}}, "101", set(), HOSTS) == \
+        "mutes monitor 101"
+    assert rules.downtime_relevance({"monitor_identifier": {"monitor_tags": [tag]}}, None, {tag}, HOSTS) == \
+        f"mutes monitors tagged {tag}"
+    assert rules.downtime_relevance({"scope": f"host:({SEED_HOST} OR b)"}, None, set(), HOSTS) == \
+        f"scoped to host:{SEED_HOST}"
+
+
+def test_downtimes_of_other_monitors_and_hosts_are_none_of_ours():
+    other = {"monitor_identifier": {"monitor_id": 999}, "scope": "host:someone-else"}
+    assert rules.downtime_relevance(other, "101", {"datadog-stack-off-hours:seed"}, HOSTS) is None
+
+
+# -- the import document ---------------------------------------------------------------
+
+def test_the_import_document_puts_each_match_under_its_component(resources):
+    matches = rules.match(resources, [seed_monitor()], [seed_dashboard()], HOSTS)
+    document = rules.import_document(matches, [])
+    assert document == {"resources": [
+        {"type": "datadog-stack:monitoring:MetricMonitor", "name": "my-metric-high-component",
+         "logicalName": "my-metric-high", "component": True},
+        {"type": rules.MONITOR, "name": "my-metric-high", "id": "101", "parent": "my-metric-high-component"},
+        {"type": "datadog-stack:dashboards:Timeboard", "name": "timeboard-component",
+         "logicalName": "timeboard", "component": True},
+        {"type": rules.DASHBOARD, "name": "timeboard", "id": "abc-def-ghi", "parent": "timeboard-component"},
+    ]}
+
+
+def test_the_seed_bodies_are_the_seeds_own():
+    seed = ROOT.parent.parent / "shared" / "seeds" / "000_b0f9457d2bfd03c2.txt"
+    seed = seed if seed.exists() else ROOT.parent / "shared" / "seeds" / seed.name
+    if not seed.exists():
+        pytest.skip(f"no {seed.name} next to the repository (../shared/seeds)")
+    blocks = re.findall(r"```\n?(.*?)```", seed.read_text(), re.S)
+    assert json.loads("".join(blocks[3:7])) == SEED_OBJECTS["dashboard"]
+    assert json.loads("".join(blocks[7:10])) == SEED_OBJECTS["monitor"]

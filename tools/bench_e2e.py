@@ -1,0 +1,98 @@
+"""Figures for the fleet: deploys over real SSH to 1 and to 20 SSH test hosts, and, where a
+`pulumi` CLI with the plugins is installed, the same through the real engine plus a warm
+`pulumi preview` against the `import pulumi_datadog` floor. Goals, not assertions: 20
+hosts within 3x of 1; a no-op `up` with 0 writes and 0 SSH sessions.
+
+    venv/bin/python -m tools.bench_e2e [--hosts 1,20] [--skip-remote] [--skip-engine]
+
+Needs root (the SSH test hosts); prints one line per figure.
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def quiet(line: str) -> None:
+    if "ready" not in line:
+        print(f"  ({line})", flush=True)
+
+
+def remote(count: int) -> None:
+    """The offline plan's remote commands over SSH, as the engine would run them."""
+    from tests.remote.runner import Engine, plan
+    from tests.standins.ssh_hosts import HostSpec, TestHosts
+
+    started = time.monotonic()
+    with TestHosts([HostSpec()] * count, progress=quiet) as hosts:
+        setup = time.monotonic() - started
+        commands, _ = plan(hosts, hosts.private_key)
+        engine = Engine()
+        for name, run in (("deploy", lambda: engine.up(commands)),
+                          ("no-op", lambda: engine.up(commands)),
+                          ("destroy", engine.destroy)):
+            sessions, t = hosts.sessions(), time.monotonic()
+            outcome = run()
+            print(f"remote tier, {count:>2} host(s): {name:<8} {time.monotonic() - t:6.1f} s, "
+                  f"{hosts.sessions() - sessions:3d} SSH sessions, {len(outcome.failed)} failed "
+                  f"(hosts set up in {setup:.1f} s)", flush=True)
+
+
+def engine(count: int) -> None:
+    """`pulumi up` from empty, a no-op `up` and `destroy` through the Automation API."""
+    from tests.e2e.lifecycle import Lifecycle
+    from tests.standins.datadog_api import start_server
+    from tests.standins.ssh_hosts import HostSpec, TestHosts
+
+    standin = start_server(0, tempfile.mkdtemp(prefix="bench-standin-"), clock_offset=0)
+    with TestHosts([HostSpec()] * count, progress=quiet) as hosts:
+        life = Lifecycle(hosts, standin)
+        try:
+            for step in (lambda: life.up(f"up from empty, {count} host(s)"),
+                         lambda: life.up(f"no-op up, {count} host(s)"),
+                         lambda: life.preview(f"warm preview, {count} host(s)"),
+                         lambda: life.destroy(f"destroy, {count} host(s)")):
+                print("engine: " + step().line(), flush=True)
+        finally:
+            life.close()
+            standin.stop()
+
+
+def import_floor() -> float:
+    """What any real preview pays first: the Python SDK importing pulumi_datadog."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import pulumi_datadog"], check=True)
+    return time.monotonic() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench_e2e", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--hosts", default="1,20", help="host counts (default 1,20)")
+    parser.add_argument("--skip-remote", action="store_true")
+    parser.add_argument("--skip-engine", action="store_true")
+    args = parser.parse_args(argv)
+    counts = [int(n) for n in args.hosts.split(",")]
+    print(f"import pulumi_datadog (the floor of any preview): {import_floor():.1f} s", flush=True)
+    if not args.skip_remote:
+        for count in counts:
+            remote(count)
+    if not args.skip_engine:
+        from tests.e2e.lifecycle import missing
+
+        why = missing()
+        if why:
+            print(f"engine figures skipped: {why}")
+        else:
+            for count in counts:
+                engine(count)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
