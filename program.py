@@ -39,11 +39,12 @@ def clock(environ: Mapping[str, str] = os.environ) -> datetime:
 def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
     """Declare every resource; return the stack outputs. `now` sets the downtimes' starts."""
     timeboard = Timeboard("timeboard", settings)
-    monitor = MetricMonitor("my-metric-high", settings)
+    downtime_tag = off_hours_tag(pulumi.get_project(), settings.stack)
+    monitor = MetricMonitor("my-metric-high", settings, downtime_tag)
     downtimes = OffHoursDowntimes("off-hours", OffHoursDowntimesArgs(
         office_hours=settings.office_hours, timezone=settings.timezone,
         host_names=tuple(host.name for host in settings.hosts), notify=settings.notify,
-        monitor_tag=off_hours_tag(settings.stack), now=now))
+        monitor_tag=downtime_tag, now=now))
     apm_dashboard = ApmDashboard("apm", settings)
     agents = {host.name: AgentHost(f"{host.name}-agent", settings, host) for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.

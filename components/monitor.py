@@ -4,13 +4,13 @@ from __future__ import annotations
 import pulumi
 import pulumi_datadog as datadog
 
-from rules.downtimes import off_hours_tag
 from rules.monitor import monitor_message, monitor_name, monitor_query, monitor_thresholds
 from settings import Settings
 
 
 class MetricMonitor(pulumi.ComponentResource):
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, settings: Settings, downtime_tag: str,
+                 opts: pulumi.ResourceOptions | None = None):
         super().__init__("datadog-stack:monitoring:MetricMonitor", name, None, opts)
         self.monitor = datadog.Monitor(
             name,
@@ -30,7 +30,7 @@ class MetricMonitor(pulumi.ComponentResource):
             # name already says "on vm1" through {{host.name}}: off, the host shows once.
             include_tags=False,
             # The off-hours downtimes select this monitor by that tag.
-            tags=[*settings.resource_tags, off_hours_tag(settings.stack)],
+            tags=[*settings.resource_tags, downtime_tag],
             # The provider validates the monitor with Datadog during every preview
             # unless told not to: with datadog:validate off (an offline preview), off too.
             validate=settings.validate,

@@ -144,14 +144,15 @@ def downtime_scope(host_names: Iterable[str]) -> str:
     return f"host:{names[0]}" if len(names) == 1 else f"host:({' OR '.join(names)})"
 
 
-def off_hours_tag(stack: str) -> str:
-    """The monitor tag the downtimes select their monitor by.
+def off_hours_tag(project: str, stack: str) -> str:
+    """The monitor tag the downtimes select their monitor by: one per project and stack,
+    so two projects' `dev` stacks in one Datadog org never mute each other's monitors.
 
     A tag, not the monitor's id: a monitor recreated with a new id (deleted by hand,
     then `pulumi up`) would otherwise force an update of the downtimes, and an update
     would send their creation-time starts, now in the past, which Datadog rejects.
     """
-    return f"datadog-stack-off-hours:{stack}"
+    return f"off-hours-downtimes:{project}/{stack}"
 
 
 def first_start(recurrence: Recurrence, zone: str, now: datetime) -> str:

@@ -179,7 +179,7 @@ def test_a_canceled_downtime_is_not_adopted(resources):
 
 
 def test_a_downtime_is_ours_by_monitor_id_monitor_tag_or_host():
-    tag = "datadog-stack-off-hours:seed"
+    tag = "off-hours-downtimes:datadog-stack/seed"
     assert rules.downtime_relevance({"monitor_identifier": {"monitor_id": 101}}, "101", set(), HOSTS) == \
         "mutes monitor 101"
     assert rules.downtime_relevance({"monitor_identifier": {"monitor_tags": [tag]}}, None, {tag}, HOSTS) == \
@@ -190,7 +190,7 @@ def test_a_downtime_is_ours_by_monitor_id_monitor_tag_or_host():
 
 def test_downtimes_of_other_monitors_and_hosts_are_none_of_ours():
     other = {"monitor_identifier": {"monitor_id": 999}, "scope": "host:someone-else"}
-    assert rules.downtime_relevance(other, "101", {"datadog-stack-off-hours:seed"}, HOSTS) is None
+    assert rules.downtime_relevance(other, "101", {"off-hours-downtimes:datadog-stack/seed"}, HOSTS) is None
 
 
 # -- the import document ---------------------------------------------------------------

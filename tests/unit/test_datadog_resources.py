@@ -189,10 +189,10 @@ def test_two_recurring_downtimes_mute_only_this_monitor():
         ["off-hours-weekday-nights", "off-hours-weekends"]
     tags = monitor_inputs()["tags"]
     for downtime in downtimes:
-        assert downtime["inputs"]["monitorIdentifier"] == {"monitorTags": ["datadog-stack-off-hours:dev"]}, \
+        assert downtime["inputs"]["monitorIdentifier"] == {"monitorTags": ["off-hours-downtimes:datadog-stack/dev"]}, \
             "scoped by this stack's monitor tag: a downtime without a monitor would mute every monitor"
         assert downtime["inputs"]["scope"] == "host:vm1", "only this stack's hosts' groups"
-    assert "datadog-stack-off-hours:dev" in tags, "the monitor carries the tag its downtimes select"
+    assert "off-hours-downtimes:datadog-stack/dev" in tags, "the monitor carries the tag its downtimes select"
 
 
 def test_downtimes_recur_in_the_configured_timezone():

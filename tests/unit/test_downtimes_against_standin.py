@@ -27,7 +27,7 @@ HOSTS = ("vm1", "vm2")
 
 def body(schedule, zone: str, now: datetime) -> dict:
     """The create request the provider sends for one schedule the program declares."""
-    inputs = schedule_inputs(schedule, zone, HOSTS, "@ops@example.com", off_hours_tag("dev"))
+    inputs = schedule_inputs(schedule, zone, HOSTS, "@ops@example.com", off_hours_tag("datadog-stack", "dev"))
     recurrences = [{**recurrence, "start": first_start(r, zone, now)}
                    for recurrence, r in zip(inputs.pop("recurrences"), schedule.recurrences)]
     schedule_ = {"timezone": inputs.pop("timezone"), "recurrences": recurrences}
