@@ -27,15 +27,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import stringprep
-import tarfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from agent_files import tarball
 
 if TYPE_CHECKING:  # settings imports pulumi, which venv-agent does not have
     from settings import Host, Settings
@@ -410,24 +410,5 @@ def bundle_members(settings: "Settings", host: "Host", api_key: str,
 
 
 def build_bundle(settings: "Settings", host: "Host", api_key: str, db_password: str) -> bytes:
-    """Deterministic uncompressed USTAR tar (fixed mtime/owner, sorted entries, no gzip): the
-    same input gives the same bytes on every machine and Python build."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        directories: set[str] = set()
-        for name, (content, mode) in bundle_members(settings, host, api_key, db_password).items():
-            parts = name.split("/")[:-1]
-            for depth in range(1, len(parts) + 1):
-                directory = "/".join(parts[:depth])
-                if directory not in directories:
-                    directories.add(directory)
-                    tar.addfile(_tarinfo(directory, tarfile.DIRTYPE, 0o700, 0))
-            tar.addfile(_tarinfo(name, tarfile.REGTYPE, mode, len(content)), io.BytesIO(content))
-    return raw.getvalue()
-
-
-def _tarinfo(name: str, kind: bytes, mode: int, size: int) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type, info.mode, info.size = kind, mode, size
-    info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "root", "root"
-    return info
+    """The bundle install.sh consumes, as a tar from the one builder (agent_files.tarball)."""
+    return tarball.build(bundle_members(settings, host, api_key, db_password))

@@ -26,23 +26,18 @@ a VM; the tests run the rendered commands for real under a throwaway directory.
 """
 from __future__ import annotations
 
-import base64
 import shlex
 from typing import Optional
 
 import pulumi
 from pulumi_command import remote
 
-from agent_files import render
+from agent_files import render, tarball
 from components import ssh
 from settings import Host, Settings
 
 TYPE = "datadog-stack:host:AgentHost"
 BUNDLE_SHA = "bundle"  # key of the whole bundle's hash in file_hashes
-
-
-def _sudo(host: Host) -> str:
-    return "" if host.ssh_user == "root" else "sudo -n "
 
 
 def copy_command(host: Host, root: str = "") -> str:
@@ -67,19 +62,19 @@ def copy_command(host: Host, root: str = "") -> str:
         f"mv -T {link_new} {link}; "
         "for old in *; do if [ \"$old\" != \"$sum\" ]; then mv -T \"$old\" \".trash.$old\"; fi; done; "
         "rm -rf .trash.*")
-    return f"{_sudo(host)}sh -c {shlex.quote(script)}"
+    return ssh.root_script(host, script)
 
 
 def install_command(host: Host, root: str = "") -> str:
     bundle = shlex.quote(root + render.BUNDLE_DIR)
-    return f"{_sudo(host)}bash {bundle}/install.sh install {bundle}"
+    return ssh.as_root(host, f"bash {bundle}/install.sh install {bundle}")
 
 
 def prepare_command(host: Host, root: str = "") -> str:
-    return f"{_sudo(host)}mkdir -p -m 0700 {shlex.quote(root + render.STACK_DIR)}"
+    return ssh.as_root(host, f"mkdir -p -m 0700 {shlex.quote(root + render.STACK_DIR)}")
 
 
-def teardown_command(host: Host, root: str = "") -> str:
+def remove_command(host: Host, root: str = "") -> str:
     """Remove what install.sh installed, then the bundle and the stack directory: only after a
     successful remove, so a failed one fails the destroy (and a retry still finds install.sh)."""
     bundle = shlex.quote(root + render.BUNDLE_DIR)
@@ -90,7 +85,7 @@ def teardown_command(host: Host, root: str = "") -> str:
               f"bash {bundle}/install.sh remove {bundle} || exit $?; fi; "
               f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}; "
               f"if [ -d {stack} ]; then rmdir {stack} 2>/dev/null || echo \"kept {stack}: not empty\" >&2; fi")
-    return f"{_sudo(host)}sh -c {shlex.quote(script)}"
+    return ssh.root_script(host, script)
 
 
 def _render(settings: Settings, host: Host, api_key: str, db_password: str) -> dict:
@@ -98,7 +93,7 @@ def _render(settings: Settings, host: Host, api_key: str, db_password: str) -> d
     bundle = render.build_bundle(settings, host, api_key, db_password)
     files = render.agent_files(settings, host, api_key, db_password)
     return {
-        "bundle": base64.b64encode(bundle).decode(),
+        "bundle": tarball.stdin(bundle),
         "hashes": {
             **{f.path: render.sha256(f.content) for f in files},
             "database.sql": render.sha256(render.database_user_sql(settings, db_password)),
@@ -141,7 +136,7 @@ class AgentHost(pulumi.ComponentResource):
             f"{name}-teardown",
             connection=connection,
             create=prepare_command(host),
-            delete=teardown_command(host),
+            delete=remove_command(host),
             opts=pulumi.ResourceOptions(parent=self),
         )
         copy = remote.Command(

@@ -1,5 +1,7 @@
-"""The SSH connection every remote command of a host uses."""
+"""How every remote command reaches its host: the SSH connection, and root."""
 from __future__ import annotations
+
+import shlex
 
 import pulumi
 from pulumi_command import remote
@@ -18,3 +20,18 @@ def connection(settings: Settings, host: Host) -> remote.ConnectionArgs:
         dial_error_limit=10,
         per_dial_timeout=15,
     )
+
+
+# The one sudo decision of the stack, made here from the configured `sshUser` rather than
+# on the host (`[ "$(id -u)" -eq 0 ] || sudo ...`): the command string is then exactly what
+# runs, so the offline plan, a preview and the tests show whether it uses sudo, and no
+# command has a branch that only the host decides. `-n`: fail at once instead of waiting
+# for a password no one will type.
+def as_root(host: Host, command: str) -> str:
+    """`command` (one simple command) run as root: as is for root, else via `sudo -n`."""
+    return command if host.ssh_user == "root" else f"sudo -n {command}"
+
+
+def root_script(host: Host, script: str) -> str:
+    """A shell script run as root by `sh -c` (one sudo for the whole script)."""
+    return as_root(host, f"sh -c {shlex.quote(script)}")

@@ -178,7 +178,7 @@ def test_teardown_removes_the_installed_files_and_the_bundle_on_destroy(monitor)
     assert "triggers" not in raw, "teardown's inputs never follow the content, so it is never replaced"
 
 
-def test_bundle_copy_waits_for_the_teardown_command(monitor):
+def test_bundle_copy_waits_for_the_remove_command(monitor):
     registered = deploy(monitor).registered
     assert registered["vm1-teardown"]["urn"] in registered["vm1-bundle"]["dependencies"], \
         "destroy deletes in reverse order: teardown must run after the others are gone"
@@ -353,21 +353,21 @@ def fake_bundle(tmp_path: Path, install_sh: str) -> Path:
 
 
 def test_teardown_fails_and_keeps_the_bundle_when_remove_fails(tmp_path):
-    from components.agent_host import teardown_command
+    from components.agent_host import remove_command
 
     version = fake_bundle(tmp_path, 'echo "remove failed" >&2; exit 1\n')
-    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode != 0, "a failed remove fails the destroy, so it can be retried"
     assert (version / "install.sh").exists() and bundle_link(tmp_path).is_symlink(), \
         "the retry needs install.sh"
 
 
 def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
-    from components.agent_host import teardown_command
+    from components.agent_host import remove_command
 
     calls = tmp_path / "calls"
     fake_bundle(tmp_path, f'echo "$*" >>"{calls}"\n')
-    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode == 0, result.stderr
     assert calls.read_text() == f"remove {bundle_link(tmp_path)}\n"
     assert not bundle_link(tmp_path).exists() and not bundle_link(tmp_path).is_symlink()
@@ -375,10 +375,10 @@ def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
 
 
 def test_teardown_leaves_no_stack_directory_behind(tmp_path):
-    from components.agent_host import teardown_command
+    from components.agent_host import remove_command
 
     fake_bundle(tmp_path, "exit 0\n")
-    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / render.STACK_DIR.lstrip("/")).exists(), \
         "the host is as before the stack: /var/lib/datadog-stack goes too"

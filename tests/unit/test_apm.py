@@ -21,6 +21,7 @@ import pulumi_datadog  # noqa: F401  (slow import, once per module)
 import pytest
 from pulumi.runtime import mocks as pulumi_mocks
 
+from agent_files import app_service, tarball
 from components import apm_dashboard, apm_service
 from components.apm_dashboard import ApmDashboard
 from components.apm_service import ApmService
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.unit
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key\n-----END OPENSSH PRIVATE KEY-----\n"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # Pulumi's wire marker of a secret value
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
-PINNED_BUNDLE_SHA256 = "e7c8adfe0b62fc94103ba5f631894f656035bfd0718048b537a7aadbced1a521"
+ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
 
 
 def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, env="dev",
@@ -81,7 +82,7 @@ def unpack(stdin: str) -> dict[str, str]:
 # --- the systemd unit ------------------------------------------------------------------
 
 def test_unit_runs_gunicorn_under_ddtrace_run_from_the_current_release():
-    unit = apm_service.render_unit(make_settings(port=6060))
+    unit = app_service.render_unit(make_settings(port=6060))
     assert unit_directive(unit, "ExecStart") == (
         "/opt/flask-app/current/venv/bin/ddtrace-run /opt/flask-app/current/venv/bin/gunicorn "
         "--bind 127.0.0.1:6060 --workers 2 app:app")
@@ -92,12 +93,12 @@ def test_unit_runs_gunicorn_under_ddtrace_run_from_the_current_release():
 @pytest.mark.parametrize("address, bind", [("0.0.0.0", "0.0.0.0:5050"), ("::", "[::]:5050"),
                                            ("10.1.2.3", "10.1.2.3:5050")])
 def test_unit_binds_gunicorn_to_the_configured_address(address, bind):
-    exec_start = unit_directive(apm_service.render_unit(make_settings(bind=address)), "ExecStart")
+    exec_start = unit_directive(app_service.render_unit(make_settings(bind=address)), "ExecStart")
     assert f"--bind {bind} " in exec_start
 
 
 def test_unit_sets_unified_service_tags_log_injection_and_agent_url():
-    env = unit_env(apm_service.render_unit(make_settings(version="2.3.4", port=6060, env="qa")))
+    env = unit_env(app_service.render_unit(make_settings(version="2.3.4", port=6060, env="qa")))
     assert env == {
         "DD_SERVICE": "flask-app", "DD_ENV": "qa", "DD_VERSION": "2.3.4",
         "DD_LOGS_INJECTION": "true", "DD_TRACE_AGENT_URL": "http://localhost:8126",
@@ -108,7 +109,7 @@ def test_unit_sets_unified_service_tags_log_injection_and_agent_url():
 @pytest.mark.parametrize("address, local", [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"),
                                             ("::", "::1"), ("10.1.2.3", "10.1.2.3")])
 def test_smoke_test_calls_the_app_where_it_listens_on_its_host(address, local):
-    assert f"APP_HOST={local} " in apm_service.render_smoke_command(make_settings(bind=address))
+    assert f"APP_HOST={local} " in apm_service.smoke_command(make_settings(bind=address), ROOT_HOST)
 
 
 @pytest.mark.parametrize("address, url", [("127.0.0.1", "http://127.0.0.1:5050/"),
@@ -117,72 +118,63 @@ def test_smoke_test_calls_the_app_where_it_listens_on_its_host(address, local):
                                           ("fd00::5", "http://[fd00::5]:5050/")])
 def test_app_url_is_where_the_app_listens(address, url):
     settings = make_settings(bind=address)
-    assert apm_service.app_url(settings, settings.hosts[0]) == url
+    assert app_service.app_url(settings, settings.hosts[0]) == url
 
 
 def test_unit_restarts_the_app_when_it_fails():
-    unit = apm_service.render_unit(make_settings())
+    unit = app_service.render_unit(make_settings())
     assert unit_directive(unit, "Restart") == "on-failure"
     assert int(unit_directive(unit, "RestartSec")) > 0
 
 
 def test_unit_is_enabled_at_boot_and_starts_after_the_agent_and_its_trace_agent():
-    unit = apm_service.render_unit(make_settings())
+    unit = app_service.render_unit(make_settings())
     assert unit_directive(unit, "WantedBy") == "multi-user.target"
     assert {"datadog-agent.service", "datadog-agent-trace.service"} <= \
         set(unit_directive(unit, "After").split())
 
 
 def test_unit_escapes_quotes_backslashes_and_percent_for_systemd():
-    unit = apm_service.render_unit(make_settings(version='1.0 "rc" 50%\\x'))
+    unit = app_service.render_unit(make_settings(version='1.0 "rc" 50%\\x'))
     assert 'Environment="DD_VERSION=1.0 \\"rc\\" 50%%\\\\x"' in unit.splitlines()
 
 
 def test_unit_rejects_a_version_with_a_newline():
     with pytest.raises(ValueError, match="DD_VERSION"):
-        apm_service.render_unit(make_settings(version="1.0\nExecStartPre=/bin/evil"))
+        app_service.render_unit(make_settings(version="1.0\nExecStartPre=/bin/evil"))
 
 
 # --- the bundle and the shell commands ----------------------------------------------------
 
 def test_bundle_holds_the_app_files_and_the_rendered_unit():
     settings = make_settings()
-    files = apm_service.bundle_files(settings)
+    files = app_service.bundle_files(settings)
     assert files == {
         "app.py": (APP_DIR / "app.py").read_text(),
         "requirements.txt": (APP_DIR / "requirements.txt").read_text(),
         "deploy.sh": (APP_DIR / "deploy.sh").read_text(),
-        "app.service": apm_service.render_unit(settings),
+        "app.service": app_service.render_unit(settings),
     }
 
 
-def test_packed_bundle_round_trips_and_is_reproducible():
-    files = apm_service.bundle_files(make_settings())
-    packed = apm_service.pack_bundle(files)
-    assert unpack(packed) == files
-    assert apm_service.pack_bundle(dict(reversed(files.items()))) == packed, \
-        "same files must give the same stdin, or every update would re-run the install"
+def test_bundle_ships_deploy_sh_as_the_only_executable_all_root_only():
+    members = app_service.bundle_members(make_settings())
+    modes = {name: mode for name, (_, mode) in members.items()}
+    assert modes == {"app.py": 0o600, "app.service": 0o600, "deploy.sh": 0o700,
+                     "requirements.txt": 0o600}
 
 
-def test_packed_bundle_is_a_plain_ustar_tar_not_gzip():
-    raw = base64.b64decode(apm_service.pack_bundle({"app.py": "x"}))
-    # gzip's bytes depend on the zlib build: the same files would give another stdin,
-    # hence a re-run install, on another machine.
-    assert raw[:2] != b"\x1f\x8b", "the bundle must not be compressed"
-    assert raw[257:265] == b"ustar\x0000", "a POSIX ustar archive"
-
-
-def test_packed_bundle_bytes_are_pinned():
-    # The stdin of a fixed file set, byte for byte: a change here re-runs every install.
-    packed = apm_service.pack_bundle({"deploy.sh": "#!/bin/sh\n", "app.py": "print(1)\n"})
-    assert hashlib.sha256(packed.encode()).hexdigest() == PINNED_BUNDLE_SHA256
+def test_install_stdin_is_the_bundle_from_the_one_tar_builder():
+    settings = make_settings()
+    files = unpack(tarball.stdin(tarball.build(app_service.bundle_members(settings))))
+    assert files == app_service.bundle_files(settings)
 
 
 def test_content_hashes_change_only_with_the_content():
     files = {"app.py": "a", "requirements.txt": "b"}
-    same = apm_service.content_hashes(dict(files))
-    changed = apm_service.content_hashes({**files, "app.py": "a2"})
-    assert apm_service.content_hashes(files) == same
+    same = app_service.content_hashes(dict(files))
+    changed = app_service.content_hashes({**files, "app.py": "a2"})
+    assert app_service.content_hashes(files) == same
     assert changed["app.py"] != same["app.py"] and changed["requirements.txt"] == same["requirements.txt"]
 
 
@@ -190,9 +182,10 @@ def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     # A stand-in deploy.sh reports what it was given; the real command runs under bash.
     probe = ('echo "$1|$APP_NAME|$APP_ROOT|$APP_PORT|$APP_HOST|$(cd "$2" && ls | tr "\\n" " ")"\n'
              f'cp -r "$2" {tmp_path}/seen\n')
-    stdin = apm_service.pack_bundle({"deploy.sh": probe, "app.py": "x", "app.service": "u",
-                                     "requirements.txt": "r"})
-    command = apm_service.render_install_command(make_settings(port=6060))
+    stdin = tarball.stdin(tarball.build({
+        "deploy.sh": (probe.encode(), 0o700), "app.py": (b"x", 0o600),
+        "app.service": (b"u", 0o600), "requirements.txt": (b"r", 0o600)}))
+    command = apm_service.install_command(make_settings(port=6060), ROOT_HOST)
     done = subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
                           env={**os.environ, "PATH": os.environ["PATH"]}, timeout=30)
     assert done.returncode == 0, done.stderr
@@ -201,8 +194,23 @@ def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     assert (tmp_path / "seen" / "app.service").read_text() == "u"
 
 
+@pytest.mark.parametrize("build", [apm_service.install_command, apm_service.smoke_command,
+                                   apm_service.remove_command])
+def test_app_commands_run_as_root_through_sudo_for_a_non_root_user(build):
+    settings = make_settings()
+    assert build(settings, settings.hosts[0]).startswith("sudo -n "), \
+        "vagrant needs sudo to manage a systemd unit"
+    assert "sudo" not in build(settings, ROOT_HOST), "root needs no sudo"
+
+
+def test_preflight_reports_a_user_without_passwordless_sudo_in_words():
+    settings = make_settings()
+    command = apm_service.preflight_command(settings, settings.hosts[0])
+    assert 'sudo -n true || { echo "the SSH user needs root or passwordless sudo"' in command
+
+
 def test_remove_command_stops_disables_and_deletes_unit_and_app_dir():
-    command = apm_service.render_remove_command(make_settings())
+    command = apm_service.remove_command(make_settings(), ROOT_HOST)
     assert "systemctl disable --now flask-app.service" in command
     assert "rm -f /etc/systemd/system/flask-app.service" in command
     assert "rm -rf /opt/flask-app" in command
@@ -212,7 +220,7 @@ def test_remove_command_stops_disables_and_deletes_unit_and_app_dir():
 def test_deploy_script_checks_every_route_of_the_app():
     script = (APP_DIR / "deploy.sh").read_text()
     routes = re.search(r"^ROUTES=\((.*)\)$", script, re.M).group(1).split()
-    assert routes == list(apm_service.ROUTES) == ["/", "/api/apm", "/api/trace"]
+    assert routes == list(app_service.ROUTES) == ["/", "/api/apm", "/api/trace"]
 
 
 def test_deploy_script_passes_shellcheck():
@@ -314,7 +322,7 @@ def test_install_triggers_are_the_sha256_of_every_bundled_file(engine):
     mocks, _ = engine
     settings = make_settings()
     build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
-    hashes = apm_service.content_hashes(apm_service.bundle_files(settings))
+    hashes = app_service.content_hashes(app_service.bundle_files(settings))
     expected = [f"{name}:sha256:{digest}" for name, digest in hashes.items()]
     assert mocks.inputs["apm-vm1-install"]["triggers"] == expected
     assert sorted(hashes) == ["app.py", "app.service", "deploy.sh", "requirements.txt"]
@@ -325,8 +333,8 @@ def test_install_sends_the_bundle_on_stdin_and_runs_the_install_command(engine):
     settings = make_settings()
     build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
     install = mocks.inputs["apm-vm1-install"]
-    assert unpack(install["stdin"]) == apm_service.bundle_files(settings)
-    assert install["create"] == apm_service.render_install_command(settings)
+    assert unpack(install["stdin"]) == app_service.bundle_files(settings)
+    assert install["create"] == apm_service.install_command(settings, settings.hosts[0])
 
 
 def test_a_port_change_reaches_the_unit_and_so_the_triggers(engine):
@@ -353,7 +361,7 @@ def test_teardown_has_the_delete_step_that_removes_the_app(engine):
     mocks, _ = engine
     settings = make_settings()
     build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
-    assert mocks.inputs["apm-vm1-teardown"]["delete"] == apm_service.render_remove_command(settings)
+    assert mocks.inputs["apm-vm1-teardown"]["delete"] == apm_service.remove_command(settings, settings.hosts[0])
 
 
 def test_install_has_no_delete_step_since_a_trigger_change_replaces_it(engine):
