@@ -7,9 +7,9 @@ from typing import Mapping
 
 import pulumi
 
-from components.agent_host import AgentHost
+from components.agent_host import AgentHost, AgentHostArgs
 from components.apm_dashboard import ApmDashboard
-from components.apm_service import ApmService
+from components.apm_service import ApmService, ApmServiceArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor
 from components.timeboard import Timeboard
@@ -46,9 +46,10 @@ def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
         host_names=tuple(host.name for host in settings.hosts), notify=settings.notify,
         monitor_tag=downtime_tag, now=now))
     apm_dashboard = ApmDashboard("apm", settings)
-    agents = {host.name: AgentHost(f"{host.name}-agent", settings, host) for host in settings.hosts}
+    agents = {host.name: AgentHost(f"{host.name}-agent", AgentHostArgs.from_settings(settings, host))
+              for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.
-    apps = {host.name: ApmService(f"{host.name}-app", settings, host,
+    apps = {host.name: ApmService(f"{host.name}-app", ApmServiceArgs.from_settings(settings, host),
                                   after=[agents[host.name].install])
             for host in settings.hosts}
     return {

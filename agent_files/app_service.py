@@ -7,10 +7,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # settings imports pulumi
-    from settings import Host, Settings
+    from settings import Apm, Host
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 # Files shipped to the host, from app/ (the unit is rendered, not read).
@@ -28,12 +28,21 @@ ROUTES = ("/", "/api/apm", "/api/trace")
 WORKERS = 2
 
 
-def app_root(settings: "Settings") -> str:
+class AppSettings(Protocol):
+    """What the app's files are rendered from: settings.Settings and
+    components.apm_service.ApmServiceArgs both carry it."""
+
+    stack: str
+    env: str
+    apm: "Apm"
+
+
+def app_root(settings: "AppSettings") -> str:
     """Where the app lives on the host: /opt/<service> (releases/, current -> release)."""
     return f"/opt/{settings.apm.service}"
 
 
-def unit_name(settings: "Settings") -> str:
+def unit_name(settings: "AppSettings") -> str:
     return f"{settings.apm.service}.service"
 
 
@@ -45,7 +54,7 @@ def _systemd_value(key: str, value: str) -> str:
     return f'Environment="{key}={escaped}"'
 
 
-def unit_environment(settings: "Settings") -> dict[str, str]:
+def unit_environment(settings: "AppSettings") -> dict[str, str]:
     """The app's environment: ddtrace's unified service tags, log injection, agent, port."""
     return {
         "DD_SERVICE": settings.apm.service,
@@ -61,12 +70,12 @@ def _url_host(address: str) -> str:
     return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
 
 
-def bind(settings: "Settings") -> str:
+def bind(settings: "AppSettings") -> str:
     """gunicorn's --bind: the configured address and the app's port (IPv6 in brackets)."""
     return f"{_url_host(settings.apm.bind_address)}:{settings.apm.port}"
 
 
-def local_address(settings: "Settings") -> str:
+def local_address(settings: "AppSettings") -> str:
     """Where the app answers on its own host: loopback when it listens on every interface."""
     address = ipaddress.ip_address(settings.apm.bind_address)
     if address.is_unspecified:
@@ -74,14 +83,14 @@ def local_address(settings: "Settings") -> str:
     return str(address)
 
 
-def app_url(settings: "Settings", host: "Host") -> str:
+def app_url(settings: "AppSettings", host: "Host") -> str:
     """The app's URL: the host's address when it listens on every interface, else its own."""
     address = ipaddress.ip_address(settings.apm.bind_address)
     where = host.address if address.is_unspecified else _url_host(str(address))
     return f"http://{where}:{settings.apm.port}/"
 
 
-def render_unit(settings: "Settings") -> str:
+def render_unit(settings: "AppSettings") -> str:
     """The systemd unit running the app under `ddtrace-run gunicorn` from the current release."""
     root = app_root(settings)
     current = f"{root}/current"
@@ -108,7 +117,7 @@ WantedBy=multi-user.target
 """
 
 
-def bundle_files(settings: "Settings") -> dict[str, str]:
+def bundle_files(settings: "AppSettings") -> dict[str, str]:
     """What the host receives: the app's files from app/ plus the rendered unit."""
     files = {name: (APP_DIR / name).read_text() for name in APP_FILES}
     files[UNIT_FILE] = render_unit(settings)
@@ -120,7 +129,7 @@ def content_hashes(files: dict[str, str]) -> dict[str, str]:
     return {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())}
 
 
-def bundle_members(settings: "Settings") -> dict[str, tuple[bytes, int]]:
+def bundle_members(settings: "AppSettings") -> dict[str, tuple[bytes, int]]:
     """The bundle for agent_files.tarball: each file's bytes and mode."""
     return {name: (text.encode(), SCRIPT_MODE if name.endswith(".sh") else FILE_MODE)
             for name, text in bundle_files(settings).items()}

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
@@ -35,12 +36,34 @@ from pulumi_command import remote
 from agent_files import app_service, tarball
 from agent_files.app_service import app_root, unit_name
 from components import ssh
-from settings import Host, Settings
+from settings import Apm, Host, Settings
 
 TYPE = "datadog-stack:apm:ApmService"
 
 
-def _deploy_env(settings: Settings) -> str:
+@dataclass(frozen=True)
+class ApmServiceArgs:
+    """What one host's app is made of; `stack`, `env` and `apm` are what
+    agent_files.app_service renders from (app_service.AppSettings)."""
+
+    host: Host
+    """The VM: its SSH address, port and user (and where the app's URL points)."""
+    stack: str
+    """The Pulumi stack, named in the unit's header."""
+    env: str
+    """Datadog env of the app's traces (DD_ENV)."""
+    apm: Apm
+    """The service: its name (unit, app dir, DD_SERVICE), version, port and bind address."""
+    ssh_private_key: pulumi.Input[str]
+    """Private key the commands log in with (secret)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, host: Host) -> "ApmServiceArgs":
+        return cls(host=host, stack=settings.stack, env=settings.env, apm=settings.apm,
+                   ssh_private_key=settings.secrets.ssh_private_key)
+
+
+def _deploy_env(settings: app_service.AppSettings) -> str:
     return " ".join(f"{k}={shlex.quote(v)}" for k, v in (
         ("APP_NAME", settings.apm.service),
         ("APP_ROOT", app_root(settings)),
@@ -49,7 +72,7 @@ def _deploy_env(settings: Settings) -> str:
     ))
 
 
-def install_command(settings: Settings, host: Host) -> str:
+def install_command(settings: app_service.AppSettings, host: Host) -> str:
     """As root: unpack the bundle from stdin into a temp dir and run `deploy.sh install`."""
     return ssh.root_script(host, "; ".join([
         "set -eu",
@@ -60,13 +83,13 @@ def install_command(settings: Settings, host: Host) -> str:
     ]))
 
 
-def smoke_command(settings: Settings, host: Host) -> str:
+def smoke_command(settings: app_service.AppSettings, host: Host) -> str:
     """Call every route on the host; fail with the app's journal tail if one is not 200."""
     deploy = shlex.quote(app_root(settings) + "/deploy.sh")
     return ssh.as_root(host, f"env {_deploy_env(settings)} bash {deploy} smoke")
 
 
-def preflight_command(settings: Settings, host: Host) -> str:
+def preflight_command(settings: app_service.AppSettings, host: Host) -> str:
     """Check once that the host can take the app: root, systemd, Python 3.10-3.14. Runs as
     the SSH user, so that a missing sudo is reported in words."""
     return "\n".join([
@@ -79,7 +102,7 @@ def preflight_command(settings: Settings, host: Host) -> str:
     ])
 
 
-def remove_command(settings: Settings, host: Host) -> str:
+def remove_command(settings: app_service.AppSettings, host: Host) -> str:
     """Stop, disable and delete the unit and the app dir; needs nothing from the bundle."""
     unit = shlex.quote(unit_name(settings))
     path = shlex.quote(f"/etc/systemd/system/{unit_name(settings)}")
@@ -93,7 +116,7 @@ def remove_command(settings: Settings, host: Host) -> str:
     ]))
 
 
-def teardown_triggers(settings: Settings) -> list[str]:
+def teardown_triggers(settings: app_service.AppSettings) -> list[str]:
     """What the teardown's delete step removes: the unit and the app dir, by name."""
     return [f"unit:{unit_name(settings)}", f"root:{app_root(settings)}"]
 
@@ -105,18 +128,24 @@ class ApmService(pulumi.ComponentResource):
     """
 
     url: pulumi.Output[str]
+    """http://<address>:<port>/, where the app answers."""
     smoke: pulumi.Output[str]
+    """The smoke test's report: each route and its 200."""
+    teardown: remote.Command
+    install: remote.Command
+    smoke_test: remote.Command
 
-    def __init__(self, name: str, settings: Settings, host: Host,
+    def __init__(self, name: str, args: ApmServiceArgs,
                  opts: pulumi.ResourceOptions | None = None, *,
                  after: Sequence[pulumi.Resource] = ()):
         """`after`: resources the app's first command waits for on this host, e.g. the
         Agent's install (it holds the dpkg lock while deploy.sh may apt-get python3-venv,
         and the app should start once the trace agent is there)."""
         super().__init__(TYPE, name, None, opts)
-        hashes = app_service.content_hashes(app_service.bundle_files(settings))
+        host = args.host
+        hashes = app_service.content_hashes(app_service.bundle_files(args))
         triggers = [f"{n}:sha256:{h}" for n, h in hashes.items()]
-        connection = ssh.connection(settings, host)
+        connection = ssh.connection(host, args.ssh_private_key)
 
         # The delete step lives on its own Command, whose inputs do not follow the
         # content: pulumi-command replaces a Command whose `triggers` change
@@ -131,9 +160,9 @@ class ApmService(pulumi.ComponentResource):
         self.teardown = remote.Command(
             f"{name}-teardown",
             connection=connection,
-            create=preflight_command(settings, host),
-            delete=remove_command(settings, host),
-            triggers=teardown_triggers(settings),
+            create=preflight_command(args, host),
+            delete=remove_command(args, host),
+            triggers=teardown_triggers(args),
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after),
                                         delete_before_replace=True),
@@ -141,8 +170,8 @@ class ApmService(pulumi.ComponentResource):
         self.install = remote.Command(
             f"{name}-install",
             connection=connection,
-            create=install_command(settings, host),
-            stdin=tarball.stdin(tarball.build(app_service.bundle_members(settings))),
+            create=install_command(args, host),
+            stdin=tarball.stdin(tarball.build(app_service.bundle_members(args))),
             triggers=triggers,
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown]),
@@ -150,11 +179,11 @@ class ApmService(pulumi.ComponentResource):
         self.smoke_test = remote.Command(
             f"{name}-smoke",
             connection=connection,
-            create=smoke_command(settings, host),
+            create=smoke_command(args, host),
             triggers=triggers,
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.install]),
         )
-        self.url = pulumi.Output.from_input(app_service.app_url(settings, host))
+        self.url = pulumi.Output.from_input(app_service.app_url(args, host))
         self.smoke = self.smoke_test.stdout
         self.register_outputs({"url": self.url, "smoke": self.smoke})

@@ -6,16 +6,16 @@ import shlex
 import pulumi
 from pulumi_command import remote
 
-from settings import Host, Settings
+from settings import Host
 
 
-def connection(settings: Settings, host: Host) -> remote.ConnectionArgs:
-    """SSH to the host as its configured user with the stack's secret private key."""
+def connection(host: Host, private_key: pulumi.Input[str]) -> remote.ConnectionArgs:
+    """SSH to the host as its configured user with the stack's private key, kept secret."""
     return remote.ConnectionArgs(
         host=host.address,
         port=host.ssh_port,
         user=host.ssh_user,
-        private_key=pulumi.Output.secret(settings.secrets.ssh_private_key),
+        private_key=pulumi.Output.secret(private_key),
         # A VM that is still booting refuses connections for a while: retry, bounded.
         dial_error_limit=10,
         per_dial_timeout=15,

@@ -22,7 +22,8 @@ from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
 
 from agent_files import render
-from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from components.agent_host import AgentHost, AgentHostArgs, copy_command, remove_command
+from settings import Database, Host
 
 pytestmark = pytest.mark.unit
 
@@ -75,30 +76,23 @@ def monitor():
     return monitor
 
 
-def make_settings(host: Host, **overrides) -> Settings:
-    base = Settings(
-        stack="dev", env="dev", site="datadoghq.com", hosts=(host,),
-        host_tags=("role:database",),
+def make_args(host: Host, **overrides) -> AgentHostArgs:
+    base = AgentHostArgs(
+        host=host, stack="dev", env="dev", site="datadoghq.com", host_tags=("role:database",),
         database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
-        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
-        timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=45,
-        logs_enabled=False, install_agent=False,
-        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
-        secrets=Secrets(api_key=pulumi.Output.secret(API_KEY),
-                        database_password=pulumi.Output.secret(PASSWORD),
-                        ssh_private_key=pulumi.Output.secret(SSH_KEY)),
+        check_interval=45, logs_enabled=False, install_agent=False,
+        api_key=pulumi.Output.secret(API_KEY), database_password=pulumi.Output.secret(PASSWORD),
+        ssh_private_key=pulumi.Output.secret(SSH_KEY),
     )
     return replace(base, **overrides)
 
 
 def deploy(monitor: RecordingMonitor, user: str = "vagrant", **overrides) -> RecordingMonitor:
-    from components.agent_host import AgentHost
-
     host = Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user=user)
 
     @pulumi.runtime.test
     def program():
-        component = AgentHost("vm1", make_settings(host, **overrides), host)
+        component = AgentHost("vm1", make_args(host, **overrides))
         return pulumi.Output.all(component.check_result, component.install.id, component.copy.id)
 
     program()
@@ -242,8 +236,7 @@ ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
 
 
 def bundle_bytes(**overrides) -> bytes:
-    settings = make_settings(ROOT_HOST, **overrides)
-    return render.build_bundle(settings, ROOT_HOST, API_KEY, PASSWORD)
+    return render.build_bundle(make_args(ROOT_HOST, **overrides), ROOT_HOST, API_KEY, PASSWORD)
 
 
 def run_command(command: str, stdin: bytes = b"", path_prefix: Path | None = None):
@@ -255,8 +248,6 @@ def run_command(command: str, stdin: bytes = b"", path_prefix: Path | None = Non
 
 
 def copy(tmp_path: Path, bundle: bytes, path_prefix: Path | None = None):
-    from components.agent_host import copy_command
-
     return run_command(copy_command(ROOT_HOST, root=str(tmp_path)), base64.b64encode(bundle),
                        path_prefix)
 
@@ -353,8 +344,6 @@ def fake_bundle(tmp_path: Path, install_sh: str) -> Path:
 
 
 def test_teardown_fails_and_keeps_the_bundle_when_remove_fails(tmp_path):
-    from components.agent_host import remove_command
-
     version = fake_bundle(tmp_path, 'echo "remove failed" >&2; exit 1\n')
     result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode != 0, "a failed remove fails the destroy, so it can be retried"
@@ -363,8 +352,6 @@ def test_teardown_fails_and_keeps_the_bundle_when_remove_fails(tmp_path):
 
 
 def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
-    from components.agent_host import remove_command
-
     calls = tmp_path / "calls"
     fake_bundle(tmp_path, f'echo "$*" >>"{calls}"\n')
     result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
@@ -375,10 +362,28 @@ def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
 
 
 def test_teardown_leaves_no_stack_directory_behind(tmp_path):
-    from components.agent_host import remove_command
-
     fake_bundle(tmp_path, "exit 0\n")
     result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / render.STACK_DIR.lstrip("/")).exists(), \
         "the host is as before the stack: /var/lib/datadog-stack goes too"
+
+
+def test_args_built_from_the_stack_settings_render_the_same_bundle():
+    """program.py builds the args from Settings: the files must be what Settings renders."""
+    from settings import Apm, OfficeHours, Secrets, Settings, Thresholds
+
+    args = make_args(ROOT_HOST)
+    settings = Settings(
+        stack=args.stack, env=args.env, site=args.site, hosts=(ROOT_HOST,),
+        host_tags=args.host_tags, database=args.database,
+        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
+        timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=args.check_interval,
+        logs_enabled=args.logs_enabled, install_agent=args.install_agent,
+        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
+        secrets=Secrets(api_key=args.api_key, database_password=args.database_password,
+                        ssh_private_key=args.ssh_private_key))
+    from_settings = AgentHostArgs.from_settings(settings, ROOT_HOST)
+    assert from_settings == args
+    assert render.build_bundle(from_settings, ROOT_HOST, API_KEY, PASSWORD) == \
+        render.build_bundle(settings, ROOT_HOST, API_KEY, PASSWORD)
