@@ -87,7 +87,6 @@ secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's 
                   install.sh deletes it as soon as the Agent is present
 """
 HEADER = b"# Managed by Pulumi (datadog-stack); local edits are overwritten on the next `pulumi up`.\n"
-CHECK_TAG = "check:my_metric"
 DATADOG_DB_USER = "datadog"
 MAX_USER_CONNECTIONS = 5
 # Printed by database.sql when it is about to create the user (install.sh greps for it).
