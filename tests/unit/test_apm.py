@@ -19,18 +19,18 @@ from pathlib import Path
 import pulumi
 import pulumi_datadog  # noqa: F401  (slow import, once per module)
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
 
 from agent_files import app_service, tarball
 from components import apm_dashboard, apm_service
 from components.apm_dashboard import ApmDashboard
 from components.apm_service import ApmService, ApmServiceArgs
 from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from tools import mock_engine
+from tools.mock_engine import is_secret, plain
 
 pytestmark = pytest.mark.unit
 
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key\n-----END OPENSSH PRIVATE KEY-----\n"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # Pulumi's wire marker of a secret value
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
 
@@ -71,17 +71,6 @@ def unit_directive(unit: str, key: str) -> str:
     match = re.search(rf"^{key}=(.*)$", unit, re.M)
     assert match, f"{key}= missing from the unit:\n{unit}"
     return match.group(1)
-
-
-def unwrap(value):
-    """A secret input arrives as {sig: SECRET_SIG, value: ...}; return the value."""
-    if isinstance(value, dict) and value.get(pulumi.runtime.rpc._special_sig_key) == SECRET_SIG:
-        return value["value"]
-    return value
-
-
-def is_secret(value) -> bool:
-    return isinstance(value, dict) and value.get(pulumi.runtime.rpc._special_sig_key) == SECRET_SIG
 
 
 def unpack(stdin: str) -> dict[str, str]:
@@ -250,76 +239,35 @@ def test_deploy_script_passes_shellcheck():
 
 # --- the components under mocks -----------------------------------------------------------
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock engine, keeping each registration's options (parent, dependencies...)."""
-
-    def __init__(self, mocks):
-        super().__init__(mocks)
-        self.requests = {}
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        self.requests[request.name] = request
-        return response
-
-
-class Mocks(pulumi.runtime.Mocks):
-    def __init__(self):
-        self.inputs: dict[str, dict] = {}
-        self.types: dict[str, str] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.inputs[args.name] = args.inputs
-        self.types[args.name] = args.typ
-        outputs = dict(args.inputs)
-        if args.typ == "datadog:index/dashboard:Dashboard":
-            return "abc-def-ghi", {**outputs, "url": "/dashboard/abc-def-ghi/flask-app"}
-        if args.typ == "command:remote:Command":
-            outputs.update(stdout="GET / -> 200", stderr="")
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-
 @pytest.fixture
 def engine():
-    mocks = Mocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="datadog-stack", stack="dev", preview=False,
-                             monitor=monitor)
-    return mocks, monitor
+    mocks = mock_engine.Mocks(
+        ids={"datadog:index/dashboard:Dashboard": "abc-def-ghi"},
+        outputs={"datadog:index/dashboard:Dashboard": {"url": "/dashboard/abc-def-ghi/flask-app"},
+                 "command:remote:Command": {"stdout": "GET / -> 200", "stderr": ""}})
+    return mocks, mock_engine.start(mocks, stack="dev", preview=False)
 
 
 def build(make):
     """Run `make()` in a Pulumi program and wait for the registrations; return its result."""
     built = {}
 
-    @pulumi.runtime.test
     def program():
-        built["component"] = component = make()
-        return getattr(component, "url", None)
+        built["component"] = make()
 
-    program()
+    mock_engine.run(program)
     return built["component"]
 
 
 def resolve(output):
-    box = {}
-
-    @pulumi.runtime.test
-    def program():
-        return output.apply(lambda v: box.setdefault("v", v))
-
-    program()
-    return box["v"]
+    return mock_engine.run(lambda: output)
 
 
 def test_connection_uses_the_host_address_port_user_and_the_secret_key(engine):
     mocks, _ = engine
     settings = make_args()
     build(lambda: ApmService("apm-vm1", settings))
-    conn = unwrap(mocks.inputs["apm-vm1-install"]["connection"])
+    conn = plain(mocks.inputs["apm-vm1-install"]["connection"])
     assert (conn["host"], conn["port"], conn["user"]) == ("192.0.2.10", 2222, "vagrant")
     assert conn["privateKey"] == SSH_KEY
 
@@ -466,8 +414,8 @@ def test_each_host_gets_its_own_commands_and_connection(engine):
             ApmService(f"apm-{host.name}", make_args(host=host))
 
     build(both)
-    assert unwrap(mocks.inputs["apm-vm1-install"]["connection"])["host"] == "192.0.2.10"
-    assert unwrap(mocks.inputs["apm-vm2-install"]["connection"])["host"] == "192.0.2.11"
+    assert plain(mocks.inputs["apm-vm1-install"]["connection"])["host"] == "192.0.2.10"
+    assert plain(mocks.inputs["apm-vm2-install"]["connection"])["host"] == "192.0.2.11"
 
 
 def test_service_url_names_the_host_and_port_when_listening_everywhere(engine):
