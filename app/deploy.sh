@@ -27,32 +27,42 @@
 #   * every route must then answer 200, else the last release and unit that passed
 #     (APP_ROOT/state/good, with a copy of that unit) are put back and restarted, the
 #     app's log tail is printed and the script fails.
+#
+# `set -e` (unlike install.sh): a failed step stops the script, and every state it can stop
+# in is one the next run starts from: a release without .complete is rebuilt, never run;
+# state/running is removed before a restart, so the next run restarts and smoke-tests; only
+# a failed smoke test is undone here, explicitly, by roll_back.
+# Constants are readonly; each function's header names the globals it changes.
 set -euo pipefail
 
-ROUTES=(/ /api/apm /api/trace)
-KEEP_RELEASES=3
-UNIT_DIR=${UNIT_DIR:-/etc/systemd/system}
-SMOKE_TIMEOUT=${SMOKE_TIMEOUT:-60}
+readonly ROUTES=(/ /api/apm /api/trace)
+readonly KEEP_RELEASES=3
+readonly UNIT_DIR="${UNIT_DIR:-/etc/systemd/system}"
+readonly SMOKE_TIMEOUT="${SMOKE_TIMEOUT:-60}"
 
+# log MESSAGE...: a progress line on stderr.
 log() { echo "deploy.sh: $*" >&2; }
+# die MESSAGE...: fail with MESSAGE.
 die() { log "$*"; exit 1; }
 
 : "${APP_NAME:?APP_NAME is required}" "${APP_ROOT:?APP_ROOT is required}"
 [[ $APP_NAME =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "bad APP_NAME '$APP_NAME'"
 # APP_ROOT is removed with rm -rf: it must be an absolute path named after the app.
 [[ $APP_ROOT == /* && $(basename -- "$APP_ROOT") == "$APP_NAME" ]] \
-  || die "APP_ROOT '$APP_ROOT' must be an absolute path ending in /$APP_NAME"
-UNIT="$APP_NAME.service"
-UNIT_PATH="$UNIT_DIR/$UNIT"
-STATE="$APP_ROOT/state"  # running, good: "<release id> <unit sha256>"; units/<sha256>.service
+    || die "APP_ROOT '$APP_ROOT' must be an absolute path ending in /$APP_NAME"
+readonly UNIT="$APP_NAME.service"
+readonly UNIT_PATH="$UNIT_DIR/$UNIT"
+readonly STATE="$APP_ROOT/state"  # running, good: "<release id> <unit sha256>"; units/<sha256>.service
 
+# app_log_tail [LINES]: the app's last journal lines on stderr.
 app_log_tail() {
-  log "last lines of the app's log (journalctl -u $UNIT):"
-  journalctl -u "$UNIT" -n "${1:-40}" --no-pager >&2 2>/dev/null || true
+    log "last lines of the app's log (journalctl -u $UNIT):"
+    journalctl -u "$UNIT" -n "${1:-40}" --no-pager >&2 2>/dev/null || true
 }
 
-http_status() {  # prints the HTTP status of GET $1, or the error's name
-  python3 -c 'import sys, urllib.error, urllib.request
+# http_status URL: prints the HTTP status of GET URL, or the error's name.
+http_status() {
+    python3 -c 'import sys, urllib.error, urllib.request
 try:
     print(urllib.request.urlopen(sys.argv[1], timeout=5).status)
 except urllib.error.HTTPError as e:
@@ -61,172 +71,187 @@ except Exception as e:
     print(type(e).__name__)' "$1"
 }
 
+# smoke: GET every route until it answers 200 or SMOKE_TIMEOUT passes (then the log tail).
 smoke() {
-  : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
-  local deadline=$((SECONDS + SMOKE_TIMEOUT)) route status base
-  base="http://$APP_HOST:$APP_PORT"
-  if [[ $APP_HOST == *:* ]]; then  # IPv6
-    base="http://[$APP_HOST]:$APP_PORT"
-  fi
-  for route in "${ROUTES[@]}"; do
-    until status=$(http_status "$base$route"); [[ $status == 200 ]]; do
-      if ((SECONDS >= deadline)); then
-        log "GET $route on $base answered '$status', expected 200"
-        app_log_tail 40
-        return 1
-      fi
-      sleep 1
+    : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
+    local deadline=$((SECONDS + SMOKE_TIMEOUT)) route status base
+    base="http://$APP_HOST:$APP_PORT"
+    if [[ $APP_HOST == *:* ]]; then  # IPv6
+        base="http://[$APP_HOST]:$APP_PORT"
+    fi
+    for route in "${ROUTES[@]}"; do
+        until status=$(http_status "$base$route"); [[ $status == 200 ]]; do
+            if ((SECONDS >= deadline)); then
+                log "GET $route on $base answered '$status', expected 200"
+                app_log_tail 40
+                return 1
+            fi
+            sleep 1
+        done
+        echo "GET $route -> 200"
     done
-    echo "GET $route -> 200"
-  done
 }
 
+# need_python: python3 3.10-3.14 with venv, apt-installing python3-venv if it lacks it.
+# Sets DEBIAN_FRONTEND (exported, for apt-get) when it installs.
 need_python() {
-  command -v python3 >/dev/null || die "python3 is not installed"
-  python3 -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 15))' \
-    || die "$(python3 -V) is not supported: gunicorn 27 and ddtrace 4.16 need Python 3.10-3.14"
-  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-    command -v apt-get >/dev/null || die "python3 has no venv/ensurepip module"
-    log "installing python3-venv"
-    export DEBIAN_FRONTEND=noninteractive
-    # Wait for the dpkg lock (the Agent's installer, unattended-upgrades) instead of failing.
-    local apt=(apt-get -o DPkg::Lock::Timeout=300 -y -q)
-    "${apt[@]}" install python3-venv >&2 || { "${apt[@]}" update >&2 && "${apt[@]}" install python3-venv >&2; }
-  fi
+    command -v python3 >/dev/null || die "python3 is not installed"
+    python3 -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 15))' \
+        || die "$(python3 -V) is not supported: gunicorn 27 and ddtrace 4.16 need Python 3.10-3.14"
+    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+        command -v apt-get >/dev/null || die "python3 has no venv/ensurepip module"
+        log "installing python3-venv"
+        export DEBIAN_FRONTEND=noninteractive
+        # Wait for the dpkg lock (the Agent's installer, unattended-upgrades) instead of failing.
+        local apt=(apt-get -o DPkg::Lock::Timeout=300 -y -q)
+        "${apt[@]}" install python3-venv >&2 \
+            || { "${apt[@]}" update >&2 && "${apt[@]}" install python3-venv >&2; }
+    fi
 }
 
-release_id() {  # content address of a release: its code, its pins, the interpreter
-  { cat "$1/app.py" "$1/requirements.txt"; python3 -VV; } | sha256sum | cut -c1-16
+# release_id SRC: content address of a release: its code, its pins, the interpreter.
+release_id() {
+    { cat "$1/app.py" "$1/requirements.txt"; python3 -VV; } | sha256sum | cut -c1-16
 }
 
-build_release() {  # build_release SRC ID: builds APP_ROOT/releases/ID once
-  local src=$1 rel="$APP_ROOT/releases/$2"
-  if [[ -f $rel/.complete ]]; then
-    log "release $2 already built"
-    return
-  fi
-  log "building release $2"
-  rm -rf -- "$rel"  # a build that failed half-way
-  mkdir -p -- "$rel"
-  install -m 0644 "$src/app.py" "$src/requirements.txt" "$rel/"
-  python3 -m venv "$rel/venv"
-  "$rel/venv/bin/pip" install --disable-pip-version-check --no-input -q -r "$rel/requirements.txt" >&2
-  "$rel/venv/bin/python" -c 'import ddtrace, flask, gunicorn' >&2
-  "$rel/venv/bin/pip" freeze --disable-pip-version-check > "$rel/freeze.txt"
-  touch "$rel/.complete"
+# build_release SRC ID: builds APP_ROOT/releases/ID once (marked .complete when whole).
+build_release() {
+    local src=$1 rel="$APP_ROOT/releases/$2"
+    if [[ -f $rel/.complete ]]; then
+        log "release $2 already built"
+        return
+    fi
+    log "building release $2"
+    rm -rf -- "$rel"  # a build that failed half-way
+    mkdir -p -- "$rel"
+    install -m 0644 "$src/app.py" "$src/requirements.txt" "$rel/"
+    python3 -m venv "$rel/venv"
+    "$rel/venv/bin/pip" install --disable-pip-version-check --no-input -q -r "$rel/requirements.txt" >&2
+    "$rel/venv/bin/python" -c 'import ddtrace, flask, gunicorn' >&2
+    "$rel/venv/bin/pip" freeze --disable-pip-version-check > "$rel/freeze.txt"
+    touch "$rel/.complete"
 }
 
-point_current_at() {  # atomic symlink switch: rename(2) over the old link
-  ln -sfn "$1" "$APP_ROOT/current.new"
-  mv -Tf "$APP_ROOT/current.new" "$APP_ROOT/current"
+# point_current_at TARGET: atomic symlink switch: rename(2) over the old link.
+point_current_at() {
+    ln -sfn "$1" "$APP_ROOT/current.new"
+    mv -Tf "$APP_ROOT/current.new" "$APP_ROOT/current"
 }
 
+# prune_releases: keep the current release and the KEEP_RELEASES newest.
 prune_releases() {
-  local cur old
-  cur=$(readlink "$APP_ROOT/current")
-  # newest first; keep the current one and the KEEP_RELEASES newest (names are hex ids)
-  # shellcheck disable=SC2012
-  ls -1t "$APP_ROOT/releases" | tail -n +$((KEEP_RELEASES + 1)) | while read -r old; do
-    [[ releases/$old == "$cur" ]] || rm -rf -- "${APP_ROOT:?}/releases/$old"
-  done
+    local cur old
+    cur=$(readlink "$APP_ROOT/current")
+    # newest first (names are hex ids)
+    # shellcheck disable=SC2012
+    ls -1t "$APP_ROOT/releases" | tail -n +$((KEEP_RELEASES + 1)) | while read -r old; do
+        [[ releases/$old == "$cur" ]] || rm -rf -- "${APP_ROOT:?}/releases/$old"
+    done
 }
 
-write_atomically() {  # write_atomically FILE TEXT: temp file + rename
-  printf '%s\n' "$2" > "$1.new"
-  mv -f "$1.new" "$1"
+# write_atomically FILE TEXT: temp file + rename.
+write_atomically() {
+    printf '%s\n' "$2" > "$1.new"
+    mv -f "$1.new" "$1"
 }
 
-record_good() {  # record_good STATE UNIT_FILE: this release and unit passed the smoke test
-  local sha=${1#* }
-  mkdir -p -- "$STATE/units"
-  if [[ ! -f $STATE/units/$sha.service ]]; then
-    install -m 0644 "$2" "$STATE/units/$sha.service.new"
-    mv -f "$STATE/units/$sha.service.new" "$STATE/units/$sha.service"
-  fi
-  write_atomically "$STATE/good" "$1"
-  write_atomically "$STATE/running" "$1"
-  find "$STATE/units" -type f ! -name "$sha.service" -delete
+# record_good WANT UNIT_FILE: this release and unit passed the smoke test (state/good, running).
+record_good() {
+    local sha=${1#* }
+    mkdir -p -- "$STATE/units"
+    if [[ ! -f $STATE/units/$sha.service ]]; then
+        install -m 0644 "$2" "$STATE/units/$sha.service.new"
+        mv -f "$STATE/units/$sha.service.new" "$STATE/units/$sha.service"
+    fi
+    write_atomically "$STATE/good" "$1"
+    write_atomically "$STATE/running" "$1"
+    find "$STATE/units" -type f ! -name "$sha.service" -delete
 }
 
-put_unit() {  # put_unit FILE: install FILE as the unit, atomically, if it differs
-  if ! cmp -s "$1" "$UNIT_PATH"; then
-    install -m 0644 "$1" "$UNIT_PATH.new"
-    mv -f "$UNIT_PATH.new" "$UNIT_PATH"
-    systemctl daemon-reload
-  fi
+# put_unit FILE: install FILE as the unit, atomically, if it differs.
+put_unit() {
+    if ! cmp -s "$1" "$UNIT_PATH"; then
+        install -m 0644 "$1" "$UNIT_PATH.new"
+        mv -f "$UNIT_PATH.new" "$UNIT_PATH"
+        systemctl daemon-reload
+    fi
 }
 
-roll_back() {  # roll_back GOOD WANT: restart the last release and unit that passed
-  local rel sha
-  if [[ -z $1 || $1 == "$2" ]]; then
-    log "no other release and unit passed the smoke test here: nothing to roll back to"
-    return
-  fi
-  read -r rel sha <<<"$1"
-  if [[ ! -f $APP_ROOT/releases/$rel/.complete || ! -f $STATE/units/$sha.service ]]; then
-    log "the last good release $rel or its unit is gone: cannot roll back"
-    return
-  fi
-  log "rolling back to release $rel and its unit"
-  point_current_at "releases/$rel"
-  put_unit "$STATE/units/$sha.service"
-  # state/running stays absent: the next install restarts whatever runs then.
-  systemctl restart "$UNIT" || true
+# roll_back GOOD WANT: restart the last release and unit that passed, if another one did.
+roll_back() {
+    local rel sha
+    if [[ -z $1 || $1 == "$2" ]]; then
+        log "no other release and unit passed the smoke test here: nothing to roll back to"
+        return
+    fi
+    read -r rel sha <<<"$1"
+    if [[ ! -f $APP_ROOT/releases/$rel/.complete || ! -f $STATE/units/$sha.service ]]; then
+        log "the last good release $rel or its unit is gone: cannot roll back"
+        return
+    fi
+    log "rolling back to release $rel and its unit"
+    point_current_at "releases/$rel"
+    put_unit "$STATE/units/$sha.service"
+    # state/running stays absent: the next install restarts whatever runs then.
+    systemctl restart "$UNIT" || true
 }
 
-start_unless_running() {  # start_unless_running WANT: restart unless WANT already runs
-  if [[ $(cat "$STATE/running" 2>/dev/null) == "$1" ]] && systemctl is-active --quiet "$UNIT"; then
-    log "$UNIT already runs release ${1% *} with this unit: not restarted"
-    return
-  fi
-  log "(re)starting $UNIT on release ${1% *}"
-  rm -f "$STATE/running"  # from here on, what runs is not known to be good
-  systemctl daemon-reload  # a run killed after the unit swap may not have reloaded it
-  systemctl restart "$UNIT" || { log "systemctl restart $UNIT failed"; return 1; }
+# start_unless_running WANT: restart the app unless WANT already runs and is active.
+start_unless_running() {
+    if [[ $(cat "$STATE/running" 2>/dev/null) == "$1" ]] && systemctl is-active --quiet "$UNIT"; then
+        log "$UNIT already runs release ${1% *} with this unit: not restarted"
+        return
+    fi
+    log "(re)starting $UNIT on release ${1% *}"
+    rm -f "$STATE/running"  # from here on, what runs is not known to be good
+    systemctl daemon-reload  # a run killed after the unit swap may not have reloaded it
+    systemctl restart "$UNIT" || { log "systemctl restart $UNIT failed"; return 1; }
 }
 
+# install_app BUNDLE_DIR: build, switch, (re)start, smoke-test, or roll back and fail.
 install_app() {
-  local src=${1:?usage: deploy.sh install BUNDLE_DIR} id want good
-  : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
-  for f in app.py requirements.txt app.service; do
-    [[ -f $src/$f ]] || die "bundle $src lacks $f"
-  done
-  need_python
-  mkdir -p -- "$APP_ROOT/releases" "$STATE"
-  id=$(release_id "$src")
-  build_release "$src" "$id"
-  want="$id $(sha256sum < "$src/app.service" | cut -c1-64)"
-  good=$(cat "$STATE/good" 2>/dev/null || true)
+    local src=${1:?usage: deploy.sh install BUNDLE_DIR} id want good f
+    : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
+    for f in app.py requirements.txt app.service; do
+        [[ -f $src/$f ]] || die "bundle $src lacks $f"
+    done
+    need_python
+    mkdir -p -- "$APP_ROOT/releases" "$STATE"
+    id=$(release_id "$src")
+    build_release "$src" "$id"
+    want="$id $(sha256sum < "$src/app.service" | cut -c1-64)"
+    good=$(cat "$STATE/good" 2>/dev/null || true)
 
-  put_unit "$src/app.service"
-  point_current_at "releases/$id"
-  systemctl enable "$UNIT" 2>/dev/null
+    put_unit "$src/app.service"
+    point_current_at "releases/$id"
+    systemctl enable "$UNIT" 2>/dev/null
 
-  if ! start_unless_running "$want" || ! smoke; then
-    roll_back "$good" "$want"
-    die "release $id failed its smoke test"
-  fi
-  record_good "$want" "$src/app.service"
-  if [[ -f $src/deploy.sh ]]; then  # kept for `deploy.sh smoke|remove` by hand
-    install -m 0755 "$src/deploy.sh" "$APP_ROOT/deploy.sh.new"
-    mv -f "$APP_ROOT/deploy.sh.new" "$APP_ROOT/deploy.sh"
-  fi
-  prune_releases
-  echo "$APP_NAME release $id is running on $APP_HOST port $APP_PORT"
+    if ! start_unless_running "$want" || ! smoke; then
+        roll_back "$good" "$want"
+        die "release $id failed its smoke test"
+    fi
+    record_good "$want" "$src/app.service"
+    if [[ -f $src/deploy.sh ]]; then  # kept for `deploy.sh smoke|remove` by hand
+        install -m 0755 "$src/deploy.sh" "$APP_ROOT/deploy.sh.new"
+        mv -f "$APP_ROOT/deploy.sh.new" "$APP_ROOT/deploy.sh"
+    fi
+    prune_releases
+    echo "$APP_NAME release $id is running on $APP_HOST port $APP_PORT"
 }
 
+# remove_app: stop, disable and delete the unit and APP_ROOT.
 remove_app() {
-  systemctl disable --now "$UNIT" 2>/dev/null || true
-  rm -f -- "$UNIT_PATH"
-  systemctl daemon-reload || true
-  systemctl reset-failed "$UNIT" 2>/dev/null || true
-  rm -rf -- "$APP_ROOT"
-  echo "$APP_NAME removed"
+    systemctl disable --now "$UNIT" 2>/dev/null || true
+    rm -f -- "$UNIT_PATH"
+    systemctl daemon-reload || true
+    systemctl reset-failed "$UNIT" 2>/dev/null || true
+    rm -rf -- "$APP_ROOT"
+    echo "$APP_NAME removed"
 }
 
 case ${1:-} in
-  install) shift; install_app "$@" ;;
-  smoke) smoke ;;
-  remove) remove_app ;;
-  *) die "usage: deploy.sh install BUNDLE_DIR | smoke | remove" ;;
+    install) shift; install_app "$@" ;;
+    smoke) smoke ;;
+    remove) remove_app ;;
+    *) die "usage: deploy.sh install BUNDLE_DIR | smoke | remove" ;;
 esac

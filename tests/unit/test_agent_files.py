@@ -7,8 +7,6 @@ import hashlib
 import hmac
 import io
 import re
-import shutil
-import subprocess
 import tarfile
 from dataclasses import replace
 
@@ -351,27 +349,3 @@ def test_bundle_manifest_lists_every_installed_file_with_mode_and_owner():
         assert (int(mode, 8), owner) == render.file_attributes(make_settings())["/" + rel]
     assert members["install.sh"] == render.install_script()
     assert b"DB_KIND=postgres\n" in members["settings.env"]
-
-
-def test_install_script_passes_shellcheck():
-    if not shutil.which("shellcheck"):
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
-    done = subprocess.run(["shellcheck", "--shell=bash", str(render.Path(render.__file__).parent / "install.sh")],
-                          capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout
-
-
-def test_install_script_names_the_globals_each_function_changes():
-    """Every function has a header comment; a function assigning a global names it there."""
-    script = (render.Path(render.__file__).parent / "install.sh").read_text().splitlines()
-    for i, line in enumerate(script):
-        match = re.match(r"^(\w+)\(\) \{", line)
-        if not match:
-            continue
-        assert script[i - 1].startswith("# "), f"{match.group(1)} has no header comment"
-        header = " ".join(l for l in script[max(0, i - 4):i] if l.startswith("#"))
-        one_line = line.rstrip().endswith("}")
-        body = line if one_line else "\n".join(script[i:script.index("}", i) + 1])
-        for name in ("FAILED", "IN_TXN", "AGENT_ERROR", "CHECK_OUTPUT", "VERIFY_STEP", "BUNDLE"):
-            if re.search(rf"(^|[\s;{{]){name}(\+)?=", body):
-                assert name in header, f"{match.group(1)} sets {name} but its header does not say so"
