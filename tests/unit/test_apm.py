@@ -305,8 +305,7 @@ def test_smoke_test_runs_after_the_install_with_the_same_triggers(engine):
     mocks, monitor = engine
     settings = make_args()
     build(lambda: ApmService("apm-vm1", settings))
-    install_urn = monitor.make_urn(monitor.requests["apm-vm1-install"].parent,
-                                   "command:remote:Command", "apm-vm1-install")
+    install_urn = monitor.urns["apm-vm1-install"]
     smoke = monitor.requests["apm-vm1-smoke"]
     assert install_urn in smoke.dependencies, "the smoke test must wait for the install"
     assert mocks.inputs["apm-vm1-smoke"]["triggers"] == mocks.inputs["apm-vm1-install"]["triggers"]
@@ -334,9 +333,7 @@ def test_install_waits_for_the_teardown_so_destroy_removes_the_app_last(engine):
     _, monitor = engine
     settings = make_args()
     build(lambda: ApmService("apm-vm1", settings))
-    teardown = monitor.requests["apm-vm1-teardown"]
-    teardown_urn = monitor.make_urn(teardown.parent, teardown.type, teardown.name)
-    assert teardown_urn in monitor.requests["apm-vm1-install"].dependencies
+    assert monitor.urns["apm-vm1-teardown"] in monitor.requests["apm-vm1-install"].dependencies
 
 
 def test_an_edited_teardown_script_is_an_update_not_a_replacement(engine):
@@ -379,9 +376,7 @@ def test_the_app_waits_for_the_resources_given_as_after(engine):
         return ApmService("apm-vm1", settings, after=[agent])
 
     build(with_agent)
-    agent = monitor.requests["agent-install"]
-    agent_urn = monitor.make_urn(agent.parent, agent.type, agent.name)
-    assert agent_urn in monitor.requests["apm-vm1-teardown"].dependencies, \
+    assert monitor.urns["agent-install"] in monitor.requests["apm-vm1-teardown"].dependencies, \
         "the app's first command must wait for the Agent's install (dpkg lock, trace agent)"
 
 
@@ -389,11 +384,9 @@ def test_commands_are_children_of_the_component(engine):
     _, monitor = engine
     settings = make_args()
     build(lambda: ApmService("apm-vm1", settings))
-    component = monitor.requests["apm-vm1"]
-    assert component.type == "datadog-stack:apm:ApmService"
-    component_urn = monitor.make_urn(component.parent, component.type, "apm-vm1")
+    assert monitor.requests["apm-vm1"].type == "datadog-stack:apm:ApmService"
     for child in ("apm-vm1-teardown", "apm-vm1-install", "apm-vm1-smoke"):
-        assert monitor.requests[child].parent == component_urn, child
+        assert monitor.requests[child].parent == monitor.urns["apm-vm1"], child
 
 
 def test_each_host_gets_its_own_commands_and_connection(engine):
