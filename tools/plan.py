@@ -103,6 +103,7 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
 
     import program
     import settings
+    from pulumi_config import PulumiConfig
 
     plan = Plan(stack=stack)
     urn_names: dict[str, str] = {}
@@ -140,8 +141,9 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
     mocks.set_mocks(PlanMocks(), project=PROJECT, stack=stack, preview=not created,
                     monitor=Recorder(PlanMocks()))
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
-    settings.check_known_keys(settings.config_keys())
-    loaded = plan.settings = settings.load(pulumi.Config(settings.NAMESPACE), stack)
+    config = PulumiConfig()
+    settings.check_known_keys(config.keys())
+    loaded = plan.settings = settings.load(config, stack)
     moment = program.clock() if now is None else now
 
     def body():

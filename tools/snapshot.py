@@ -107,11 +107,12 @@ def stack_settings(path: Path, stack: str):
     import pulumi
 
     import settings
+    from pulumi_config import PulumiConfig
     from tools.plan import StackConfig
 
     config = StackConfig.from_file(path)
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
-    return settings.load(pulumi.Config(settings.NAMESPACE), stack)
+    return settings.load(PulumiConfig(), stack)
 
 
 def send(url: str, api_key: str, app_key: str, dashboard_id: str, minutes: int, loaded,
