@@ -47,7 +47,7 @@ def monitor_inputs(overrides: tuple = ()) -> dict:
 
 
 def timeboard_inputs(overrides: tuple = ()) -> dict:
-    return next(r for r in resources(DASHBOARD, overrides) if r["name"] == "timeboard")["inputs"]
+    return next(r for r in resources(DASHBOARD, overrides) if r["name"] == "timeboard-dashboard")["inputs"]
 
 
 def queries(dashboard: dict) -> list[str]:
