@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from components.monitor import MetricMonitor, MetricMonitorArgs
+from components.timeboard import Timeboard, TimeboardArgs
+from settings import Thresholds
+from tests.unit.mock_engine import build, resolve
 from tools.plan import StackConfig, run
 
 DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
@@ -277,6 +281,25 @@ def test_stack_outputs_ids_and_urls():
     assert outputs["dashboardUrl"] == f"https://app.datadoghq.com/dashboard/{outputs['dashboardId']}"
     assert outputs["monitorUrl"] == f"https://app.datadoghq.com/monitors/{outputs['monitorId']}"
     assert len(outputs["downtimeIds"]) == 2
+
+
+def test_a_timeboard_built_alone_from_its_args_exports_its_id_and_url(engine):
+    board = build(lambda: Timeboard("board", TimeboardArgs(
+        stack="qa", database_kind="mysql", host_names=("db1",), app_url="https://app.datadoghq.eu")))
+    assert resolve(board.id) == "abc-def-ghi"
+    assert resolve(board.url) == "https://app.datadoghq.eu/dashboard/abc-def-ghi/flask-app", \
+        "the provider's url is a path: the site's web app goes in front"
+
+
+def test_a_monitor_built_alone_from_its_args_exports_its_id_and_url(engine):
+    mocks, _ = engine
+    monitor = build(lambda: MetricMonitor("high", MetricMonitorArgs(
+        stack="qa", host_names=("db1",), thresholds=Thresholds(5, 8, 2, 6), no_data_minutes=3,
+        notify="@a@example.com", tags=("stack:qa",), downtime_tag="off-hours-downtimes:p/qa",
+        validate=True, app_url="https://us3.datadoghq.com")))
+    assert resolve(monitor.url) == f"https://us3.datadoghq.com/monitors/{resolve(monitor.id)}"
+    assert mocks.inputs["high-monitor"]["tags"] == ["stack:qa", "off-hours-downtimes:p/qa"], \
+        "the stack's tags, then the tag its downtimes select it by"
 
 
 @pytest.mark.parametrize("site, app", [("datadoghq.eu", "https://app.datadoghq.eu"),
