@@ -3,8 +3,10 @@ alias, so `pulumi up` after a rename updates them in place (same ids, same URLs)
 
 The program's Datadog side is built under the mock runtime (mock_engine.py), which records
 each registration as the engine receives it; URNs and aliases are then resolved the way the
-engine does (alias specs: pulumi/runtime/proto/alias_pb2.pyi; URN: the stack's project,
-the types from the top-level component down joined by `$`, the name).
+engine does (pulumi/pulumi pkg/resource/deploy/step_generator.go, collapseAliasToUrn: an
+alias spec's empty name, type or parent is the resource's own, a parent that is the stack
+is none; the URN is the stack, the project, the types from the top-level component down
+joined by `$`, and the name). The engine refuses two resources claiming one old URN.
 """
 from __future__ import annotations
 
