@@ -7,9 +7,9 @@ from typing import Mapping
 
 import pulumi
 
-from components.agent_host import AgentHost
+from components.agent_host import AgentHost, AgentHostArgs
 from components.apm_dashboard import ApmDashboard, ApmDashboardArgs
-from components.apm_service import ApmService
+from components.apm_service import ApmService, ApmServiceArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor, MetricMonitorArgs
 from components.timeboard import Timeboard, TimeboardArgs
@@ -39,9 +39,10 @@ def clock(environ: Mapping[str, str] = os.environ) -> datetime:
 def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
     """Declare every resource; return the stack outputs. `now` sets the downtimes' starts."""
     outputs = _datadog(settings, now)
-    agents = {host.name: AgentHost(f"{host.name}-agent", settings, host) for host in settings.hosts}
+    agents = {host.name: AgentHost(f"{host.name}-agent", AgentHostArgs.from_settings(settings, host))
+              for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.
-    apps = {host.name: ApmService(f"{host.name}-app", settings, host,
+    apps = {host.name: ApmService(f"{host.name}-app", ApmServiceArgs.from_settings(settings, host),
                                   after=[agents[host.name].install])
             for host in settings.hosts}
     return {

@@ -1,5 +1,5 @@
 """Issue 4's APM dashboard: its graphs as pure data (rules/apm_dashboard.py), then the
-component built alone from its Args under the mock runtime (mock_engine.py)."""
+component built alone from its Args under the mock runtime (tools/mock_engine.py)."""
 from __future__ import annotations
 
 import re
@@ -8,9 +8,11 @@ import pytest
 
 from components.apm_dashboard import TYPE, ApmDashboard, ApmDashboardArgs
 from rules.apm_dashboard import widgets
-from tests.unit.mock_engine import build, resolve
+from tools import mock_engine
 
 pytestmark = pytest.mark.unit
+
+DASHBOARD = "datadog:index/dashboard:Dashboard"
 
 
 def queries(service: str = "flask-app", env: str = "dev") -> list[str]:
@@ -62,10 +64,18 @@ def args(host_names=("vm1",), app_url="https://app.datadoghq.com") -> ApmDashboa
                             resource_tags=("managed-by:pulumi", "stack:dev"), app_url=app_url)
 
 
-def dashboard_inputs(engine, **overrides) -> tuple[dict, ApmDashboard]:
+@pytest.fixture
+def engine():
+    mocks = mock_engine.Mocks(ids={DASHBOARD: "abc-def-ghi"},
+                              outputs={DASHBOARD: {"url": "/dashboard/abc-def-ghi/flask-app"}})
+    return mocks, mock_engine.start(mocks, stack="dev", preview=False)
+
+
+def dashboard_inputs(engine, **overrides) -> tuple[dict, str]:
+    """The dashboard's inputs and the component's `url`."""
     mocks, _ = engine
-    board = build(lambda: ApmDashboard("apm", args(**overrides)))
-    return mocks.inputs["apm-dashboard"], board
+    url = mock_engine.run(lambda: ApmDashboard("apm", args(**overrides)).url)
+    return mocks.inputs["apm-dashboard"], url
 
 
 def test_dashboard_is_an_ordered_layout_with_a_host_template_variable(engine):
@@ -91,13 +101,13 @@ def test_dashboard_carries_no_tags_and_names_the_stacks_in_its_description(engin
 
 
 def test_dashboard_url_is_the_sites_web_app_and_the_dashboard_id(engine):
-    _, board = dashboard_inputs(engine, app_url="https://app.datadoghq.eu")
-    assert resolve(board.url) == "https://app.datadoghq.eu/dashboard/abc-def-ghi"
+    _, url = dashboard_inputs(engine, app_url="https://app.datadoghq.eu")
+    assert url == "https://app.datadoghq.eu/dashboard/abc-def-ghi"
 
 
 def test_dashboard_component_type_and_parent(engine):
     _, monitor = engine
-    build(lambda: ApmDashboard("apm", args()))
+    mock_engine.run(lambda: ApmDashboard("apm", args()).url)
     component = monitor.requests["apm"]
     assert component.type == TYPE == "datadog-stack:apm:ApmDashboard"
     assert monitor.requests["apm-dashboard"].parent == monitor.make_urn(

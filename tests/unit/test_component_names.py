@@ -1,7 +1,7 @@
 """The Datadog side's names: a deployed stack's objects keep their URNs, or are found by an
 alias, so `pulumi up` after a rename updates them in place (same ids, same URLs).
 
-The program's Datadog side is built under the mock runtime (mock_engine.py), which records
+The program's Datadog side is built under the mock runtime (tools/mock_engine.py), which records
 each registration as the engine receives it; URNs and aliases are then resolved the way the
 engine does (pulumi/pulumi pkg/resource/deploy/step_generator.go, collapseAliasToUrn: an
 alias spec's empty name, type or parent is the resource's own, a parent that is the stack
@@ -18,12 +18,12 @@ import pytest
 
 import program
 from components import apm_dashboard, downtimes, monitor, timeboard
-from tests.unit import mock_engine
-from tests.unit.mock_engine import PROJECT, STACK, build
-from tools.plan import StackConfig, run
+from tools import mock_engine
+from tools.plan import PROJECT, StackConfig, run
 
 pytestmark = pytest.mark.unit
 
+STACK = "dev"
 DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
 ROOT_TYPE = "pulumi:pulumi:Stack"  # the engine leaves the stack out of its children's types
 NOW = datetime.fromisoformat("2027-01-04T15:00:00+00:00")  # downtime starts; no name uses it
@@ -101,11 +101,10 @@ class Registered:
 def registered() -> Registered:
     # The settings come from their own mock run of the program; this one starts after it.
     settings = run(StackConfig.from_file(DEV), STACK).settings
-    _, monitor_ = mock_engine.start()
-    build(lambda: program._datadog(settings, NOW))
+    monitor_ = mock_engine.start(mock_engine.Mocks(), stack=STACK, preview=False)
+    mock_engine.run(lambda: program._datadog(settings, NOW))
     requests = [r for r in monitor_.requests.values() if r.type != ROOT_TYPE]
-    return Registered(requests, {monitor_.make_urn(r.parent, r.type, r.name): r
-                                 for r in monitor_.requests.values()})
+    return Registered(requests, {monitor_.urns[name]: r for name, r in monitor_.requests.items()})
 
 
 def test_every_deployed_datadog_object_is_taken_over_by_exactly_one_resource(registered):
