@@ -12,10 +12,15 @@ __version__ = "1.0.0"
 
 MIN_VALUE = 0
 MAX_VALUE = 1000
+CHECK_TAG = "check:my_metric"
 
 
 class MyMetricCheck(AgentCheck):
-    def check(self, instance):
-        tags = list(instance.get("tags") or []) + ["check:my_metric"]
+    def __init__(self, name, init_config, instances):
+        super().__init__(name, init_config, instances)
+        # The instance is parsed once, as integrations-core's checks do: each run reuses it.
+        self._tags = list(self.instance.get("tags") or []) + [CHECK_TAG]
+
+    def check(self, _):
         # randint is inclusive at both ends: 0..1000.
-        self.gauge("my_metric", random.randint(MIN_VALUE, MAX_VALUE), tags=tags)
+        self.gauge("my_metric", random.randint(MIN_VALUE, MAX_VALUE), tags=self._tags)

@@ -26,23 +26,19 @@ a VM; the tests run the rendered commands for real under a throwaway directory.
 """
 from __future__ import annotations
 
-import base64
 import shlex
+from dataclasses import dataclass
 from typing import Optional
 
 import pulumi
 from pulumi_command import remote
 
-from agent_files import render
+from agent_files import render, tarball
 from components import ssh
-from settings import Host, Settings
+from settings import Database, Host, Settings
 
 TYPE = "datadog-stack:host:AgentHost"
 BUNDLE_SHA = "bundle"  # key of the whole bundle's hash in file_hashes
-
-
-def _sudo(host: Host) -> str:
-    return "" if host.ssh_user == "root" else "sudo -n "
 
 
 def copy_command(host: Host, root: str = "") -> str:
@@ -67,19 +63,19 @@ def copy_command(host: Host, root: str = "") -> str:
         f"mv -T {link_new} {link}; "
         "for old in *; do if [ \"$old\" != \"$sum\" ]; then mv -T \"$old\" \".trash.$old\"; fi; done; "
         "rm -rf .trash.*")
-    return f"{_sudo(host)}sh -c {shlex.quote(script)}"
+    return ssh.root_script(host, script)
 
 
 def install_command(host: Host, root: str = "") -> str:
     bundle = shlex.quote(root + render.BUNDLE_DIR)
-    return f"{_sudo(host)}bash {bundle}/install.sh install {bundle}"
+    return ssh.as_root(host, f"bash {bundle}/install.sh install {bundle}")
 
 
 def prepare_command(host: Host, root: str = "") -> str:
-    return f"{_sudo(host)}mkdir -p -m 0700 {shlex.quote(root + render.STACK_DIR)}"
+    return ssh.as_root(host, f"mkdir -p -m 0700 {shlex.quote(root + render.STACK_DIR)}")
 
 
-def teardown_command(host: Host, root: str = "") -> str:
+def remove_command(host: Host, root: str = "") -> str:
     """Remove what install.sh installed, then the bundle and the stack directory: only after a
     successful remove, so a failed one fails the destroy (and a retry still finds install.sh)."""
     bundle = shlex.quote(root + render.BUNDLE_DIR)
@@ -90,18 +86,58 @@ def teardown_command(host: Host, root: str = "") -> str:
               f"bash {bundle}/install.sh remove {bundle} || exit $?; fi; "
               f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}; "
               f"if [ -d {stack} ]; then rmdir {stack} 2>/dev/null || echo \"kept {stack}: not empty\" >&2; fi")
-    return f"{_sudo(host)}sh -c {shlex.quote(script)}"
+    return ssh.root_script(host, script)
 
 
-def _render(settings: Settings, host: Host, api_key: str, db_password: str) -> dict:
+@dataclass(frozen=True)
+class AgentHostArgs:
+    """What one host's Agent configuration is made of; the fields from `stack` to
+    `install_agent` are the ones agent_files.render reads (render.AgentSettings)."""
+
+    host: Host
+    """The VM: its Datadog hostname, SSH address, port and user."""
+    stack: str
+    """The Pulumi stack: tags the check's metrics (stack:<name>)."""
+    env: str
+    """Datadog env of the host and its metrics."""
+    site: str
+    """Datadog site the Agent reports to (datadoghq.com, datadoghq.eu...)."""
+    host_tags: tuple[str, ...]
+    """Host tags (`key:value`) in datadog.yaml, before env:<env>."""
+    database: Database
+    """The database the Agent's integration monitors on the host."""
+    check_interval: int
+    """Seconds between two runs of the my_metric check (min_collection_interval)."""
+    logs_enabled: bool
+    """Whether the Agent collects logs."""
+    install_agent: bool
+    """Whether install.sh installs the Agent when it is missing (needs the API key there)."""
+    api_key: pulumi.Input[str]
+    """Datadog API key (secret): goes into datadog.yaml."""
+    database_password: pulumi.Input[str]
+    """Password of the `datadog` database user (secret)."""
+    ssh_private_key: pulumi.Input[str]
+    """Private key the commands log in with (secret)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, host: Host) -> "AgentHostArgs":
+        return cls(host=host, stack=settings.stack, env=settings.env, site=settings.site,
+                   host_tags=settings.host_tags, database=settings.database,
+                   check_interval=settings.check_interval, logs_enabled=settings.logs_enabled,
+                   install_agent=settings.install_agent, api_key=settings.secrets.api_key,
+                   database_password=settings.secrets.database_password,
+                   ssh_private_key=settings.secrets.ssh_private_key)
+
+
+def _render(args: AgentHostArgs, api_key: str, db_password: str) -> dict:
     """Runs inside Output.apply: the only place the secrets are plain strings."""
-    bundle = render.build_bundle(settings, host, api_key, db_password)
-    files = render.agent_files(settings, host, api_key, db_password)
+    bundle = render.build_bundle(args, args.host, api_key, db_password)
+    files = render.agent_files(args, args.host, api_key, db_password)
     return {
-        "bundle": base64.b64encode(bundle).decode(),
+        "bundle": tarball.stdin(bundle),
         "hashes": {
             **{f.path: render.sha256(f.content) for f in files},
-            "database.sql": render.sha256(render.database_user_sql(settings, db_password)),
+            "database.sql": render.sha256(render.database_user_sql(args, db_password)),
             BUNDLE_SHA: render.sha256(bundle),
         },
     }
@@ -112,19 +148,27 @@ class AgentHost(pulumi.ComponentResource):
     the database's datadog user) installed and verified on one host."""
 
     files: list[str]
+    """The installed files' paths on the VM."""
     file_hashes: dict
-    check_result: pulumi.Output
+    """Path (and `database.sql`, `bundle`, `install.sh`) -> sha256; secret where the
+    content holds a secret."""
+    check_result: pulumi.Output[str]
+    """install.sh's stdout: the verified `datadog-agent check my_metric`."""
+    teardown: remote.Command
+    copy: remote.Command
+    install: remote.Command
+    """The install command, for what must wait for the Agent on this host."""
 
-    def __init__(self, name: str, settings: Settings, host: Host,
+    def __init__(self, name: str, args: AgentHostArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(TYPE, name, None, opts)
-        secrets = settings.secrets
-        rendered = pulumi.Output.all(secrets.api_key, secrets.database_password).apply(
-            lambda values: _render(settings, host, values[0], values[1]))
+        host = args.host
+        rendered = pulumi.Output.all(args.api_key, args.database_password).apply(
+            lambda values: _render(args, values[0], values[1]))
 
         # Non-secret files do not depend on the secrets, so rendering them with placeholders
         # gives their real content: their hashes stay readable. Secret-bearing ones are secret.
-        placeholder = render.agent_files(settings, host, "[secret]", "[secret]")
+        placeholder = render.agent_files(args, host, "[secret]", "[secret]")
         hashes: dict = {}
         for f in placeholder:
             hashes[f.path] = (pulumi.Output.secret(rendered.apply(lambda r, p=f.path: r["hashes"][p]))
@@ -135,13 +179,13 @@ class AgentHost(pulumi.ComponentResource):
         self.files = [f.path for f in placeholder]
         self.file_hashes = hashes
 
-        connection = ssh.connection(settings, host)
+        connection = ssh.connection(host, args.ssh_private_key)
         bundle = pulumi.Output.secret(rendered.apply(lambda r: r["bundle"]))
         teardown = remote.Command(
             f"{name}-teardown",
             connection=connection,
             create=prepare_command(host),
-            delete=teardown_command(host),
+            delete=remove_command(host),
             opts=pulumi.ResourceOptions(parent=self),
         )
         copy = remote.Command(

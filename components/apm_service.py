@@ -20,189 +20,81 @@
 * `<name>-smoke` (after install, same triggers) calls `/`, `/api/apm` and `/api/trace`
   on the host and fails the update with the app's journal tail if one does not answer 200.
 
-The unit text is a pure function of the settings (`render_unit`), so tests read it.
+The unit and the bundle are pure renderings (agent_files/app_service.py), packed by the
+one tar builder the Agent's bundle uses (agent_files/tarball.py); every command becomes
+root the one way the stack decides it (components/ssh.py `as_root`).
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import ipaddress
 import shlex
-import tarfile
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
 
+from agent_files import app_service, tarball
+from agent_files.app_service import app_root, unit_name
 from components import ssh
-from settings import Host, Settings
+from settings import Apm, Host, Settings
 
-APP_DIR = Path(__file__).resolve().parent.parent / "app"
-# Files shipped to the host, from app/ (the unit is rendered, not read).
-APP_FILES = ("app.py", "requirements.txt", "deploy.sh")
-UNIT_FILE = "app.service"
-TRACE_AGENT_URL = "http://localhost:8126"  # the Datadog Agent's trace intake on the host
-ROUTES = ("/", "/api/apm", "/api/trace")
 TYPE = "datadog-stack:apm:ApmService"
-# gunicorn's sync workers: one request each at a time, so two keep a slow request from
-# holding up the next. ddtrace-run patches Flask in the master before the fork
-# (ddtrace's own usage line: `ddtrace-run gunicorn myproject.wsgi`); tests/apm shows
-# each worker's traces arrive.
-WORKERS = 2
-
-# Runs as the SSH user; becomes root with `sudo -n` unless it already is.
-_SUDO = 'SUDO=; [ "$(id -u)" -eq 0 ] || SUDO="sudo -n"'
 
 
-def app_root(settings: Settings) -> str:
-    """Where the app lives on the host: /opt/<service> (releases/, current -> release)."""
-    return f"/opt/{settings.apm.service}"
+@dataclass(frozen=True)
+class ApmServiceArgs:
+    """What one host's app is made of; `stack`, `env` and `apm` are what
+    agent_files.app_service renders from (app_service.AppSettings)."""
+
+    host: Host
+    """The VM: its SSH address, port and user (and where the app's URL points)."""
+    stack: str
+    """The Pulumi stack, named in the unit's header."""
+    env: str
+    """Datadog env of the app's traces (DD_ENV)."""
+    apm: Apm
+    """The service: its name (unit, app dir, DD_SERVICE), version, port and bind address."""
+    ssh_private_key: pulumi.Input[str]
+    """Private key the commands log in with (secret)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, host: Host) -> "ApmServiceArgs":
+        return cls(host=host, stack=settings.stack, env=settings.env, apm=settings.apm,
+                   ssh_private_key=settings.secrets.ssh_private_key)
 
 
-def unit_name(settings: Settings) -> str:
-    return f"{settings.apm.service}.service"
-
-
-def _systemd_value(key: str, value: str) -> str:
-    """One `Environment=` assignment, quoted for systemd (quotes, backslashes, %)."""
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError(f"{key}={value!r}: control characters cannot go into a systemd unit")
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("%", "%%")
-    return f'Environment="{key}={escaped}"'
-
-
-def unit_environment(settings: Settings) -> dict[str, str]:
-    """The app's environment: ddtrace's unified service tags, log injection, agent, port."""
-    return {
-        "DD_SERVICE": settings.apm.service,
-        "DD_ENV": settings.env,
-        "DD_VERSION": settings.apm.version,
-        "DD_LOGS_INJECTION": "true",
-        "DD_TRACE_AGENT_URL": TRACE_AGENT_URL,
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
-def _url_host(address: str) -> str:
-    return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
-
-
-def bind(settings: Settings) -> str:
-    """gunicorn's --bind: the configured address and the app's port (IPv6 in brackets)."""
-    return f"{_url_host(settings.apm.bind_address)}:{settings.apm.port}"
-
-
-def local_address(settings: Settings) -> str:
-    """Where the app answers on its own host: loopback when it listens on every interface."""
-    address = ipaddress.ip_address(settings.apm.bind_address)
-    if address.is_unspecified:
-        return "::1" if address.version == 6 else "127.0.0.1"
-    return str(address)
-
-
-def app_url(settings: Settings, host: Host) -> str:
-    """The app's URL: the host's address when it listens on every interface, else its own."""
-    address = ipaddress.ip_address(settings.apm.bind_address)
-    where = host.address if address.is_unspecified else _url_host(str(address))
-    return f"http://{where}:{settings.apm.port}/"
-
-
-def render_unit(settings: Settings) -> str:
-    """The systemd unit running the app under `ddtrace-run gunicorn` from the current release."""
-    root = app_root(settings)
-    current = f"{root}/current"
-    env = "\n".join(_systemd_value(k, v) for k, v in unit_environment(settings).items())
-    return f"""\
-# Managed by Pulumi (stack {settings.stack}): edits are overwritten on the next update.
-[Unit]
-Description={settings.apm.service}: the Flask app on gunicorn, traced by ddtrace-run (Datadog APM)
-After=network-online.target datadog-agent.service datadog-agent-trace.service
-Wants=network-online.target
-
-[Service]
-Type=simple
-DynamicUser=yes
-NoNewPrivileges=yes
-WorkingDirectory={current}
-{env}
-ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/gunicorn --bind {bind(settings)} --workers {WORKERS} app:app
-Restart=on-failure
-RestartSec=5
-
-[Install]
-WantedBy=multi-user.target
-"""
-
-
-def bundle_files(settings: Settings) -> dict[str, str]:
-    """What the host receives: the app's files from app/ plus the rendered unit."""
-    files = {name: (APP_DIR / name).read_text() for name in APP_FILES}
-    files[UNIT_FILE] = render_unit(settings)
-    return files
-
-
-def content_hashes(files: dict[str, str]) -> dict[str, str]:
-    """sha256 of each file: the install/smoke triggers (a change re-runs them)."""
-    return {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())}
-
-
-def pack_bundle(files: dict[str, str]) -> str:
-    """The files as a base64 USTAR tar, the same bytes on every machine.
-
-    Uncompressed on purpose: gzip's output depends on the zlib build, and this is the
-    install command's `stdin`, a plain input whose change re-runs the install. Fixed
-    order, mtime, mode and owner (uid/gid 0, no names).
-    """
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, text in sorted(files.items()):
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(data), 0, 0o755 if name.endswith(".sh") else 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            tar.addfile(info, io.BytesIO(data))
-    return base64.b64encode(raw.getvalue()).decode()
-
-
-def _deploy_env(settings: Settings) -> str:
+def _deploy_env(settings: app_service.AppSettings) -> str:
     return " ".join(f"{k}={shlex.quote(v)}" for k, v in (
         ("APP_NAME", settings.apm.service),
         ("APP_ROOT", app_root(settings)),
         ("APP_PORT", str(settings.apm.port)),
-        ("APP_HOST", local_address(settings)),
+        ("APP_HOST", app_service.local_address(settings)),
     ))
 
 
-def render_install_command(settings: Settings) -> str:
-    """Unpack the bundle from stdin into a temp dir and run `deploy.sh install` as root."""
-    return "\n".join([
+def install_command(settings: app_service.AppSettings, host: Host) -> str:
+    """As root: unpack the bundle from stdin into a temp dir and run `deploy.sh install`."""
+    return ssh.root_script(host, "; ".join([
         "set -eu",
-        _SUDO,
         'bundle=$(mktemp -d)',
         'trap \'rm -rf "$bundle"\' EXIT',
-        'base64 -d | tar -xf - -C "$bundle"',
-        f'$SUDO env {_deploy_env(settings)} bash "$bundle/deploy.sh" install "$bundle"',
-    ])
+        'base64 -d | tar -xf - --no-same-owner -C "$bundle"',
+        f'env {_deploy_env(settings)} bash "$bundle/deploy.sh" install "$bundle"',
+    ]))
 
 
-def render_smoke_command(settings: Settings) -> str:
+def smoke_command(settings: app_service.AppSettings, host: Host) -> str:
     """Call every route on the host; fail with the app's journal tail if one is not 200."""
-    return "\n".join([
-        "set -eu",
-        _SUDO,
-        f'$SUDO env {_deploy_env(settings)} bash {shlex.quote(app_root(settings) + "/deploy.sh")} smoke',
-    ])
+    deploy = shlex.quote(app_root(settings) + "/deploy.sh")
+    return ssh.as_root(host, f"env {_deploy_env(settings)} bash {deploy} smoke")
 
 
-def render_preflight_command(settings: Settings) -> str:
-    """Check once that the host can take the app: root via sudo, systemd, Python 3.10-3.14."""
+def preflight_command(settings: app_service.AppSettings, host: Host) -> str:
+    """Check once that the host can take the app: root, systemd, Python 3.10-3.14. Runs as
+    the SSH user, so that a missing sudo is reported in words."""
     return "\n".join([
         "set -eu",
-        _SUDO,
-        '$SUDO true || { echo "the SSH user needs root or passwordless sudo" >&2; exit 1; }',
+        f'{ssh.as_root(host, "true")} || {{ echo "the SSH user needs root or passwordless sudo" >&2; exit 1; }}',
         '[ -d /run/systemd/system ] || { echo "systemd is not running here" >&2; exit 1; }',
         "python3 -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 15))' "
         '|| { echo "python3 3.10-3.14 is required (gunicorn 27, ddtrace 4.16)" >&2; exit 1; }',
@@ -210,23 +102,21 @@ def render_preflight_command(settings: Settings) -> str:
     ])
 
 
-def render_remove_command(settings: Settings) -> str:
+def remove_command(settings: app_service.AppSettings, host: Host) -> str:
     """Stop, disable and delete the unit and the app dir; needs nothing from the bundle."""
     unit = shlex.quote(unit_name(settings))
     path = shlex.quote(f"/etc/systemd/system/{unit_name(settings)}")
-    root = shlex.quote(app_root(settings))
-    return "\n".join([
+    return ssh.root_script(host, "; ".join([
         "set -u",
-        _SUDO,
-        f"$SUDO systemctl disable --now {unit} || true",
-        f"$SUDO rm -f {path}",
-        "$SUDO systemctl daemon-reload || true",
-        f"$SUDO systemctl reset-failed {unit} 2>/dev/null || true",
-        f"$SUDO rm -rf {root}",
-    ])
+        f"systemctl disable --now {unit} || true",
+        f"rm -f {path}",
+        "systemctl daemon-reload || true",
+        f"systemctl reset-failed {unit} 2>/dev/null || true",
+        f"rm -rf {shlex.quote(app_root(settings))}",
+    ]))
 
 
-def teardown_triggers(settings: Settings) -> list[str]:
+def teardown_triggers(settings: app_service.AppSettings) -> list[str]:
     """What the teardown's delete step removes: the unit and the app dir, by name."""
     return [f"unit:{unit_name(settings)}", f"root:{app_root(settings)}"]
 
@@ -238,19 +128,24 @@ class ApmService(pulumi.ComponentResource):
     """
 
     url: pulumi.Output[str]
+    """http://<address>:<port>/, where the app answers."""
     smoke: pulumi.Output[str]
+    """The smoke test's report: each route and its 200."""
+    teardown: remote.Command
+    install: remote.Command
+    smoke_test: remote.Command
 
-    def __init__(self, name: str, settings: Settings, host: Host,
+    def __init__(self, name: str, args: ApmServiceArgs,
                  opts: pulumi.ResourceOptions | None = None, *,
                  after: Sequence[pulumi.Resource] = ()):
         """`after`: resources the app's first command waits for on this host, e.g. the
         Agent's install (it holds the dpkg lock while deploy.sh may apt-get python3-venv,
         and the app should start once the trace agent is there)."""
         super().__init__(TYPE, name, None, opts)
-        files = bundle_files(settings)
-        hashes = content_hashes(files)
+        host = args.host
+        hashes = app_service.content_hashes(app_service.bundle_files(args))
         triggers = [f"{n}:sha256:{h}" for n, h in hashes.items()]
-        connection = ssh.connection(settings, host)
+        connection = ssh.connection(host, args.ssh_private_key)
 
         # The delete step lives on its own Command, whose inputs do not follow the
         # content: pulumi-command replaces a Command whose `triggers` change
@@ -265,9 +160,9 @@ class ApmService(pulumi.ComponentResource):
         self.teardown = remote.Command(
             f"{name}-teardown",
             connection=connection,
-            create=render_preflight_command(settings),
-            delete=render_remove_command(settings),
-            triggers=teardown_triggers(settings),
+            create=preflight_command(args, host),
+            delete=remove_command(args, host),
+            triggers=teardown_triggers(args),
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after),
                                         delete_before_replace=True),
@@ -275,8 +170,8 @@ class ApmService(pulumi.ComponentResource):
         self.install = remote.Command(
             f"{name}-install",
             connection=connection,
-            create=render_install_command(settings),
-            stdin=pack_bundle(files),
+            create=install_command(args, host),
+            stdin=tarball.stdin(tarball.build(app_service.bundle_members(args))),
             triggers=triggers,
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown]),
@@ -284,11 +179,11 @@ class ApmService(pulumi.ComponentResource):
         self.smoke_test = remote.Command(
             f"{name}-smoke",
             connection=connection,
-            create=render_smoke_command(settings),
+            create=smoke_command(args, host),
             triggers=triggers,
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.install]),
         )
-        self.url = pulumi.Output.from_input(app_url(settings, host))
+        self.url = pulumi.Output.from_input(app_service.app_url(args, host))
         self.smoke = self.smoke_test.stdout
         self.register_outputs({"url": self.url, "smoke": self.smoke})

@@ -1,20 +1,37 @@
-"""The SSH connection every remote command of a host uses."""
+"""How every remote command reaches its host: the SSH connection, and root."""
 from __future__ import annotations
+
+import shlex
 
 import pulumi
 from pulumi_command import remote
 
-from settings import Host, Settings
+from settings import Host
 
 
-def connection(settings: Settings, host: Host) -> remote.ConnectionArgs:
-    """SSH to the host as its configured user with the stack's secret private key."""
+def connection(host: Host, private_key: pulumi.Input[str]) -> remote.ConnectionArgs:
+    """SSH to the host as its configured user with the stack's private key, kept secret."""
     return remote.ConnectionArgs(
         host=host.address,
         port=host.ssh_port,
         user=host.ssh_user,
-        private_key=pulumi.Output.secret(settings.secrets.ssh_private_key),
+        private_key=pulumi.Output.secret(private_key),
         # A VM that is still booting refuses connections for a while: retry, bounded.
         dial_error_limit=10,
         per_dial_timeout=15,
     )
+
+
+# The one sudo decision of the stack, made here from the configured `sshUser` rather than
+# on the host (`[ "$(id -u)" -eq 0 ] || sudo ...`): the command string is then exactly what
+# runs, so the offline plan, a preview and the tests show whether it uses sudo, and no
+# command has a branch that only the host decides. `-n`: fail at once instead of waiting
+# for a password no one will type.
+def as_root(host: Host, command: str) -> str:
+    """`command` (one simple command) run as root: as is for root, else via `sudo -n`."""
+    return command if host.ssh_user == "root" else f"sudo -n {command}"
+
+
+def root_script(host: Host, script: str) -> str:
+    """A shell script run as root by `sh -c` (one sudo for the whole script)."""
+    return as_root(host, f"sh -c {shlex.quote(script)}")

@@ -165,14 +165,13 @@ async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
 
 def host_files(loaded) -> dict[str, dict[str, bytes]]:
     """Host name -> VM path -> content, with "[secret]" where a secret goes."""
-    from agent_files import render
-    from components import apm_service
+    from agent_files import app_service, render
 
-    app = {f"{apm_service.app_root(loaded)}/current/{name}": content.encode()
-           for name, content in apm_service.bundle_files(loaded).items()
+    app = {f"{app_service.app_root(loaded)}/current/{name}": content.encode()
+           for name, content in app_service.bundle_files(loaded).items()
            if name in ("app.py", "requirements.txt")}
-    app[f"/etc/systemd/system/{apm_service.unit_name(loaded)}"] = \
-        apm_service.render_unit(loaded).encode()
+    app[f"/etc/systemd/system/{app_service.unit_name(loaded)}"] = \
+        app_service.render_unit(loaded).encode()
     return {host.name: {**render.render_host_files(loaded, host, SECRET, SECRET),
                         f"{render.BUNDLE_DIR}/database.sql":
                             render.database_user_sql(loaded, SECRET),

@@ -85,3 +85,13 @@ def test_rendered_interval_reaches_the_check_instance():
     check = make_check(load_module(), conf)
     assert check.instance["min_collection_interval"] == 30, \
         "the collector schedules the check every min_collection_interval seconds"
+
+
+def test_the_instance_is_parsed_once_not_on_every_run(aggregator):
+    """integrations-core's convention: configuration is read in __init__, so a run that
+    finds the instance changed under it still tags as configured."""
+    conf = rendered_instance()
+    check = make_check(load_module(), conf)
+    conf["instances"][0]["tags"].append("late:tag")
+    check.run()
+    aggregator.assert_metric("my_metric", tags=["stack:dev", "check:my_metric"], count=1)

@@ -1,8 +1,8 @@
 """Specification of AgentHost (components/agent_host.py) under Pulumi mocks.
 
-A monitor subclass records each RegisterResource request as the engine would receive it:
-the raw protobuf properties (so secret-ness is visible as the engine's secret signature),
-the parent and the dependencies.
+tools/mock_engine's monitor records each RegisterResource request as the engine would
+receive it: the raw protobuf properties (so secret-ness is visible as the SDK's secret
+signature), the parent and the dependencies.
 """
 from __future__ import annotations
 
@@ -18,115 +18,57 @@ from pathlib import Path
 
 import pulumi
 import pytest
-from google.protobuf import json_format
-from pulumi.runtime.mocks import MockMonitor
 
 from agent_files import render
-from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from components.agent_host import AgentHost, AgentHostArgs, copy_command, remove_command
+from settings import Database, Host
+from tools import mock_engine
+from tools.mock_engine import RecordingMonitor, is_secret, plain
 
 pytestmark = pytest.mark.unit
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 API_KEY = "canary-api-key-0123456789abcdef"
 PASSWORD = "canary-pw-O'Brien"
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ncanary-ssh\n-----END OPENSSH PRIVATE KEY-----\n"
 COMMAND = "command:remote:Command"
 
 
-class Mocks(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        state = dict(args.inputs)
-        if args.typ == COMMAND:
-            state.update(stdout="my_metric check ok", stderr="")
-        return f"{args.name}-id", state
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-
-class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks):
-        super().__init__(mocks)
-        self.registered: dict[str, dict] = {}  # name -> request facts
-        self.outputs: dict[str, dict] = {}  # urn -> registered outputs (raw)
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        self.registered[request.name] = {
-            "type": request.type,
-            "urn": response.urn,
-            "parent": request.parent,
-            "dependencies": list(request.dependencies),
-            "raw": json_format.MessageToDict(request.object),
-            "additional_secret_outputs": list(request.additionalSecretOutputs),
-        }
-        return response
-
-    def RegisterResourceOutputs(self, request):
-        self.outputs[request.urn] = json_format.MessageToDict(request.outputs)
-        return super().RegisterResourceOutputs(request)
-
-
 @pytest.fixture
-def monitor():
-    monitor = RecordingMonitor(Mocks())
-    pulumi.runtime.set_mocks(Mocks(), project="datadog-stack", stack="dev", preview=False,
-                             monitor=monitor)
-    return monitor
+def monitor() -> RecordingMonitor:
+    mocks = mock_engine.Mocks(outputs={COMMAND: {"stdout": "my_metric check ok", "stderr": ""}})
+    return mock_engine.start(mocks, stack="dev", preview=False)
 
 
-def make_settings(host: Host, **overrides) -> Settings:
-    base = Settings(
-        stack="dev", env="dev", site="datadoghq.com", hosts=(host,),
-        host_tags=("role:database",),
+def make_args(host: Host, **overrides) -> AgentHostArgs:
+    base = AgentHostArgs(
+        host=host, stack="dev", env="dev", site="datadoghq.com", host_tags=("role:database",),
         database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
-        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
-        timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=45,
-        logs_enabled=False, install_agent=False,
-        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
-        secrets=Secrets(api_key=pulumi.Output.secret(API_KEY),
-                        database_password=pulumi.Output.secret(PASSWORD),
-                        ssh_private_key=pulumi.Output.secret(SSH_KEY)),
+        check_interval=45, logs_enabled=False, install_agent=False,
+        api_key=pulumi.Output.secret(API_KEY), database_password=pulumi.Output.secret(PASSWORD),
+        ssh_private_key=pulumi.Output.secret(SSH_KEY),
     )
     return replace(base, **overrides)
 
 
 def deploy(monitor: RecordingMonitor, user: str = "vagrant", **overrides) -> RecordingMonitor:
-    from components.agent_host import AgentHost
-
     host = Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user=user)
-
-    @pulumi.runtime.test
-    def program():
-        component = AgentHost("vm1", make_settings(host, **overrides), host)
-        return pulumi.Output.all(component.check_result, component.install.id, component.copy.id)
-
-    program()
+    mock_engine.run(lambda: AgentHost("vm1", make_args(host, **overrides)).check_result)
     return monitor
 
 
-def is_secret(raw_value) -> bool:
-    return isinstance(raw_value, dict) and raw_value.get(SECRET_SIG) == \
-        "1b47061264138c4ac30d75fd1eb44270"
-
-
-def plain(raw_value):
-    return raw_value["value"] if is_secret(raw_value) else raw_value
-
-
 def test_one_component_with_its_remote_commands_parented_to_it(monitor):
-    registered = deploy(monitor).registered
-    assert registered["vm1"]["type"] == "datadog-stack:host:AgentHost"
-    commands = {n: r for n, r in registered.items() if r["type"] == COMMAND}
+    registered = deploy(monitor)
+    assert registered.requests["vm1"].type == "datadog-stack:host:AgentHost"
+    commands = {n: r for n, r in registered.requests.items() if r.type == COMMAND}
     assert set(commands) == {"vm1-teardown", "vm1-bundle", "vm1-install"}
-    for facts in commands.values():
-        assert facts["parent"] == registered["vm1"]["urn"], "commands are children of AgentHost"
+    for request in commands.values():
+        assert request.parent == registered.urns["vm1"], "commands are children of AgentHost"
 
 
 def test_commands_connect_to_the_host_with_the_ssh_key_as_a_secret(monitor):
-    registered = deploy(monitor).registered
+    registered = deploy(monitor)
     for name in ("vm1-teardown", "vm1-bundle", "vm1-install"):
-        raw = registered[name]["raw"]["connection"]
+        raw = registered.raw(name)["connection"]
         connection = plain(raw)
         assert (connection["host"], connection["port"], connection["user"]) == \
             ("192.0.2.10", 2222, "vagrant")
@@ -136,16 +78,16 @@ def test_commands_connect_to_the_host_with_the_ssh_key_as_a_secret(monitor):
 
 
 def test_install_runs_after_the_bundle_copy(monitor):
-    registered = deploy(monitor).registered
-    assert registered["vm1-bundle"]["urn"] in registered["vm1-install"]["dependencies"], \
+    registered = deploy(monitor)
+    assert registered.urns["vm1-bundle"] in registered.requests["vm1-install"].dependencies, \
         "install.sh reads the bundle the copy command unpacked"
 
 
 def test_bundle_travels_as_secret_stdin_and_unpacks_to_the_rendered_files(monitor):
-    facts = deploy(monitor).registered["vm1-bundle"]
-    stdin = facts["raw"]["stdin"]
+    registered = deploy(monitor)
+    stdin = registered.raw("vm1-bundle")["stdin"]
     assert is_secret(stdin), "the bundle holds the API key and DB password: stdin must be secret"
-    assert "stdin" in facts["additional_secret_outputs"]
+    assert "stdin" in registered.requests["vm1-bundle"].additionalSecretOutputs
     archive = base64.b64decode(plain(stdin))
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:  # an uncompressed tar
         datadog_yaml = tar.extractfile("files" + render.DATADOG_YAML).read()
@@ -153,39 +95,39 @@ def test_bundle_travels_as_secret_stdin_and_unpacks_to_the_rendered_files(monito
 
 
 def test_copy_runs_with_sudo_for_a_non_root_user(monitor):
-    raw = deploy(monitor).registered["vm1-bundle"]["raw"]
+    raw = deploy(monitor).raw("vm1-bundle")
     assert raw["create"].startswith("sudo -n sh -c "), "vagrant needs sudo to write as root"
 
 
 def test_root_user_runs_the_commands_without_sudo(monitor):
-    raw = deploy(monitor, user="root").registered["vm1-install"]["raw"]
+    raw = deploy(monitor, user="root").raw("vm1-install")
     assert raw["create"] == f"bash {render.BUNDLE_DIR}/install.sh install {render.BUNDLE_DIR}"
 
 
 def test_content_driven_commands_have_no_delete_step(monitor):
-    registered = deploy(monitor).registered
+    registered = deploy(monitor)
     for name in ("vm1-bundle", "vm1-install"):
-        assert "delete" not in registered[name]["raw"], (
+        assert "delete" not in registered.raw(name), (
             "pulumi-command replaces a command whose triggers change, creating the new one "
             "before deleting the old: a delete step here would undo the fresh install")
 
 
 def test_teardown_removes_the_installed_files_and_the_bundle_on_destroy(monitor):
-    raw = deploy(monitor).registered["vm1-teardown"]["raw"]
+    raw = deploy(monitor).raw("vm1-teardown")
     assert raw["delete"].startswith("sudo -n sh -c ")
     assert f"install.sh remove {render.BUNDLE_DIR}" in raw["delete"]
     assert f"rm -rf {render.BUNDLE_DIR}" in raw["delete"]
     assert "triggers" not in raw, "teardown's inputs never follow the content, so it is never replaced"
 
 
-def test_bundle_copy_waits_for_the_teardown_command(monitor):
-    registered = deploy(monitor).registered
-    assert registered["vm1-teardown"]["urn"] in registered["vm1-bundle"]["dependencies"], \
+def test_bundle_copy_waits_for_the_remove_command(monitor):
+    registered = deploy(monitor)
+    assert registered.urns["vm1-teardown"] in registered.requests["vm1-bundle"].dependencies, \
         "destroy deletes in reverse order: teardown must run after the others are gone"
 
 
 def test_install_triggers_are_content_hashes_with_secret_files_hashed_secretly(monitor):
-    raw = deploy(monitor).registered["vm1-install"]["raw"]["triggers"]
+    raw = deploy(monitor).raw("vm1-install")["triggers"]
     triggers = plain(raw)
     hashes = triggers[0]
     check_hash = hashlib.sha256(render.check_source()).hexdigest()
@@ -198,34 +140,34 @@ def test_install_triggers_are_content_hashes_with_secret_files_hashed_secretly(m
 
 
 def test_copy_triggers_on_the_bundle_hash(monitor):
-    registered = deploy(monitor).registered
-    copy_trigger = plain(plain(registered["vm1-bundle"]["raw"]["triggers"])[0])
-    install_hashes = plain(plain(registered["vm1-install"]["raw"]["triggers"])[0])
+    registered = deploy(monitor)
+    copy_trigger = plain(plain(registered.raw("vm1-bundle")["triggers"])[0])
+    install_hashes = plain(plain(registered.raw("vm1-install")["triggers"])[0])
     assert len(copy_trigger) == 64 and copy_trigger == plain(install_hashes["bundle"]), \
         "the copy reruns exactly when the bundle's bytes change"
 
 
 def test_a_changed_interval_changes_the_triggers(monitor):
-    first = plain(plain(deploy(monitor).registered["vm1-install"]["raw"]["triggers"])[0])
+    first = plain(plain(deploy(monitor).raw("vm1-install")["triggers"])[0])
     second = plain(plain(deploy(monitor, check_interval=30)
-                         .registered["vm1-install"]["raw"]["triggers"])[0])
+                         .raw("vm1-install")["triggers"])[0])
     assert first[render.CHECK_YAML] != second[render.CHECK_YAML], \
         "a new min_collection_interval must rerun install.sh"
     assert first[render.CHECK_PY] == second[render.CHECK_PY], "the Python file is untouched"
 
 
 def test_unchanged_inputs_give_identical_command_inputs(monitor):
-    first = deploy(monitor).registered
+    first = deploy(monitor)
     names = ("vm1-teardown", "vm1-bundle", "vm1-install")
-    snapshot = {n: first[n]["raw"] for n in names}
-    second = deploy(monitor).registered
-    assert snapshot == {n: second[n]["raw"] for n in names}, \
+    snapshot = {n: first.raw(n) for n in names}
+    second = deploy(monitor)
+    assert snapshot == {n: second.raw(n) for n in names}, \
         "identical inputs mean no diff, so an unchanged `pulumi up` opens no SSH session"
 
 
 def test_component_outputs_files_hashes_and_the_verified_check_result(monitor):
     registered = deploy(monitor)
-    outputs = registered.outputs[registered.registered["vm1"]["urn"]]
+    outputs = registered.outputs[registered.urns["vm1"]]
     assert outputs["files"] == sorted([render.DATADOG_YAML, render.CHECK_PY, render.CHECK_YAML,
                                        render.DB_CONF["postgres"]])
     assert is_secret(outputs["fileHashes"][render.DATADOG_YAML]), \
@@ -242,8 +184,7 @@ ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
 
 
 def bundle_bytes(**overrides) -> bytes:
-    settings = make_settings(ROOT_HOST, **overrides)
-    return render.build_bundle(settings, ROOT_HOST, API_KEY, PASSWORD)
+    return render.build_bundle(make_args(ROOT_HOST, **overrides), ROOT_HOST, API_KEY, PASSWORD)
 
 
 def run_command(command: str, stdin: bytes = b"", path_prefix: Path | None = None):
@@ -255,8 +196,6 @@ def run_command(command: str, stdin: bytes = b"", path_prefix: Path | None = Non
 
 
 def copy(tmp_path: Path, bundle: bytes, path_prefix: Path | None = None):
-    from components.agent_host import copy_command
-
     return run_command(copy_command(ROOT_HOST, root=str(tmp_path)), base64.b64encode(bundle),
                        path_prefix)
 
@@ -353,21 +292,17 @@ def fake_bundle(tmp_path: Path, install_sh: str) -> Path:
 
 
 def test_teardown_fails_and_keeps_the_bundle_when_remove_fails(tmp_path):
-    from components.agent_host import teardown_command
-
     version = fake_bundle(tmp_path, 'echo "remove failed" >&2; exit 1\n')
-    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode != 0, "a failed remove fails the destroy, so it can be retried"
     assert (version / "install.sh").exists() and bundle_link(tmp_path).is_symlink(), \
         "the retry needs install.sh"
 
 
 def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
-    from components.agent_host import teardown_command
-
     calls = tmp_path / "calls"
     fake_bundle(tmp_path, f'echo "$*" >>"{calls}"\n')
-    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode == 0, result.stderr
     assert calls.read_text() == f"remove {bundle_link(tmp_path)}\n"
     assert not bundle_link(tmp_path).exists() and not bundle_link(tmp_path).is_symlink()
@@ -375,10 +310,28 @@ def test_teardown_runs_remove_then_deletes_the_bundle(tmp_path):
 
 
 def test_teardown_leaves_no_stack_directory_behind(tmp_path):
-    from components.agent_host import teardown_command
-
     fake_bundle(tmp_path, "exit 0\n")
-    result = run_command(teardown_command(ROOT_HOST, root=str(tmp_path)))
+    result = run_command(remove_command(ROOT_HOST, root=str(tmp_path)))
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / render.STACK_DIR.lstrip("/")).exists(), \
         "the host is as before the stack: /var/lib/datadog-stack goes too"
+
+
+def test_args_built_from_the_stack_settings_render_the_same_bundle():
+    """program.py builds the args from Settings: the files must be what Settings renders."""
+    from settings import Apm, OfficeHours, Secrets, Settings, Thresholds
+
+    args = make_args(ROOT_HOST)
+    settings = Settings(
+        stack=args.stack, env=args.env, site=args.site, hosts=(ROOT_HOST,),
+        host_tags=args.host_tags, database=args.database,
+        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
+        timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=args.check_interval,
+        logs_enabled=args.logs_enabled, install_agent=args.install_agent,
+        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
+        secrets=Secrets(api_key=args.api_key, database_password=args.database_password,
+                        ssh_private_key=args.ssh_private_key))
+    from_settings = AgentHostArgs.from_settings(settings, ROOT_HOST)
+    assert from_settings == args
+    assert render.build_bundle(from_settings, ROOT_HOST, API_KEY, PASSWORD) == \
+        render.build_bundle(settings, ROOT_HOST, API_KEY, PASSWORD)

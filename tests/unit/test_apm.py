@@ -1,9 +1,9 @@
-"""Issue 4: the Flask app's unit, its host-side deploy and the APM dashboard.
+"""Issue 4: the Flask app's unit and its host-side deploy (the dashboard: test_apm_dashboard.py).
 
 The unit and the shell commands are pure functions, tested as text (and the install
 command is run for real against a stand-in deploy script). The components are built
-under Pulumi mocks with a recording monitor, so parent, dependencies and replace
-options are checked as the engine would receive them.
+under Pulumi mocks with a recording monitor (tools/mock_engine.py), so parent, dependencies and
+replace options are checked as the engine would receive them.
 """
 from __future__ import annotations
 
@@ -19,19 +19,22 @@ from pathlib import Path
 import pulumi
 import pulumi_datadog  # noqa: F401  (slow import, once per module)
 import pytest
-from pulumi.runtime import mocks as pulumi_mocks
 
-from components import apm_dashboard, apm_service
-from components.apm_dashboard import ApmDashboard
-from components.apm_service import ApmService
+from agent_files import app_service, tarball
+from components import apm_service
+from components.apm_service import ApmService, ApmServiceArgs
 from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from tools import mock_engine
+from tools.mock_engine import is_secret, plain
 
 pytestmark = pytest.mark.unit
 
 SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key\n-----END OPENSSH PRIVATE KEY-----\n"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # Pulumi's wire marker of a secret value
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
-PINNED_BUNDLE_SHA256 = "e7c8adfe0b62fc94103ba5f631894f656035bfd0718048b537a7aadbced1a521"
+ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
+
+
+VM1 = Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user="vagrant")
 
 
 def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, env="dev",
@@ -51,6 +54,13 @@ def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, e
     )
 
 
+def make_args(host=VM1, service="flask-app", version="1.0.0", port=5050, env="dev",
+              bind="127.0.0.1") -> ApmServiceArgs:
+    return ApmServiceArgs(host=host, stack="dev", env=env,
+                          apm=Apm(service=service, version=version, port=port, bind_address=bind),
+                          ssh_private_key=pulumi.Output.secret(SSH_KEY))
+
+
 def unit_env(unit: str) -> dict[str, str]:
     pairs = re.findall(r'^Environment="([^=]+)=(.*)"$', unit, re.M)
     return dict(pairs)
@@ -62,17 +72,6 @@ def unit_directive(unit: str, key: str) -> str:
     return match.group(1)
 
 
-def unwrap(value):
-    """A secret input arrives as {sig: SECRET_SIG, value: ...}; return the value."""
-    if isinstance(value, dict) and value.get(pulumi.runtime.rpc._special_sig_key) == SECRET_SIG:
-        return value["value"]
-    return value
-
-
-def is_secret(value) -> bool:
-    return isinstance(value, dict) and value.get(pulumi.runtime.rpc._special_sig_key) == SECRET_SIG
-
-
 def unpack(stdin: str) -> dict[str, str]:
     with tarfile.open(fileobj=io.BytesIO(base64.b64decode(stdin)), mode="r:") as tar:
         return {m.name: tar.extractfile(m).read().decode() for m in tar.getmembers()}
@@ -81,7 +80,7 @@ def unpack(stdin: str) -> dict[str, str]:
 # --- the systemd unit ------------------------------------------------------------------
 
 def test_unit_runs_gunicorn_under_ddtrace_run_from_the_current_release():
-    unit = apm_service.render_unit(make_settings(port=6060))
+    unit = app_service.render_unit(make_args(port=6060))
     assert unit_directive(unit, "ExecStart") == (
         "/opt/flask-app/current/venv/bin/ddtrace-run /opt/flask-app/current/venv/bin/gunicorn "
         "--bind 127.0.0.1:6060 --workers 2 app:app")
@@ -92,12 +91,12 @@ def test_unit_runs_gunicorn_under_ddtrace_run_from_the_current_release():
 @pytest.mark.parametrize("address, bind", [("0.0.0.0", "0.0.0.0:5050"), ("::", "[::]:5050"),
                                            ("10.1.2.3", "10.1.2.3:5050")])
 def test_unit_binds_gunicorn_to_the_configured_address(address, bind):
-    exec_start = unit_directive(apm_service.render_unit(make_settings(bind=address)), "ExecStart")
+    exec_start = unit_directive(app_service.render_unit(make_args(bind=address)), "ExecStart")
     assert f"--bind {bind} " in exec_start
 
 
 def test_unit_sets_unified_service_tags_log_injection_and_agent_url():
-    env = unit_env(apm_service.render_unit(make_settings(version="2.3.4", port=6060, env="qa")))
+    env = unit_env(app_service.render_unit(make_args(version="2.3.4", port=6060, env="qa")))
     assert env == {
         "DD_SERVICE": "flask-app", "DD_ENV": "qa", "DD_VERSION": "2.3.4",
         "DD_LOGS_INJECTION": "true", "DD_TRACE_AGENT_URL": "http://localhost:8126",
@@ -108,7 +107,7 @@ def test_unit_sets_unified_service_tags_log_injection_and_agent_url():
 @pytest.mark.parametrize("address, local", [("127.0.0.1", "127.0.0.1"), ("0.0.0.0", "127.0.0.1"),
                                             ("::", "::1"), ("10.1.2.3", "10.1.2.3")])
 def test_smoke_test_calls_the_app_where_it_listens_on_its_host(address, local):
-    assert f"APP_HOST={local} " in apm_service.render_smoke_command(make_settings(bind=address))
+    assert f"APP_HOST={local} " in apm_service.smoke_command(make_args(bind=address), ROOT_HOST)
 
 
 @pytest.mark.parametrize("address, url", [("127.0.0.1", "http://127.0.0.1:5050/"),
@@ -116,73 +115,71 @@ def test_smoke_test_calls_the_app_where_it_listens_on_its_host(address, local):
                                           ("::", "http://192.0.2.10:5050/"),
                                           ("fd00::5", "http://[fd00::5]:5050/")])
 def test_app_url_is_where_the_app_listens(address, url):
-    settings = make_settings(bind=address)
-    assert apm_service.app_url(settings, settings.hosts[0]) == url
+    settings = make_args(bind=address)
+    assert app_service.app_url(settings, settings.host) == url
 
 
 def test_unit_restarts_the_app_when_it_fails():
-    unit = apm_service.render_unit(make_settings())
+    unit = app_service.render_unit(make_args())
     assert unit_directive(unit, "Restart") == "on-failure"
     assert int(unit_directive(unit, "RestartSec")) > 0
 
 
 def test_unit_is_enabled_at_boot_and_starts_after_the_agent_and_its_trace_agent():
-    unit = apm_service.render_unit(make_settings())
+    unit = app_service.render_unit(make_args())
     assert unit_directive(unit, "WantedBy") == "multi-user.target"
     assert {"datadog-agent.service", "datadog-agent-trace.service"} <= \
         set(unit_directive(unit, "After").split())
 
 
 def test_unit_escapes_quotes_backslashes_and_percent_for_systemd():
-    unit = apm_service.render_unit(make_settings(version='1.0 "rc" 50%\\x'))
+    unit = app_service.render_unit(make_args(version='1.0 "rc" 50%\\x'))
     assert 'Environment="DD_VERSION=1.0 \\"rc\\" 50%%\\\\x"' in unit.splitlines()
 
 
 def test_unit_rejects_a_version_with_a_newline():
     with pytest.raises(ValueError, match="DD_VERSION"):
-        apm_service.render_unit(make_settings(version="1.0\nExecStartPre=/bin/evil"))
+        app_service.render_unit(make_args(version="1.0\nExecStartPre=/bin/evil"))
+
+
+def test_args_built_from_the_stack_settings_render_the_same_unit():
+    settings = make_settings(version="2.0.0", port=6060, env="qa")
+    args = ApmServiceArgs.from_settings(settings, VM1)
+    assert (args.host, args.apm) == (VM1, settings.apm)
+    assert app_service.render_unit(args) == app_service.render_unit(settings)
 
 
 # --- the bundle and the shell commands ----------------------------------------------------
 
 def test_bundle_holds_the_app_files_and_the_rendered_unit():
-    settings = make_settings()
-    files = apm_service.bundle_files(settings)
+    settings = make_args()
+    files = app_service.bundle_files(settings)
     assert files == {
         "app.py": (APP_DIR / "app.py").read_text(),
         "requirements.txt": (APP_DIR / "requirements.txt").read_text(),
         "deploy.sh": (APP_DIR / "deploy.sh").read_text(),
-        "app.service": apm_service.render_unit(settings),
+        "app.service": app_service.render_unit(settings),
     }
 
 
-def test_packed_bundle_round_trips_and_is_reproducible():
-    files = apm_service.bundle_files(make_settings())
-    packed = apm_service.pack_bundle(files)
-    assert unpack(packed) == files
-    assert apm_service.pack_bundle(dict(reversed(files.items()))) == packed, \
-        "same files must give the same stdin, or every update would re-run the install"
+def test_bundle_ships_deploy_sh_as_the_only_executable_all_root_only():
+    members = app_service.bundle_members(make_args())
+    modes = {name: mode for name, (_, mode) in members.items()}
+    assert modes == {"app.py": 0o600, "app.service": 0o600, "deploy.sh": 0o700,
+                     "requirements.txt": 0o600}
 
 
-def test_packed_bundle_is_a_plain_ustar_tar_not_gzip():
-    raw = base64.b64decode(apm_service.pack_bundle({"app.py": "x"}))
-    # gzip's bytes depend on the zlib build: the same files would give another stdin,
-    # hence a re-run install, on another machine.
-    assert raw[:2] != b"\x1f\x8b", "the bundle must not be compressed"
-    assert raw[257:265] == b"ustar\x0000", "a POSIX ustar archive"
-
-
-def test_packed_bundle_bytes_are_pinned():
-    # The stdin of a fixed file set, byte for byte: a change here re-runs every install.
-    packed = apm_service.pack_bundle({"deploy.sh": "#!/bin/sh\n", "app.py": "print(1)\n"})
-    assert hashlib.sha256(packed.encode()).hexdigest() == PINNED_BUNDLE_SHA256
+def test_install_stdin_is_the_bundle_from_the_one_tar_builder():
+    settings = make_args()
+    files = unpack(tarball.stdin(tarball.build(app_service.bundle_members(settings))))
+    assert files == app_service.bundle_files(settings)
 
 
 def test_content_hashes_change_only_with_the_content():
     files = {"app.py": "a", "requirements.txt": "b"}
-    same = apm_service.content_hashes(dict(files))
-    changed = apm_service.content_hashes({**files, "app.py": "a2"})
-    assert apm_service.content_hashes(files) == same
+    same = app_service.content_hashes(dict(files))
+    changed = app_service.content_hashes({**files, "app.py": "a2"})
+    assert app_service.content_hashes(files) == same
     assert changed["app.py"] != same["app.py"] and changed["requirements.txt"] == same["requirements.txt"]
 
 
@@ -190,9 +187,10 @@ def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     # A stand-in deploy.sh reports what it was given; the real command runs under bash.
     probe = ('echo "$1|$APP_NAME|$APP_ROOT|$APP_PORT|$APP_HOST|$(cd "$2" && ls | tr "\\n" " ")"\n'
              f'cp -r "$2" {tmp_path}/seen\n')
-    stdin = apm_service.pack_bundle({"deploy.sh": probe, "app.py": "x", "app.service": "u",
-                                     "requirements.txt": "r"})
-    command = apm_service.render_install_command(make_settings(port=6060))
+    stdin = tarball.stdin(tarball.build({
+        "deploy.sh": (probe.encode(), 0o700), "app.py": (b"x", 0o600),
+        "app.service": (b"u", 0o600), "requirements.txt": (b"r", 0o600)}))
+    command = apm_service.install_command(make_args(port=6060), ROOT_HOST)
     done = subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
                           env={**os.environ, "PATH": os.environ["PATH"]}, timeout=30)
     assert done.returncode == 0, done.stderr
@@ -201,8 +199,23 @@ def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     assert (tmp_path / "seen" / "app.service").read_text() == "u"
 
 
+@pytest.mark.parametrize("build", [apm_service.install_command, apm_service.smoke_command,
+                                   apm_service.remove_command])
+def test_app_commands_run_as_root_through_sudo_for_a_non_root_user(build):
+    settings = make_args()
+    assert build(settings, settings.host).startswith("sudo -n "), \
+        "vagrant needs sudo to manage a systemd unit"
+    assert "sudo" not in build(settings, ROOT_HOST), "root needs no sudo"
+
+
+def test_preflight_reports_a_user_without_passwordless_sudo_in_words():
+    settings = make_args()
+    command = apm_service.preflight_command(settings, settings.host)
+    assert 'sudo -n true || { echo "the SSH user needs root or passwordless sudo"' in command
+
+
 def test_remove_command_stops_disables_and_deletes_unit_and_app_dir():
-    command = apm_service.render_remove_command(make_settings())
+    command = apm_service.remove_command(make_args(), ROOT_HOST)
     assert "systemctl disable --now flask-app.service" in command
     assert "rm -f /etc/systemd/system/flask-app.service" in command
     assert "rm -rf /opt/flask-app" in command
@@ -212,7 +225,7 @@ def test_remove_command_stops_disables_and_deletes_unit_and_app_dir():
 def test_deploy_script_checks_every_route_of_the_app():
     script = (APP_DIR / "deploy.sh").read_text()
     routes = re.search(r"^ROUTES=\((.*)\)$", script, re.M).group(1).split()
-    assert routes == list(apm_service.ROUTES) == ["/", "/api/apm", "/api/trace"]
+    assert routes == list(app_service.ROUTES) == ["/", "/api/apm", "/api/trace"]
 
 
 def test_deploy_script_passes_shellcheck():
@@ -225,84 +238,41 @@ def test_deploy_script_passes_shellcheck():
 
 # --- the components under mocks -----------------------------------------------------------
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock engine, keeping each registration's options (parent, dependencies...)."""
-
-    def __init__(self, mocks):
-        super().__init__(mocks)
-        self.requests = {}
-
-    def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        self.requests[request.name] = request
-        return response
-
-
-class Mocks(pulumi.runtime.Mocks):
-    def __init__(self):
-        self.inputs: dict[str, dict] = {}
-        self.types: dict[str, str] = {}
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
-        self.inputs[args.name] = args.inputs
-        self.types[args.name] = args.typ
-        outputs = dict(args.inputs)
-        if args.typ == "datadog:index/dashboard:Dashboard":
-            return "abc-def-ghi", {**outputs, "url": "/dashboard/abc-def-ghi/flask-app"}
-        if args.typ == "command:remote:Command":
-            outputs.update(stdout="GET / -> 200", stderr="")
-        return f"{args.name}-id", outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs):
-        return {}
-
-
 @pytest.fixture
 def engine():
-    mocks = Mocks()
-    monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project="datadog-stack", stack="dev", preview=False,
-                             monitor=monitor)
-    return mocks, monitor
+    mocks = mock_engine.Mocks(
+        outputs={"command:remote:Command": {"stdout": "GET / -> 200", "stderr": ""}})
+    return mocks, mock_engine.start(mocks, stack="dev", preview=False)
 
 
 def build(make):
     """Run `make()` in a Pulumi program and wait for the registrations; return its result."""
     built = {}
 
-    @pulumi.runtime.test
     def program():
-        built["component"] = component = make()
-        return getattr(component, "url", None)
+        built["component"] = make()
 
-    program()
+    mock_engine.run(program)
     return built["component"]
 
 
 def resolve(output):
-    box = {}
-
-    @pulumi.runtime.test
-    def program():
-        return output.apply(lambda v: box.setdefault("v", v))
-
-    program()
-    return box["v"]
+    return mock_engine.run(lambda: output)
 
 
 def test_connection_uses_the_host_address_port_user_and_the_secret_key(engine):
     mocks, _ = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
-    conn = unwrap(mocks.inputs["apm-vm1-install"]["connection"])
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
+    conn = plain(mocks.inputs["apm-vm1-install"]["connection"])
     assert (conn["host"], conn["port"], conn["user"]) == ("192.0.2.10", 2222, "vagrant")
     assert conn["privateKey"] == SSH_KEY
 
 
 def test_ssh_private_key_is_secret_and_only_in_the_connection(engine):
     mocks, _ = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     for name in ("apm-vm1-teardown", "apm-vm1-install", "apm-vm1-smoke"):
         inputs = mocks.inputs[name]
         assert is_secret(inputs["connection"]), f"{name}: the connection must stay secret"
@@ -312,9 +282,9 @@ def test_ssh_private_key_is_secret_and_only_in_the_connection(engine):
 
 def test_install_triggers_are_the_sha256_of_every_bundled_file(engine):
     mocks, _ = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
-    hashes = apm_service.content_hashes(apm_service.bundle_files(settings))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
+    hashes = app_service.content_hashes(app_service.bundle_files(settings))
     expected = [f"{name}:sha256:{digest}" for name, digest in hashes.items()]
     assert mocks.inputs["apm-vm1-install"]["triggers"] == expected
     assert sorted(hashes) == ["app.py", "app.service", "deploy.sh", "requirements.txt"]
@@ -322,25 +292,25 @@ def test_install_triggers_are_the_sha256_of_every_bundled_file(engine):
 
 def test_install_sends_the_bundle_on_stdin_and_runs_the_install_command(engine):
     mocks, _ = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     install = mocks.inputs["apm-vm1-install"]
-    assert unpack(install["stdin"]) == apm_service.bundle_files(settings)
-    assert install["create"] == apm_service.render_install_command(settings)
+    assert unpack(install["stdin"]) == app_service.bundle_files(settings)
+    assert install["create"] == apm_service.install_command(settings, settings.host)
 
 
 def test_a_port_change_reaches_the_unit_and_so_the_triggers(engine):
     mocks, _ = engine
-    first, second = make_settings(port=5050), make_settings(port=5051)
-    build(lambda: ApmService("a", first, first.hosts[0]))
-    build(lambda: ApmService("b", second, second.hosts[0]))
+    first, second = make_args(port=5050), make_args(port=5051)
+    build(lambda: ApmService("a", first))
+    build(lambda: ApmService("b", second))
     assert mocks.inputs["a-install"]["triggers"] != mocks.inputs["b-install"]["triggers"]
 
 
 def test_smoke_test_runs_after_the_install_with_the_same_triggers(engine):
     mocks, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     install_urn = monitor.make_urn(monitor.requests["apm-vm1-install"].parent,
                                    "command:remote:Command", "apm-vm1-install")
     smoke = monitor.requests["apm-vm1-smoke"]
@@ -351,15 +321,15 @@ def test_smoke_test_runs_after_the_install_with_the_same_triggers(engine):
 
 def test_teardown_has_the_delete_step_that_removes_the_app(engine):
     mocks, _ = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
-    assert mocks.inputs["apm-vm1-teardown"]["delete"] == apm_service.render_remove_command(settings)
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
+    assert mocks.inputs["apm-vm1-teardown"]["delete"] == apm_service.remove_command(settings, settings.host)
 
 
 def test_install_has_no_delete_step_since_a_trigger_change_replaces_it(engine):
     mocks, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     # pulumi-command replaces a Command when its triggers change: a delete step here
     # would remove the app right after every new release was installed.
     assert "triggers[*]" in monitor.requests["apm-vm1-install"].replaceOnChanges
@@ -368,8 +338,8 @@ def test_install_has_no_delete_step_since_a_trigger_change_replaces_it(engine):
 
 def test_install_waits_for_the_teardown_so_destroy_removes_the_app_last(engine):
     _, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     teardown = monitor.requests["apm-vm1-teardown"]
     teardown_urn = monitor.make_urn(teardown.parent, teardown.type, teardown.name)
     assert teardown_urn in monitor.requests["apm-vm1-install"].dependencies
@@ -377,8 +347,8 @@ def test_install_waits_for_the_teardown_so_destroy_removes_the_app_last(engine):
 
 def test_an_edited_teardown_script_is_an_update_not_a_replacement(engine):
     _, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     # Replacing the teardown runs its old delete step: the app would be removed while
     # install and smoke (triggers unchanged) do not run again.
     assert list(monitor.requests["apm-vm1-teardown"].replaceOnChanges) == ["triggers[*]"], \
@@ -387,10 +357,10 @@ def test_an_edited_teardown_script_is_an_update_not_a_replacement(engine):
 
 def test_teardown_is_replaced_only_by_changes_that_also_reinstall_the_app(engine):
     mocks, _ = engine
-    variants = {"base": make_settings(), "port": make_settings(port=6060),
-                "version": make_settings(version="2.0.0"), "env": make_settings(env="qa"),
-                "service": make_settings(service="shop")}
-    build(lambda: [ApmService(key, s, s.hosts[0]) for key, s in variants.items()])
+    variants = {"base": make_args(), "port": make_args(port=6060),
+                "version": make_args(version="2.0.0"), "env": make_args(env="qa"),
+                "service": make_args(service="shop")}
+    build(lambda: [ApmService(key, s) for key, s in variants.items()])
     base = mocks.inputs["base-teardown"]["triggers"]
     renamed = [key for key in variants if mocks.inputs[f"{key}-teardown"]["triggers"] != base]
     assert renamed == ["service"], "only another unit/dir name replaces the teardown"
@@ -400,19 +370,19 @@ def test_teardown_is_replaced_only_by_changes_that_also_reinstall_the_app(engine
 
 def test_a_new_service_name_removes_the_old_app_before_installing(engine):
     _, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     # create-before-delete would leave the old unit on the port until the end of the update
     assert monitor.requests["apm-vm1-teardown"].deleteBeforeReplace
 
 
 def test_the_app_waits_for_the_resources_given_as_after(engine):
     _, monitor = engine
-    settings = make_settings()
+    settings = make_args()
 
     def with_agent():
         agent = pulumi.CustomResource("test:index:AgentInstall", "agent-install")
-        return ApmService("apm-vm1", settings, settings.hosts[0], after=[agent])
+        return ApmService("apm-vm1", settings, after=[agent])
 
     build(with_agent)
     agent = monitor.requests["agent-install"]
@@ -423,8 +393,8 @@ def test_the_app_waits_for_the_resources_given_as_after(engine):
 
 def test_commands_are_children_of_the_component(engine):
     _, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
     component = monitor.requests["apm-vm1"]
     assert component.type == "datadog-stack:apm:ApmService"
     component_urn = monitor.make_urn(component.parent, component.type, "apm-vm1")
@@ -435,112 +405,17 @@ def test_commands_are_children_of_the_component(engine):
 def test_each_host_gets_its_own_commands_and_connection(engine):
     mocks, _ = engine
     hosts = (Host("vm1", "192.0.2.10", 22, "root"), Host("vm2", "192.0.2.11", 22, "root"))
-    settings = make_settings(hosts=hosts)
 
     def both():
-        for host in settings.hosts:
-            ApmService(f"apm-{host.name}", settings, host)
+        for host in hosts:
+            ApmService(f"apm-{host.name}", make_args(host=host))
 
     build(both)
-    assert unwrap(mocks.inputs["apm-vm1-install"]["connection"])["host"] == "192.0.2.10"
-    assert unwrap(mocks.inputs["apm-vm2-install"]["connection"])["host"] == "192.0.2.11"
+    assert plain(mocks.inputs["apm-vm1-install"]["connection"])["host"] == "192.0.2.10"
+    assert plain(mocks.inputs["apm-vm2-install"]["connection"])["host"] == "192.0.2.11"
 
 
 def test_service_url_names_the_host_and_port_when_listening_everywhere(engine):
-    settings = make_settings(port=6060, bind="0.0.0.0")
-    service = build(lambda: ApmService("apm-vm1", settings, settings.hosts[0]))
+    settings = make_args(port=6060, bind="0.0.0.0")
+    service = build(lambda: ApmService("apm-vm1", settings))
     assert resolve(service.url) == "http://192.0.2.10:6060/"
-
-
-# --- the dashboard --------------------------------------------------------------------------
-
-def dashboard_inputs(engine, **overrides):
-    mocks, _ = engine
-    settings = make_settings(**overrides)
-    board = build(lambda: ApmDashboard("apm", settings))
-    return mocks.inputs["apm-dashboard"], board
-
-
-def queries(inputs) -> list[str]:
-    return [r["q"] for w in inputs["widgets"] for r in w["timeseriesDefinition"]["requests"]]
-
-
-def test_dashboard_is_an_ordered_layout_with_a_host_template_variable(engine):
-    hosts = (Host("vm1", "192.0.2.10", 22, "root"), Host("vm2", "192.0.2.11", 22, "root"))
-    inputs, _ = dashboard_inputs(engine, hosts=hosts)
-    assert inputs["layoutType"] == "ordered"
-    assert inputs["templateVariables"] == [{"name": "host", "prefix": "host",
-                                            "availableValues": ["vm1", "vm2"],
-                                            "defaults": ["vm1"]}]
-
-
-def test_dashboard_counts_hits_and_errors_of_the_services_flask_request_spans(engine):
-    inputs, _ = dashboard_inputs(engine)
-    q = queries(inputs)
-    scope = "{service:flask-app,env:dev,$host}"
-    # trace.<span>.hits / .errors are COUNT metrics: summed and shown as counts.
-    assert f"sum:trace.flask.request.hits{scope} by {{resource_name}}.as_count()" in q, \
-        "hits of flask.request spans (COUNT metric) per resource, for this service and env"
-    assert f"sum:trace.flask.request.errors{scope} by {{resource_name}}.as_count()" in q, \
-        "errors of flask.request spans (COUNT metric) per resource, for this service and env"
-
-
-def test_dashboard_shows_p50_and_p95_latency_from_the_span_distribution(engine):
-    inputs, _ = dashboard_inputs(engine, env="qa", service="shop")
-    latency = [w for w in inputs["widgets"] if "latency" in w["timeseriesDefinition"]["title"]]
-    assert len(latency) == 1
-    q = [r["q"] for r in latency[0]["timeseriesDefinition"]["requests"]]
-    # trace.<span> (no suffix) is the latency DISTRIBUTION: percentiles are p50:/p95: aggregators.
-    assert q == ["p50:trace.flask.request{service:shop,env:qa,$host}",
-                 "p95:trace.flask.request{service:shop,env:qa,$host}"], \
-        "latency percentiles come from the trace.flask.request distribution"
-
-
-def test_dashboard_shows_the_hosts_cpu_io_and_network_scoped_by_host(engine):
-    inputs, _ = dashboard_inputs(engine)
-    host_queries = [q for q in queries(inputs) if q.split(":", 1)[1].startswith("system.")]
-    metrics = sorted(re.match(r"\w+:([\w.]+)\{", q).group(1) for q in host_queries)
-    assert metrics == ["system.cpu.system", "system.cpu.user", "system.io.await",
-                       "system.io.util", "system.net.bytes_rcvd", "system.net.bytes_sent"]
-    assert all("{$host}" in q for q in host_queries), \
-        f"host metrics must follow the $host template variable: {host_queries}"
-
-
-def test_dashboard_trace_metrics_follow_the_host_template_variable(engine):
-    inputs, _ = dashboard_inputs(engine)
-    trace_queries = [q for q in queries(inputs) if ":trace." in q]
-    assert len(trace_queries) == 4  # hits, errors, p50, p95
-    # Trace metrics carry the host tag; unscoped, they would sum every host's traffic
-    # beside one host's CPU, IO and network.
-    assert all(re.search(r"\{[^}]*,\$host\}", q) for q in trace_queries), trace_queries
-
-
-def test_dashboard_widgets_are_typed_timeseries_not_json(engine):
-    inputs, _ = dashboard_inputs(engine)
-    assert len(inputs["widgets"]) == 7
-    assert all(set(w) == {"timeseriesDefinition"} for w in inputs["widgets"])
-    assert "dashboard" not in inputs  # DashboardJson's field
-
-
-def test_dashboard_carries_no_tags(engine):
-    inputs, _ = dashboard_inputs(engine)
-    assert "tags" not in inputs, \
-        "Datadog dashboards take only team:<name> tags; managed-by:/stack:/env: go in the description"
-
-
-def test_dashboard_url_is_the_sites_web_app_and_the_dashboard_id(engine):
-    _, board = dashboard_inputs(engine, site="datadoghq.eu")
-    assert resolve(board.url) == "https://app.datadoghq.eu/dashboard/abc-def-ghi"
-
-
-
-
-
-def test_dashboard_component_type_and_parent(engine):
-    _, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmDashboard("apm", settings))
-    component = monitor.requests["apm"]
-    assert component.type == "datadog-stack:apm:ApmDashboard"
-    assert monitor.requests["apm-dashboard"].parent == monitor.make_urn(
-        component.parent, component.type, "apm")
