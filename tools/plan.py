@@ -43,11 +43,23 @@ class Plan:
 
 
 class StackConfig:
-    """A stack's config as the engine hands it to the program: strings, JSON for objects."""
+    """A stack's config as the engine hands it to the program: strings, JSON for objects.
+
+    Also a `settings.ConfigSource` of its own, for code that validates settings without a
+    Pulumi runtime (the Agent tier's venv has none); secrets are then plain strings."""
 
     def __init__(self, values: dict[str, str], secret_keys: list[str]):
         self.values = values
         self.secret_keys = secret_keys
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def is_secret(self, key: str) -> bool:
+        return key in self.secret_keys
+
+    def secret(self, key: str) -> str | None:
+        return self.values.get(key)
 
     @classmethod
     def from_file(cls, path: Path) -> "StackConfig":
