@@ -3,12 +3,14 @@ import pulumi
 
 import program
 import settings
+from pulumi_config import PulumiConfig
 
 
 def main() -> None:
     try:
-        settings.check_known_keys(settings.config_keys())
-        loaded = settings.load(pulumi.Config(settings.NAMESPACE), pulumi.get_stack())
+        config = PulumiConfig()
+        settings.check_known_keys(config.keys())
+        loaded = settings.load(config, pulumi.get_stack())
         now = program.clock()
     except settings.ConfigError as error:
         # RunError ends the program with this one line and no traceback.

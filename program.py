@@ -8,11 +8,11 @@ from typing import Mapping
 import pulumi
 
 from components.agent_host import AgentHost, AgentHostArgs
-from components.apm_dashboard import ApmDashboard
+from components.apm_dashboard import ApmDashboard, ApmDashboardArgs
 from components.apm_service import ApmService, ApmServiceArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
-from components.monitor import MetricMonitor
-from components.timeboard import Timeboard
+from components.monitor import MetricMonitor, MetricMonitorArgs
+from components.timeboard import Timeboard, TimeboardArgs
 from rules.downtimes import off_hours_tag
 from settings import ConfigError, Settings
 
@@ -38,14 +38,7 @@ def clock(environ: Mapping[str, str] = os.environ) -> datetime:
 
 def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
     """Declare every resource; return the stack outputs. `now` sets the downtimes' starts."""
-    timeboard = Timeboard("timeboard", settings)
-    downtime_tag = off_hours_tag(pulumi.get_project(), settings.stack)
-    monitor = MetricMonitor("my-metric-high", settings, downtime_tag)
-    downtimes = OffHoursDowntimes("off-hours", OffHoursDowntimesArgs(
-        office_hours=settings.office_hours, timezone=settings.timezone,
-        host_names=tuple(host.name for host in settings.hosts), notify=settings.notify,
-        monitor_tag=downtime_tag, now=now))
-    apm_dashboard = ApmDashboard("apm", settings)
+    outputs = _datadog(settings, now)
     agents = {host.name: AgentHost(f"{host.name}-agent", AgentHostArgs.from_settings(settings, host))
               for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.
@@ -53,13 +46,36 @@ def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
                                   after=[agents[host.name].install])
             for host in settings.hosts}
     return {
-        "dashboardId": timeboard.dashboard.id,
-        "dashboardUrl": timeboard.url,
-        "monitorId": monitor.monitor.id,
-        "monitorUrl": monitor.url,
-        "downtimeIds": downtimes.ids,
-        "apmDashboardUrl": apm_dashboard.url,
+        **outputs,
         "hosts": {name: {"files": agent.files, "fileHashes": agent.file_hashes,
                          "checkResult": agent.check_result, "appUrl": apps[name].url}
                   for name, agent in agents.items()},
+    }
+
+
+def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
+    """The Datadog side, each component given only what it uses; its stack outputs."""
+    host_names = tuple(host.name for host in settings.hosts)
+    timeboard = Timeboard("timeboard", TimeboardArgs(
+        stack=settings.stack, database_kind=settings.database.kind, host_names=host_names,
+        app_url=settings.app_url))
+    downtime_tag = off_hours_tag(pulumi.get_project(), settings.stack)
+    monitor = MetricMonitor("my-metric-high", MetricMonitorArgs(
+        stack=settings.stack, host_names=host_names, thresholds=settings.thresholds,
+        no_data_minutes=settings.no_data_minutes, notify=settings.notify,
+        tags=settings.resource_tags, downtime_tag=downtime_tag, validate=settings.validate,
+        app_url=settings.app_url))
+    downtimes = OffHoursDowntimes("off-hours", OffHoursDowntimesArgs(
+        office_hours=settings.office_hours, timezone=settings.timezone,
+        host_names=host_names, notify=settings.notify, monitor_tag=downtime_tag, now=now))
+    apm_dashboard = ApmDashboard("apm", ApmDashboardArgs(
+        service=settings.apm.service, env=settings.env, host_names=host_names,
+        resource_tags=settings.resource_tags, app_url=settings.app_url))
+    return {
+        "dashboardId": timeboard.id,
+        "dashboardUrl": timeboard.url,
+        "monitorId": monitor.id,
+        "monitorUrl": monitor.url,
+        "downtimeIds": downtimes.ids,
+        "apmDashboardUrl": apm_dashboard.url,
     }

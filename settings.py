@@ -1,20 +1,23 @@
 """Typed, validated settings: every config key is read and checked here, once.
 
-`load(config)` returns a frozen `Settings` or raises `ConfigError(key, problem)`;
-`__main__` turns that error into one line on stderr before any resource exists.
-Secrets stay `pulumi.Output`s end to end: nothing here ever unwraps them.
+`load(source, stack)` returns a frozen `Settings` or raises `ConfigError(key, problem)`;
+`__main__` turns that error into one line on stderr before any resource exists. The
+source is anything with the `ConfigSource` methods (`pulumi_config.PulumiConfig` under
+the engine), so this module imports no Pulumi SDK: the Agent's and the VM's code use
+the same types. Secrets stay opaque values (Pulumi secret Outputs) that nothing here
+ever unwraps. `DEFAULTS` is the one table of defaults: Pulumi.yaml and the README's
+table are tested against it.
 """
 from __future__ import annotations
 
 import ipaddress
+import json
 import math
 import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import time
-from typing import Any, Mapping
-
-import pulumi
+from typing import Any, Mapping, Protocol
 
 from rules.downtimes import OfficeHours, clock_change_problem, label
 
@@ -28,6 +31,23 @@ SITES = {site: f"https://api.{site}/" for site in (
     "datadoghq.com", "us3.datadoghq.com", "us5.datadoghq.com", "datadoghq.eu",
     "ap1.datadoghq.com", "ap2.datadoghq.com", "ddog-gov.com")}
 DATABASE_KINDS = {"postgres": 5432, "mysql": 3306}
+# Every default of a `datadog-stack` key, in one place. `env`, `databasePort` and
+# `databaseName` have none here: theirs follow the stack name and `databaseKind`.
+DEFAULTS: dict[str, Any] = {
+    "hostTags": [], "site": "datadoghq.com", "installDatabase": False,
+    "warningThreshold": 500, "criticalThreshold": 800,
+    # my_metric is uniform on 0-1000: its 5-minute average centres on 500, so 200 is as
+    # rare a low as 800 is a high and a warning clears about as seldom as an alert fires;
+    # an alert steps down only once halfway back to the warning (`make bench`,
+    # rules/monitor_states.py).
+    "warningRecovery": 200, "criticalRecovery": 650,
+    "noDataTimeframe": 10, "timezone": "UTC", "officeHoursStart": "09:00",
+    "officeHoursEnd": "19:00", "checkInterval": 45, "logsEnabled": False,
+    "installAgent": False, "apmService": "flask-app", "apmVersion": "1.0.0", "apmPort": 5050,
+    # Loopback: the seed's development server listened on every interface; exposing the
+    # app (0.0.0.0, ::, or one interface's address) is a choice to make.
+    "apmBindAddress": "127.0.0.1",
+}
 # A Datadog host tag is `key:value`: lowercase-friendly ASCII, no spaces (both seeds
 # broke their host map with spaces or a flow-style string here).
 _TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*:[A-Za-z0-9_./:-]+$")
@@ -92,9 +112,9 @@ class Apm:
 class Secrets:
     """Secret inputs as Pulumi secret Outputs; never unwrapped outside an apply."""
 
-    api_key: pulumi.Output
-    database_password: pulumi.Output
-    ssh_private_key: pulumi.Output
+    api_key: Any
+    database_password: Any
+    ssh_private_key: Any
 
 
 @dataclass(frozen=True)
@@ -130,33 +150,51 @@ class Settings:
         return ("managed-by:pulumi", f"stack:{self.stack}", f"env:{self.env}")
 
 
+class ConfigSource(Protocol):
+    """Where config comes from; keys are full (`datadog-stack:site`, `datadog:apiUrl`)."""
+
+    def get(self, key: str) -> str | None:
+        """The value as the engine hands it over: a string, JSON for lists and mappings."""
+
+    def is_secret(self, key: str) -> bool:
+        """Whether the stack file stores the value encrypted."""
+
+    def secret(self, key: str) -> Any:
+        """The value as an opaque secret (never unwrapped here), or None when unset."""
+
+
 class _Reader:
     """Reads raw config values, turning every failure into a ConfigError."""
 
-    def __init__(self, config: pulumi.Config):
-        self._config = config
+    def __init__(self, source: ConfigSource):
+        self._source = source
 
     def raw(self, key: str) -> Any:
-        """A structured (list or mapping) value."""
+        """A structured (list or mapping) value, or its default."""
+        text = self._source.get(_k(key))
+        if text is None:
+            return DEFAULTS.get(key)
         try:
-            return self._config.get_object(key)
-        except Exception:  # the engine hands structured values over as JSON
+            return json.loads(text)
+        except ValueError:  # the engine hands structured values over as JSON
             raise ConfigError(_k(key), "must be a list or mapping, not a plain value") from None
 
-    def value(self, key: str, default: Any = None) -> Any:
-        """A scalar value, as the string the engine hands over."""
-        value = self._config.get(key)
-        return default if value is None else value
+    def value(self, key: str, derived: Any = None) -> Any:
+        """A scalar value, as the string the engine hands over; else its default from
+        DEFAULTS, or `derived` for a key whose default follows other settings."""
+        value = self._source.get(_k(key))
+        if value is not None:
+            return value
+        return DEFAULTS[key] if key in DEFAULTS else derived
 
-    def secret(self, key: str) -> pulumi.Output:
-        namespace, _, name = _k(key).partition(":")
-        config = pulumi.Config(namespace)
+    def secret(self, key: str) -> Any:
         how = f"set it with `pulumi config set --secret {_k(key)} ...`"
-        if config.get_secret(name) is None:
+        value = self._source.secret(_k(key))
+        if value is None:
             raise ConfigError(_k(key), f"is missing; {how}")
-        if not pulumi.runtime.is_config_secret(_k(key)):
+        if not self._source.is_secret(_k(key)):
             raise ConfigError(_k(key), f"is stored in plain text in the stack file; {how}")
-        return config.require_secret(name)
+        return value
 
 
 def _k(key: str) -> str:
@@ -254,13 +292,13 @@ def _address(key: str, value: Any) -> str:
 
 def _site(read: _Reader) -> str:
     key = _k("site")
-    site = _string(key, read.value("site", "datadoghq.com"))
+    site = _string(key, read.value("site"))
     if site not in SITES:
         raise ConfigError(key, f"{site!r} is not a Datadog site ({', '.join(SITES)})")
     # The provider reads its endpoint from datadog:apiUrl, not from our site: a site
     # other than the default needs both, and they must agree (a loopback URL is a test
     # stand-in of the API and is accepted).
-    api_url = pulumi.Config("datadog").get("apiUrl")
+    api_url = read.value("datadog:apiUrl")
     loopback = api_url is not None and re.match(r"^https?://(127\.\d+\.\d+\.\d+|localhost)", api_url)
     if not loopback and (api_url or SITES["datadoghq.com"]).rstrip("/") != SITES[site].rstrip("/"):
         raise ConfigError("datadog:apiUrl", f"{api_url!r} does not match site {site}: set "
@@ -271,7 +309,6 @@ def _site(read: _Reader) -> str:
 def _host_tags(read: _Reader) -> tuple[str, ...]:
     key = _k("hostTags")
     raw = read.raw("hostTags")
-    raw = [] if raw is None else raw
     if not isinstance(raw, list):
         raise ConfigError(key, "must be a list of key:value strings")
     for i, tag in enumerate(raw):
@@ -293,34 +330,29 @@ def _database(read: _Reader) -> Database:
                       1, 65535),
         name=_string(_k("databaseName"), read.value("databaseName", "postgres"
                      if kind == "postgres" else "mysql"), _NAME, "a database name"),
-        install=_boolean(_k("installDatabase"), read.value("installDatabase", False)),
+        install=_boolean(_k("installDatabase"), read.value("installDatabase")),
     )
 
 
 def _thresholds(read: _Reader) -> Thresholds:
-    warning = _number(_k("warningThreshold"), read.value("warningThreshold", 500))
-    critical = _number(_k("criticalThreshold"), read.value("criticalThreshold", 800))
+    warning = _number(_k("warningThreshold"), read.value("warningThreshold"))
+    critical = _number(_k("criticalThreshold"), read.value("criticalThreshold"))
     if warning >= critical:
         raise ConfigError(_k("warningThreshold"),
                           f"{warning:g} must be below criticalThreshold {critical:g} "
                           "(the monitor alerts on values above them)")
     return Thresholds(
         warning=warning, critical=critical,
-        # Defaults for my_metric, uniform on 0-1000: its 5-minute average centres on 500,
-        # so 200 is as rare a low as 800 is a high and a warning clears about as seldom as
-        # an alert fires; an alert steps down only once halfway back to the warning
-        # (figures: `make bench`, rules/monitor_states.py).
-        warning_recovery=_recovery(read, "warningRecovery", 200, "warningThreshold", warning),
-        critical_recovery=_recovery(read, "criticalRecovery", 650, "criticalThreshold", critical),
+        warning_recovery=_recovery(read, "warningRecovery", "warningThreshold", warning),
+        critical_recovery=_recovery(read, "criticalRecovery", "criticalThreshold", critical),
     )
 
 
-def _recovery(read: _Reader, key: str, default: float, threshold_key: str,
-              threshold: float) -> float:
+def _recovery(read: _Reader, key: str, threshold_key: str, threshold: float) -> float:
     # The query alerts on `>`: Datadog recovers a `>` monitor when the value is `<=` the
     # recovery threshold (docs: monitors/guide/recovery-thresholds), so a recovery
     # threshold at or above its alert threshold could not hold the state.
-    recovery = _number(_k(key), read.value(key, default))
+    recovery = _number(_k(key), read.value(key))
     if recovery >= threshold:
         raise ConfigError(_k(key), f"{recovery:g} must be below {threshold_key} {threshold:g} "
                           "(the monitor alerts above it and recovers at or below this value)")
@@ -329,7 +361,7 @@ def _recovery(read: _Reader, key: str, default: float, threshold_key: str,
 
 def _timezone(read: _Reader, hours: OfficeHours) -> str:
     key = _k("timezone")
-    name = _string(key, read.value("timezone", "UTC"))
+    name = _string(key, read.value("timezone"))
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -341,8 +373,8 @@ def _timezone(read: _Reader, hours: OfficeHours) -> str:
 
 
 def _office_hours(read: _Reader) -> OfficeHours:
-    start = _clock(_k("officeHoursStart"), read.value("officeHoursStart", "09:00"))
-    end = _clock(_k("officeHoursEnd"), read.value("officeHoursEnd", "19:00"))
+    start = _clock(_k("officeHoursStart"), read.value("officeHoursStart"))
+    end = _clock(_k("officeHoursEnd"), read.value("officeHoursEnd"))
     if start >= end:
         raise ConfigError(_k("officeHoursStart"), f"{label(start)} must be before "
                           f"officeHoursEnd {label(end)}")
@@ -356,20 +388,18 @@ def _office_hours(read: _Reader) -> OfficeHours:
 
 def _apm(read: _Reader) -> Apm:
     return Apm(
-        service=_string(_k("apmService"), read.value("apmService", "flask-app"), _NAME,
+        service=_string(_k("apmService"), read.value("apmService"), _NAME,
                         "a service name (lowercase letters, digits, - and _)"),
-        version=_string(_k("apmVersion"), read.value("apmVersion", "1.0.0"), _TAG_VALUE,
+        version=_string(_k("apmVersion"), read.value("apmVersion"), _TAG_VALUE,
                         "a version tag value (letters, digits, _ . : / -)"),
-        port=_integer(_k("apmPort"), read.value("apmPort", 5050), 1, 65535),
+        port=_integer(_k("apmPort"), read.value("apmPort"), 1, 65535),
         bind_address=_bind_address(read),
     )
 
 
 def _bind_address(read: _Reader) -> str:
-    # Loopback by default: the seed's development server listened on every interface;
-    # exposing the app (0.0.0.0, ::, or one interface's address) is a choice to make.
     key = _k("apmBindAddress")
-    value = _string(key, read.value("apmBindAddress", "127.0.0.1"))
+    value = _string(key, read.value("apmBindAddress"))
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
@@ -377,22 +407,10 @@ def _bind_address(read: _Reader) -> str:
                           "0.0.0.0 or ::") from None
 
 
-KNOWN_KEYS = {
-    "hosts", "hostTags", "env", "site", "databaseKind", "databasePort",
-    "databaseName", "databasePassword", "installDatabase", "warningThreshold",
-    "criticalThreshold", "warningRecovery", "criticalRecovery",
-    "noDataTimeframe", "notify", "timezone", "officeHoursStart", "officeHoursEnd",
-    "checkInterval", "logsEnabled", "installAgent", "apmService", "apmVersion", "apmPort",
-    "apmBindAddress",
-    "sshPrivateKey",
+KNOWN_KEYS = set(DEFAULTS) | {
+    "hosts", "env", "databaseKind", "databasePort", "databaseName", "databasePassword",
+    "notify", "sshPrivateKey",
 }
-
-
-def config_keys() -> list[str]:
-    """Every config key the engine (or the offline plan) handed this program."""
-    from pulumi.runtime import config as runtime_config
-
-    return sorted(set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env()))
 
 
 def check_known_keys(keys: list[str]) -> None:
@@ -403,9 +421,9 @@ def check_known_keys(keys: list[str]) -> None:
             raise ConfigError(full, "is not a setting of this stack (see the README's table)")
 
 
-def load(config: pulumi.Config, stack: str) -> Settings:
+def load(source: ConfigSource, stack: str) -> Settings:
     """Read and validate every setting; raise ConfigError on the first bad one."""
-    read = _Reader(config)
+    read = _Reader(source)
     office_hours = _office_hours(read)
     for key in PROVIDER_SECRET_KEYS:
         read.secret(key)
@@ -417,19 +435,18 @@ def load(config: pulumi.Config, stack: str) -> Settings:
         host_tags=_host_tags(read),
         database=_database(read),
         thresholds=_thresholds(read),
-        no_data_minutes=_integer(_k("noDataTimeframe"), read.value("noDataTimeframe", 10),
+        no_data_minutes=_integer(_k("noDataTimeframe"), read.value("noDataTimeframe"),
                                  1, 1440, " minutes"),
         notify=_string(_k("notify"), read.value("notify"), _HANDLE,
                        "an email @-handle such as @ops@example.com"),
         timezone=_timezone(read, office_hours),
         office_hours=office_hours,
-        check_interval=_integer(_k("checkInterval"), read.value("checkInterval", 45),
+        check_interval=_integer(_k("checkInterval"), read.value("checkInterval"),
                                 1, 86400, " seconds"),
-        logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled", False)),
-        install_agent=_boolean(_k("installAgent"), read.value("installAgent", False)),
+        logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled")),
+        install_agent=_boolean(_k("installAgent"), read.value("installAgent")),
         apm=_apm(read),
-        validate=_boolean("datadog:validate",
-                          pulumi.Config("datadog").get("validate") or "true"),
+        validate=_boolean("datadog:validate", read.value("datadog:validate") or "true"),
         secrets=Secrets(
             api_key=read.secret(SECRET_KEYS[0]),
             database_password=read.secret(SECRET_KEYS[1]),

@@ -1,27 +1,58 @@
 """The metric monitor on my_metric: warning, critical and no-data, a message per state."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_datadog as datadog
 
 from rules.monitor import monitor_message, monitor_name, monitor_query, monitor_thresholds
-from settings import Settings
+from settings import Thresholds
+
+TYPE = "datadog-stack:monitoring:MetricMonitor"
+
+
+@dataclass(frozen=True)
+class MetricMonitorArgs:
+    stack: str
+    """Stack name, at the start of the monitor's name (every notification's subject)."""
+    host_names: tuple[str, ...]
+    """Datadog hostnames watched; each alerts on its own average."""
+    thresholds: Thresholds
+    """Warning and critical thresholds, and the values at which each recovers."""
+    no_data_minutes: int
+    """Minutes without my_metric before the monitor notifies No Data."""
+    notify: str
+    """@-handle notified in every state."""
+    tags: tuple[str, ...]
+    """The stack's tags (`Settings.resource_tags`), so a search finds the monitor."""
+    downtime_tag: str
+    """The tag the off-hours downtimes select the monitor by (rules.downtimes.off_hours_tag)."""
+    validate: bool
+    """datadog:validate: off, the provider skips its plan-time call to Datadog."""
+    app_url: str
+    """The Datadog site's web app (`Settings.app_url`), where `url` points."""
 
 
 class MetricMonitor(pulumi.ComponentResource):
-    def __init__(self, name: str, settings: Settings, downtime_tag: str,
+    id: pulumi.Output[str]
+    """The monitor's Datadog id."""
+    url: pulumi.Output[str]
+    """The monitor in the site's web app."""
+
+    def __init__(self, name: str, args: MetricMonitorArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__("datadog-stack:monitoring:MetricMonitor", name, None, opts)
-        self.monitor = datadog.Monitor(
-            name,
-            name=monitor_name(settings),
+        super().__init__(TYPE, name, None, opts)
+        monitor = datadog.Monitor(
+            f"{name}-monitor",
+            name=monitor_name(args.stack),
             type="metric alert",
-            query=monitor_query(settings),
-            message=monitor_message(settings),
+            query=monitor_query(args.host_names, args.thresholds),
+            message=monitor_message(args.thresholds, args.no_data_minutes, args.notify),
             monitor_thresholds=datadog.MonitorMonitorThresholdsArgs(
-                **monitor_thresholds(settings)),
+                **monitor_thresholds(args.thresholds)),
             notify_no_data=True,
-            no_data_timeframe=settings.no_data_minutes,
+            no_data_timeframe=args.no_data_minutes,
             # my_metric arrives every 45 s: Datadog advises against requiring a full
             # window for such sparse metrics, or the monitor would rarely evaluate.
             require_full_window=False,
@@ -29,12 +60,14 @@ class MetricMonitor(pulumi.ComponentResource):
             # "[Triggered] <name>" without (docs: monitors/guide/monitor_api_options). The
             # name already says "on vm1" through {{host.name}}: off, the host shows once.
             include_tags=False,
-            # The off-hours downtimes select this monitor by that tag.
-            tags=[*settings.resource_tags, downtime_tag],
+            tags=[*args.tags, args.downtime_tag],
             # The provider validates the monitor with Datadog during every preview
             # unless told not to: with datadog:validate off (an offline preview), off too.
-            validate=settings.validate,
-            opts=pulumi.ResourceOptions(parent=self),
+            validate=args.validate,
+            # Deployed stacks named the monitor like its component: the alias keeps that
+            # monitor (its id, URL and history) instead of replacing it.
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=name)]),
         )
-        self.url = self.monitor.id.apply(lambda id_: f"{settings.app_url}/monitors/{id_}")
-        self.register_outputs({"id": self.monitor.id, "url": self.url})
+        self.id = monitor.id
+        self.url = monitor.id.apply(lambda id_: f"{args.app_url}/monitors/{id_}")
+        self.register_outputs({"id": self.id, "url": self.url})

@@ -1,31 +1,57 @@
 """The seeds' timeboard: an ordered dashboard of three graphs scoped by a host variable."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_datadog as datadog
 
 from rules.timeboard import HOST_VARIABLE, Graph, graphs
-from settings import Settings
+
+TYPE = "datadog-stack:dashboards:Timeboard"
+
+
+@dataclass(frozen=True)
+class TimeboardArgs:
+    stack: str
+    """Stack name, in the board's title."""
+    database_kind: str
+    """`postgres` or `mysql`: which integration's metric the anomaly graph shows."""
+    host_names: tuple[str, ...]
+    """Datadog hostnames the `$host` variable offers; the first is its default."""
+    app_url: str
+    """The Datadog site's web app (`Settings.app_url`), where `url` points."""
 
 
 class Timeboard(pulumi.ComponentResource):
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("datadog-stack:dashboards:Timeboard", name, None, opts)
-        self.dashboard = datadog.Dashboard(
-            name,
-            title=f"my_metric and {settings.database.kind} ({settings.stack})",
+    id: pulumi.Output[str]
+    """The dashboard's Datadog id."""
+    url: pulumi.Output[str]
+    """The dashboard in the site's web app."""
+
+    def __init__(self, name: str, args: TimeboardArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, opts)
+        dashboard = datadog.Dashboard(
+            f"{name}-dashboard",
+            title=f"my_metric and {args.database_kind} ({args.stack})",
             description="Managed by Pulumi (datadog-stack): the custom check and the database.",
             layout_type="ordered",  # a timeboard: widgets flow in order, one time frame
-            template_variables=[datadog.DashboardTemplateVariableArgs(
-                name=HOST_VARIABLE, prefix="host",
-                defaults=[settings.hosts[0].name],
-                available_values=[host.name for host in settings.hosts],
-            )],
-            widgets=[_timeseries(graph) for graph in graphs(settings)],
-            opts=pulumi.ResourceOptions(parent=self),
+            template_variables=[host_variable(args.host_names)],
+            widgets=[_timeseries(graph) for graph in graphs(args.database_kind)],
+            # Deployed stacks named the dashboard like its component: the alias keeps that
+            # dashboard (its id and URL) instead of replacing it.
+            opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=name)]),
         )
-        self.url = self.dashboard.url.apply(lambda path: f"{settings.app_url}{path}")
-        self.register_outputs({"id": self.dashboard.id, "url": self.url})
+        self.id = dashboard.id
+        self.url = dashboard.url.apply(lambda path: f"{args.app_url}{path}")
+        self.register_outputs({"id": self.id, "url": self.url})
+
+
+def host_variable(host_names: tuple[str, ...]) -> datadog.DashboardTemplateVariableArgs:
+    """`$host`: one of the stack's hosts, the first by default (both dashboards use it)."""
+    return datadog.DashboardTemplateVariableArgs(
+        name=HOST_VARIABLE, prefix="host", defaults=[host_names[0]],
+        available_values=list(host_names))
 
 
 def _timeseries(graph: Graph) -> datadog.DashboardWidgetArgs:

@@ -276,9 +276,8 @@ def replacement_text(schedules: list[Resource]) -> str:
 
 def import_document(matches: list[Match], adopted_downtimes: list[tuple[Resource, str]]) -> dict:
     """Pulumi's `pulumi import --file` document: each matched object under the stack's own
-    resource name, type and parent component. A component shares its name with its child
-    (`my-metric-high`), so in the file it is `<name>-component` with `logicalName` <name>;
-    `component: true` has the import create that (empty) parent, which the program then
+    resource name, type and parent component. In the file a component is `<name>-component`
+    with `logicalName` <name>, an entry name no resource of the stack takes; `component: true` has the import create that (empty) parent, which the program then
     registers under the same URN."""
     pairs = [(m.resource, m.candidates[0].id) for m in matches if m.status == "matched"]
     pairs += adopted_downtimes

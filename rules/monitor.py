@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from settings import Host, Settings
+from settings import Thresholds
 
 METRIC = "my_metric"
 WINDOW = "last_5m"
@@ -12,9 +12,9 @@ WINDOW = "last_5m"
 COMPARATOR = ">"
 
 
-def host_filter(hosts: tuple[Host, ...]) -> str:
+def host_filter(host_names: tuple[str, ...]) -> str:
     """A metric-query scope matching exactly the configured hosts."""
-    return " OR ".join(f"host:{host.name}" for host in hosts)
+    return " OR ".join(f"host:{name}" for name in host_names)
 
 
 def number(value: float) -> str:
@@ -22,35 +22,33 @@ def number(value: float) -> str:
     return format(Decimal(repr(value)).normalize(), "f")
 
 
-def monitor_query(settings: Settings) -> str:
+def monitor_query(host_names: tuple[str, ...], thresholds: Thresholds) -> str:
     # Grouped by host: Datadog fills {{host.ip}} and {{host.name}} only on a monitor
     # grouped by host, and each host then alerts on its own average.
-    return (f"avg({WINDOW}):avg:{METRIC}{{{host_filter(settings.hosts)}}} by {{host}} "
-            f"{COMPARATOR} {number(settings.thresholds.critical)}")
+    return (f"avg({WINDOW}):avg:{METRIC}{{{host_filter(host_names)}}} by {{host}} "
+            f"{COMPARATOR} {number(thresholds.critical)}")
 
 
-def monitor_thresholds(settings: Settings) -> dict[str, str]:
+def monitor_thresholds(thresholds: Thresholds) -> dict[str, str]:
     """monitor_thresholds as the provider takes them: numbers written as strings."""
-    thresholds = settings.thresholds
     return {"warning": number(thresholds.warning), "critical": number(thresholds.critical),
             "warning_recovery": number(thresholds.warning_recovery),
             "critical_recovery": number(thresholds.critical_recovery)}
 
 
-def monitor_name(settings: Settings) -> str:
+def monitor_name(stack: str) -> str:
     # The name is the subject of every notification, and Datadog prefixes it with the
     # state ("[Triggered]", "[Warn]", "[Recovered]", "[No Data]"): it names what is
     # watched, never a state, so it reads right after each prefix. The host is named here
     # once, so include_tags is off (components/monitor.py).
-    return f"[{settings.stack}] my_metric 5-minute average on {{{{host.name}}}}"
+    return f"[{stack}] my_metric 5-minute average on {{{{host.name}}}}"
 
 
-def monitor_message(settings: Settings) -> str:
-    warning = number(settings.thresholds.warning)
-    critical = number(settings.thresholds.critical)
-    warning_recovery = number(settings.thresholds.warning_recovery)
-    critical_recovery = number(settings.thresholds.critical_recovery)
-    minutes = settings.no_data_minutes
+def monitor_message(thresholds: Thresholds, no_data_minutes: int, notify: str) -> str:
+    warning = number(thresholds.warning)
+    critical = number(thresholds.critical)
+    warning_recovery = number(thresholds.warning_recovery)
+    critical_recovery = number(thresholds.critical_recovery)
     return "\n".join([
         "{{#is_alert}}",
         f"ALERT: my_metric on {{{{host.name}}}} (IP {{{{host.ip}}}}) averaged {{{{value}}}} "
@@ -61,7 +59,7 @@ def monitor_message(settings: Settings) -> str:
         f"5 minutes, above the warning threshold of {warning}.",
         "{{/is_warning}}",
         "{{#is_no_data}}",
-        f"NO DATA: {{{{host.name}}}} has sent no my_metric for {minutes} minutes; "
+        f"NO DATA: {{{{host.name}}}} has sent no my_metric for {no_data_minutes} minutes; "
         "check that the Agent and its my_metric check are running.",
         "{{/is_no_data}}",
         "{{#is_recovery}}",
@@ -69,5 +67,5 @@ def monitor_message(settings: Settings) -> str:
         f"5 minutes (a warning clears at or below {warning_recovery}, an alert at or "
         f"below {critical_recovery}).",
         "{{/is_recovery}}",
-        f"Notify: {settings.notify}",
+        f"Notify: {notify}",
     ])

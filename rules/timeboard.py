@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from settings import Settings
-
 # A metric every installation of each integration reports, so the anomaly band has data.
 DATABASE_METRICS = {
     "postgres": ("postgresql.rows_fetched", "PostgreSQL rows fetched"),
@@ -29,8 +27,8 @@ class Graph(NamedTuple):
     live_span: str
 
 
-def graphs(settings: Settings) -> list[Graph]:
-    metric, label = DATABASE_METRICS[settings.database.kind]
+def graphs(database_kind: str) -> list[Graph]:
+    metric, label = DATABASE_METRICS[database_kind]
     scope = f"${HOST_VARIABLE}"
     return [
         Graph("my_metric on the host, past 5 minutes", f"avg:my_metric{{{scope}}}",

@@ -89,12 +89,13 @@ def flapping(days: int = 7) -> None:
     import pulumi
 
     import settings
+    from pulumi_config import PulumiConfig
     from rules import monitor_states as model
     from tools.plan import StackConfig
 
     config = StackConfig.from_file(ROOT / "Pulumi.dev.yaml")
     pulumi.runtime.set_all_config(dict(config.values), config.secret_keys)
-    dev = settings.load(pulumi.Config(settings.NAMESPACE), "dev")
+    dev = settings.load(PulumiConfig(), "dev")
     t = dev.thresholds
     averages = list(model.window_averages(model.check_values(0, dev.check_interval, days * 86400)))
     for label, thresholds in (("without recovery thresholds", model.without_recovery(t)),

@@ -43,11 +43,23 @@ class Plan:
 
 
 class StackConfig:
-    """A stack's config as the engine hands it to the program: strings, JSON for objects."""
+    """A stack's config as the engine hands it to the program: strings, JSON for objects.
+
+    Also a `settings.ConfigSource` of its own, for code that validates settings without a
+    Pulumi runtime (the Agent tier's venv has none); secrets are then plain strings."""
 
     def __init__(self, values: dict[str, str], secret_keys: list[str]):
         self.values = values
         self.secret_keys = secret_keys
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def is_secret(self, key: str) -> bool:
+        return key in self.secret_keys
+
+    def secret(self, key: str) -> str | None:
+        return self.values.get(key)
 
     @classmethod
     def from_file(cls, path: Path) -> "StackConfig":
@@ -103,6 +115,7 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
 
     import program
     import settings
+    from pulumi_config import PulumiConfig
 
     plan = Plan(stack=stack)
     urn_names: dict[str, str] = {}
@@ -140,8 +153,9 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
     mocks.set_mocks(PlanMocks(), project=PROJECT, stack=stack, preview=not created,
                     monitor=Recorder(PlanMocks()))
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
-    settings.check_known_keys(settings.config_keys())
-    loaded = plan.settings = settings.load(pulumi.Config(settings.NAMESPACE), stack)
+    config = PulumiConfig()
+    settings.check_known_keys(config.keys())
+    loaded = plan.settings = settings.load(config, stack)
     moment = program.clock() if now is None else now
 
     def body():

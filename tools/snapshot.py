@@ -107,11 +107,12 @@ def stack_settings(path: Path, stack: str):
     import pulumi
 
     import settings
+    from pulumi_config import PulumiConfig
     from tools.plan import StackConfig
 
     config = StackConfig.from_file(path)
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
-    return settings.load(pulumi.Config(settings.NAMESPACE), stack)
+    return settings.load(PulumiConfig(), stack)
 
 
 def send(url: str, api_key: str, app_key: str, dashboard_id: str, minutes: int, loaded,
@@ -128,7 +129,7 @@ def send(url: str, api_key: str, app_key: str, dashboard_id: str, minutes: int, 
     config = Configuration(host=url, api_key={"apiKeyAuth": api_key, "appKeyAuth": app_key})
     with ApiClient(config) as client:
         dashboard = DashboardsApi(client).get_dashboard(dashboard_id).to_dict()
-        my_metric = graphs(loaded)[0]
+        my_metric = graphs(loaded.database.kind)[0]
         graph = find_graph(dashboard, my_metric.title, my_metric.query)
         start = now - dt.timedelta(minutes=minutes)
         snapshot = SnapshotsApi(client).get_graph_snapshot(

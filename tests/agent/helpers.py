@@ -1,5 +1,5 @@
-"""Shared helpers for the Agent tier (venv-agent has no pulumi, so no settings module:
-render.py only reads attributes, and these namespaces carry the same ones)."""
+"""Shared helpers for the Agent tier: the dev stack's real settings, read without a Pulumi
+runtime (venv-agent has none; settings and the renderers import no Pulumi SDK)."""
 from __future__ import annotations
 
 import os
@@ -7,29 +7,25 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
+from dataclasses import replace
 
+import settings as stack_settings
 from agent_files import render
+from tools.plan import StackConfig
 
 REPO = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
 API_KEY = "canary-api-key-0123456789abcdef"
 PASSWORD = "canary-pw-O'Brien\\\"$x;--"  # quote, backslash, double quote, $, ; and --
-HOST = SimpleNamespace(name="vm1", address="127.0.0.1", ssh_port=22, ssh_user="root")
+HOST = stack_settings.Host(name="vm1", address="127.0.0.1", ssh_port=22, ssh_user="root")
 
 
-def make_settings(kind: str = "postgres", **overrides) -> SimpleNamespace:
-    values = dict(
-        stack="dev", env="dev", site="datadoghq.com",
-        host_tags=("greeting:hello_datadog_team", "role:database"),
-        database=SimpleNamespace(kind=kind, host="localhost",
-                                 port=5432 if kind == "postgres" else 3306,
-                                 name="postgres" if kind == "postgres" else "mysql",
-                                 install=False),
-        check_interval=45, logs_enabled=False, install_agent=False,
-    )
-    values.update(overrides)
-    return SimpleNamespace(**values)
+def make_settings(kind: str = "postgres", **overrides) -> stack_settings.Settings:
+    """The dev stack's settings for a database kind, with attributes replaced."""
+    config = StackConfig.from_file(REPO / "Pulumi.dev.yaml")
+    config.values.update({"datadog-stack:databaseKind": kind,
+                          "datadog-stack:databaseName": "postgres" if kind == "postgres" else "mysql"})
+    return replace(stack_settings.load(config, "dev"), **overrides)
 
 
 def free_port() -> int:

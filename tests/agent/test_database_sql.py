@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -134,7 +135,7 @@ def custom_query_series(kind: str, port: int):
     """The rendered instance's custom_queries, run as datadog (password login over TCP) by
     QueryManager, the integrations' own runner: the series the check would submit."""
     settings = make_settings(kind)
-    settings.database.port = port
+    settings = replace(settings, database=replace(settings.database, port=port))
     files = render.render_host_files(settings, HOST, API_KEY, PASSWORD)
     instance = yaml.safe_load(files[render.DB_CONF[kind]])["instances"][0]
     aggregator.reset()

@@ -7,6 +7,7 @@ import pwd
 import shutil
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -465,8 +466,7 @@ def installed(env) -> set[str]:
 
 @pytest.mark.parametrize("kind,package", [("postgres", "postgresql"), ("mysql", "mariadb-server")])
 def test_install_database_installs_the_distributions_server_before_the_sql(env, kind, package):
-    db = make_settings(kind).database
-    db.install = True
+    db = replace(make_settings(kind).database, install=True)
     result = env.run("install", bundle(env, database=db))
     assert result.returncode == 0, result.stderr
     assert package in installed(env)
@@ -478,8 +478,7 @@ def test_install_database_installs_the_distributions_server_before_the_sql(env, 
 def test_install_database_leaves_a_present_server_alone(env):
     (env.base / "pkg").mkdir()
     (env.base / "pkg/postgresql").touch()
-    db = make_settings().database
-    db.install = True
+    db = replace(make_settings().database, install=True)
     assert env.run("install", bundle(env, database=db)).returncode == 0
     assert not env.calls("apt-get"), "idempotent: an installed package is not reinstalled"
 
@@ -490,8 +489,7 @@ def test_install_database_off_never_calls_apt(env):
 
 
 def test_a_failed_database_install_purges_what_it_added_and_changes_no_file(env):
-    db = make_settings().database
-    db.install = True
+    db = replace(make_settings().database, install=True)
     before = env.snapshot()
     result = env.run("install", bundle(env, database=db), STANDIN_APT_FAIL="1")
     assert result.returncode != 0
@@ -504,8 +502,7 @@ def test_a_failed_database_install_purges_what_it_added_and_changes_no_file(env)
 
 
 def test_a_database_server_that_does_not_answer_is_purged(env):
-    db = make_settings().database
-    db.install = True
+    db = replace(make_settings().database, install=True)
     result = env.run("install", bundle(env, database=db), STANDIN_PSQL_EXIT="2",
                      STANDIN_PSQL_STDERR="psql: error: connection to server on socket failed")
     assert result.returncode != 0 and "connection to server on socket failed" in result.stderr

@@ -110,5 +110,5 @@ def test_a_monitor_edited_behind_the_stacks_back_is_named_by_the_drift_summary(l
     monitor_id = adopted["monitor"]["id"]
     call(standin, "PUT", f"/api/v1/monitor/{monitor_id}", {"name": "renamed in the UI"})
     summary = drift.summarize_preview(json.loads(engine(life, "preview", "--refresh", "--json")))
-    assert any(line.startswith("update   my-metric-high (datadog:index/monitor:Monitor): "
+    assert any(line.startswith("update   my-metric-high-monitor (datadog:index/monitor:Monitor): "
                                "changed outside the stack") and "name" in line for line in summary), summary

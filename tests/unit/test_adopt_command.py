@@ -66,8 +66,8 @@ def test_the_seeds_monitor_and_dashboard_are_written_to_the_import_file(tmp_path
     code, out, _, path = run(tmp_path, standin, capsys)
     assert code == 0
     imported = {e["name"]: e.get("id") for e in json.loads(path.read_text())["resources"]}
-    assert imported == {"my-metric-high-component": None, "my-metric-high": str(monitor["id"]),
-                        "timeboard-component": None, "timeboard": board["id"]}
+    assert imported == {"my-metric-high-component": None, "my-metric-high-monitor": str(monitor["id"]),
+                        "timeboard-component": None, "timeboard-dashboard": board["id"]}
     assert f"{monitor['id']} 'Host {{{{host.name}}}} is running high': query watches my_metric" in out
     assert "unmatched  apm-dashboard" in out
 

@@ -63,28 +63,28 @@ def test_the_seeds_monitor_matches_by_its_query_on_our_host(resources):
 
 
 def test_a_monitor_named_as_the_stacks_matches_by_name(resources):
-    mine = resource(resources, rules.MONITOR, "my-metric-high")
+    mine = resource(resources, rules.MONITOR, "my-metric-high-monitor")
     other = {"id": 7, "name": mine.inputs["name"], "type": "metric alert", "query": "avg(last_5m):avg:cpu{*} > 1"}
     matches = by_name(rules.match(resources, [other], [], HOSTS))
-    assert matches["my-metric-high"].candidates[0].reasons == (f"same name {mine.inputs['name']!r}",)
+    assert matches["my-metric-high-monitor"].candidates[0].reasons == (f"same name {mine.inputs['name']!r}",)
 
 
 def test_a_my_metric_monitor_on_another_host_is_not_a_candidate(resources):
     other = seed_monitor(query="max(last_5m):max:my_metric{host:someone-else} > 800")
-    assert by_name(rules.match(resources, [other], [], HOSTS))["my-metric-high"].status == "unmatched"
+    assert by_name(rules.match(resources, [other], [], HOSTS))["my-metric-high-monitor"].status == "unmatched"
 
 
 def test_two_fitting_monitors_are_ambiguous_and_both_are_listed(resources):
     matches = by_name(rules.match(resources, [seed_monitor(1), seed_monitor(2)], [], HOSTS))
-    monitor = matches["my-metric-high"]
+    monitor = matches["my-metric-high-monitor"]
     assert monitor.status == "ambiguous"
     assert [c.id for c in monitor.candidates] == ["1", "2"]
 
 
 def test_the_seeds_dashboard_matches_the_timeboard_by_its_widgets(resources):
     matches = by_name(rules.match(resources, [], [seed_dashboard()], HOSTS))
-    assert matches["timeboard"].status == "matched"
-    assert matches["timeboard"].candidates[0].reasons == (
+    assert matches["timeboard-dashboard"].status == "matched"
+    assert matches["timeboard-dashboard"].candidates[0].reasons == (
         f"widgets graph my_metric, its anomalies() and its rollup on host:{SEED_HOST}",)
     assert matches["apm-dashboard"].status == "unmatched"
 
@@ -101,18 +101,18 @@ def test_an_apm_board_on_another_host_is_not_a_candidate(resources):
 
 
 def test_a_dashboard_fitting_two_resources_is_ambiguous_for_both(resources):
-    timeboard = resource(resources, rules.DASHBOARD, "timeboard")
+    timeboard = resource(resources, rules.DASHBOARD, "timeboard-dashboard")
     # An APM board someone titled like the stack's timeboard.
     both = {**apm_board(), "title": timeboard.inputs["title"]}
     matches = by_name(rules.match(resources, [], [both], HOSTS))
-    assert matches["timeboard"].status == matches["apm-dashboard"].status == "ambiguous"
-    assert matches["timeboard"].also_claimed_by == ["apm-dashboard"]
+    assert matches["timeboard-dashboard"].status == matches["apm-dashboard"].status == "ambiguous"
+    assert matches["timeboard-dashboard"].also_claimed_by == ["apm-dashboard"]
 
 
 def test_the_stacks_own_dashboards_are_told_apart_by_their_widgets(resources):
     kinds = {r.name: rules.dashboard_kind(rules.queries(r.inputs["widgets"]))
              for r in resources if r.type == rules.DASHBOARD}
-    assert kinds == {"timeboard": "timeboard", "apm-dashboard": "apm"}
+    assert kinds == {"timeboard-dashboard": "timeboard", "apm-dashboard": "apm"}
 
 
 # -- downtimes: v2 answers shaped like the cassettes' ------------------------------------
@@ -201,10 +201,10 @@ def test_the_import_document_puts_each_match_under_its_component(resources):
     assert document == {"resources": [
         {"type": "datadog-stack:monitoring:MetricMonitor", "name": "my-metric-high-component",
          "logicalName": "my-metric-high", "component": True},
-        {"type": rules.MONITOR, "name": "my-metric-high", "id": "101", "parent": "my-metric-high-component"},
+        {"type": rules.MONITOR, "name": "my-metric-high-monitor", "id": "101", "parent": "my-metric-high-component"},
         {"type": "datadog-stack:dashboards:Timeboard", "name": "timeboard-component",
          "logicalName": "timeboard", "component": True},
-        {"type": rules.DASHBOARD, "name": "timeboard", "id": "abc-def-ghi", "parent": "timeboard-component"},
+        {"type": rules.DASHBOARD, "name": "timeboard-dashboard", "id": "abc-def-ghi", "parent": "timeboard-component"},
     ]}
 
 

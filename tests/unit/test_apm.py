@@ -1,9 +1,9 @@
-"""Issue 4: the Flask app's unit, its host-side deploy and the APM dashboard.
+"""Issue 4: the Flask app's unit and its host-side deploy (the dashboard: test_apm_dashboard.py).
 
 The unit and the shell commands are pure functions, tested as text (and the install
 command is run for real against a stand-in deploy script). The components are built
-under Pulumi mocks with a recording monitor, so parent, dependencies and replace
-options are checked as the engine would receive them.
+under Pulumi mocks with a recording monitor (tools/mock_engine.py), so parent, dependencies and
+replace options are checked as the engine would receive them.
 """
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ import pulumi_datadog  # noqa: F401  (slow import, once per module)
 import pytest
 
 from agent_files import app_service, tarball
-from components import apm_dashboard, apm_service
-from components.apm_dashboard import ApmDashboard
+from components import apm_service
 from components.apm_service import ApmService, ApmServiceArgs
 from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
 from tools import mock_engine
@@ -233,9 +232,7 @@ def test_deploy_script_checks_every_route_of_the_app():
 @pytest.fixture
 def engine():
     mocks = mock_engine.Mocks(
-        ids={"datadog:index/dashboard:Dashboard": "abc-def-ghi"},
-        outputs={"datadog:index/dashboard:Dashboard": {"url": "/dashboard/abc-def-ghi/flask-app"},
-                 "command:remote:Command": {"stdout": "GET / -> 200", "stderr": ""}})
+        outputs={"command:remote:Command": {"stdout": "GET / -> 200", "stderr": ""}})
     return mocks, mock_engine.start(mocks, stack="dev", preview=False)
 
 
@@ -406,97 +403,3 @@ def test_service_url_names_the_host_and_port_when_listening_everywhere(engine):
     settings = make_args(port=6060, bind="0.0.0.0")
     service = build(lambda: ApmService("apm-vm1", settings))
     assert resolve(service.url) == "http://192.0.2.10:6060/"
-
-
-# --- the dashboard --------------------------------------------------------------------------
-
-def dashboard_inputs(engine, **overrides):
-    mocks, _ = engine
-    settings = make_settings(**overrides)
-    board = build(lambda: ApmDashboard("apm", settings))
-    return mocks.inputs["apm-dashboard"], board
-
-
-def queries(inputs) -> list[str]:
-    return [r["q"] for w in inputs["widgets"] for r in w["timeseriesDefinition"]["requests"]]
-
-
-def test_dashboard_is_an_ordered_layout_with_a_host_template_variable(engine):
-    hosts = (Host("vm1", "192.0.2.10", 22, "root"), Host("vm2", "192.0.2.11", 22, "root"))
-    inputs, _ = dashboard_inputs(engine, hosts=hosts)
-    assert inputs["layoutType"] == "ordered"
-    assert inputs["templateVariables"] == [{"name": "host", "prefix": "host",
-                                            "availableValues": ["vm1", "vm2"],
-                                            "defaults": ["vm1"]}]
-
-
-def test_dashboard_counts_hits_and_errors_of_the_services_flask_request_spans(engine):
-    inputs, _ = dashboard_inputs(engine)
-    q = queries(inputs)
-    scope = "{service:flask-app,env:dev,$host}"
-    # trace.<span>.hits / .errors are COUNT metrics: summed and shown as counts.
-    assert f"sum:trace.flask.request.hits{scope} by {{resource_name}}.as_count()" in q, \
-        "hits of flask.request spans (COUNT metric) per resource, for this service and env"
-    assert f"sum:trace.flask.request.errors{scope} by {{resource_name}}.as_count()" in q, \
-        "errors of flask.request spans (COUNT metric) per resource, for this service and env"
-
-
-def test_dashboard_shows_p50_and_p95_latency_from_the_span_distribution(engine):
-    inputs, _ = dashboard_inputs(engine, env="qa", service="shop")
-    latency = [w for w in inputs["widgets"] if "latency" in w["timeseriesDefinition"]["title"]]
-    assert len(latency) == 1
-    q = [r["q"] for r in latency[0]["timeseriesDefinition"]["requests"]]
-    # trace.<span> (no suffix) is the latency DISTRIBUTION: percentiles are p50:/p95: aggregators.
-    assert q == ["p50:trace.flask.request{service:shop,env:qa,$host}",
-                 "p95:trace.flask.request{service:shop,env:qa,$host}"], \
-        "latency percentiles come from the trace.flask.request distribution"
-
-
-def test_dashboard_shows_the_hosts_cpu_io_and_network_scoped_by_host(engine):
-    inputs, _ = dashboard_inputs(engine)
-    host_queries = [q for q in queries(inputs) if q.split(":", 1)[1].startswith("system.")]
-    metrics = sorted(re.match(r"\w+:([\w.]+)\{", q).group(1) for q in host_queries)
-    assert metrics == ["system.cpu.system", "system.cpu.user", "system.io.await",
-                       "system.io.util", "system.net.bytes_rcvd", "system.net.bytes_sent"]
-    assert all("{$host}" in q for q in host_queries), \
-        f"host metrics must follow the $host template variable: {host_queries}"
-
-
-def test_dashboard_trace_metrics_follow_the_host_template_variable(engine):
-    inputs, _ = dashboard_inputs(engine)
-    trace_queries = [q for q in queries(inputs) if ":trace." in q]
-    assert len(trace_queries) == 4  # hits, errors, p50, p95
-    # Trace metrics carry the host tag; unscoped, they would sum every host's traffic
-    # beside one host's CPU, IO and network.
-    assert all(re.search(r"\{[^}]*,\$host\}", q) for q in trace_queries), trace_queries
-
-
-def test_dashboard_widgets_are_typed_timeseries_not_json(engine):
-    inputs, _ = dashboard_inputs(engine)
-    assert len(inputs["widgets"]) == 7
-    assert all(set(w) == {"timeseriesDefinition"} for w in inputs["widgets"])
-    assert "dashboard" not in inputs  # DashboardJson's field
-
-
-def test_dashboard_carries_no_tags(engine):
-    inputs, _ = dashboard_inputs(engine)
-    assert "tags" not in inputs, \
-        "Datadog dashboards take only team:<name> tags; managed-by:/stack:/env: go in the description"
-
-
-def test_dashboard_url_is_the_sites_web_app_and_the_dashboard_id(engine):
-    _, board = dashboard_inputs(engine, site="datadoghq.eu")
-    assert resolve(board.url) == "https://app.datadoghq.eu/dashboard/abc-def-ghi"
-
-
-
-
-
-def test_dashboard_component_type_and_parent(engine):
-    _, monitor = engine
-    settings = make_settings()
-    build(lambda: ApmDashboard("apm", settings))
-    component = monitor.requests["apm"]
-    assert component.type == "datadog-stack:apm:ApmDashboard"
-    assert monitor.requests["apm-dashboard"].parent == monitor.make_urn(
-        component.parent, component.type, "apm")

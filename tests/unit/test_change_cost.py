@@ -39,7 +39,7 @@ def test_an_unchanged_config_changes_nothing():
 
 def test_a_threshold_change_updates_only_the_monitor():
     assert changed(inputs(), inputs(criticalThreshold="900")) == \
-        {"datadog:index/monitor:Monitor my-metric-high"}, \
+        {"datadog:index/monitor:Monitor my-metric-high-monitor"}, \
         "a threshold is Datadog-side only: one monitor update, no SSH session"
 
 

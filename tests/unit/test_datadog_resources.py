@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from components.monitor import MetricMonitor, MetricMonitorArgs
+from components.timeboard import Timeboard, TimeboardArgs
+from settings import Thresholds
+from tools import mock_engine
 from tools.plan import StackConfig, run
 
 DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
@@ -47,7 +51,7 @@ def monitor_inputs(overrides: tuple = ()) -> dict:
 
 
 def timeboard_inputs(overrides: tuple = ()) -> dict:
-    return next(r for r in resources(DASHBOARD, overrides) if r["name"] == "timeboard")["inputs"]
+    return next(r for r in resources(DASHBOARD, overrides) if r["name"] == "timeboard-dashboard")["inputs"]
 
 
 def queries(dashboard: dict) -> list[str]:
@@ -277,6 +281,37 @@ def test_stack_outputs_ids_and_urls():
     assert outputs["dashboardUrl"] == f"https://app.datadoghq.com/dashboard/{outputs['dashboardId']}"
     assert outputs["monitorUrl"] == f"https://app.datadoghq.com/monitors/{outputs['monitorId']}"
     assert len(outputs["downtimeIds"]) == 2
+
+
+@pytest.fixture
+def engine():
+    mocks = mock_engine.Mocks(ids={DASHBOARD: "abc-def-ghi"},
+                              outputs={DASHBOARD: {"url": "/dashboard/abc-def-ghi/my-board"}})
+    return mocks, mock_engine.start(mocks, stack="dev", preview=False)
+
+
+def id_and_url(component) -> dict:
+    return {"id": component.id, "url": component.url}
+
+
+def test_a_timeboard_built_alone_from_its_args_exports_its_id_and_url(engine):
+    outputs = mock_engine.run(lambda: id_and_url(Timeboard("board", TimeboardArgs(
+        stack="qa", database_kind="mysql", host_names=("db1",), app_url="https://app.datadoghq.eu"))))
+    assert outputs == {"id": "abc-def-ghi",
+                       "url": "https://app.datadoghq.eu/dashboard/abc-def-ghi/my-board"}, \
+        "the provider's url is a path: the site's web app goes in front"
+
+
+def test_a_monitor_built_alone_from_its_args_exports_its_id_and_url(engine):
+    mocks, _ = engine
+    outputs = mock_engine.run(lambda: id_and_url(MetricMonitor("high", MetricMonitorArgs(
+        stack="qa", host_names=("db1",), thresholds=Thresholds(5, 8, 2, 6), no_data_minutes=3,
+        notify="@a@example.com", tags=("stack:qa",), downtime_tag="off-hours-downtimes:p/qa",
+        validate=True, app_url="https://us3.datadoghq.com"))))
+    assert outputs == {"id": "high-monitor-id",
+                       "url": "https://us3.datadoghq.com/monitors/high-monitor-id"}
+    assert mocks.inputs["high-monitor"]["tags"] == ["stack:qa", "off-hours-downtimes:p/qa"], \
+        "the stack's tags, then the tag its downtimes select it by"
 
 
 @pytest.mark.parametrize("site, app", [("datadoghq.eu", "https://app.datadoghq.eu"),

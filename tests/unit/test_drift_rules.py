@@ -118,12 +118,12 @@ def test_the_preview_summary_names_each_resource_up_would_change():
     urn = "urn:pulumi:dev::datadog-stack::datadog-stack:monitoring:MetricMonitor$datadog:index/monitor:Monitor::"
     document = {"steps": [
         {"op": "same", "urn": urn + "other"},
-        {"op": "update", "urn": urn + "my-metric-high", "diffReasons": ["query", "monitorThresholds"]},
-        {"op": "create", "urn": urn.replace("monitor:Monitor", "dashboard:Dashboard") + "timeboard"},
+        {"op": "update", "urn": urn + "my-metric-high-monitor", "diffReasons": ["query", "monitorThresholds"]},
+        {"op": "create", "urn": urn.replace("monitor:Monitor", "dashboard:Dashboard") + "timeboard-dashboard"},
     ], "changeSummary": {"same": 1, "update": 1, "create": 1}}
     assert tool.summarize_preview(document) == [
-        "update   my-metric-high (datadog:index/monitor:Monitor): changed outside the stack: "
+        "update   my-metric-high-monitor (datadog:index/monitor:Monitor): changed outside the stack: "
         "query, monitorThresholds",
-        "create   timeboard (datadog:index/dashboard:Dashboard): gone (deleted outside the "
+        "create   timeboard-dashboard (datadog:index/dashboard:Dashboard): gone (deleted outside the "
         "stack?); `pulumi up` recreates it",
     ]

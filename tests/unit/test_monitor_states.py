@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 import settings
+from pulumi_config import PulumiConfig
 from rules.monitor_states import (ALERT, OK, WARN, changes, check_values, next_state, states,
                                   window_averages, without_recovery)
 from tests.unit.test_settings import DEV
@@ -21,7 +22,7 @@ def dev() -> settings.Settings:
     """The dev stack's settings: seed thresholds, default recovery thresholds."""
     config = StackConfig.from_file(DEV)
     pulumi.runtime.set_all_config(dict(config.values), config.secret_keys)
-    return settings.load(pulumi.Config(settings.NAMESPACE), "dev")
+    return settings.load(PulumiConfig(), "dev")
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import settings
+from pulumi_config import PulumiConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -85,7 +86,7 @@ def load(values: dict) -> settings.Settings:
     secrets = {key: "x" for key in settings.SECRET_KEYS + settings.PROVIDER_SECRET_KEYS}
     strings = {k: v if isinstance(v, str) else json.dumps(v) for k, v in {**values, **secrets}.items()}
     pulumi.runtime.set_all_config(strings, list(secrets))
-    return settings.load(pulumi.Config(settings.NAMESPACE), "dev")
+    return settings.load(PulumiConfig(), "dev")
 
 
 def test_engine_applied_defaults_equal_the_programs_own():

@@ -8,6 +8,7 @@ import pulumi
 import pytest
 
 import settings
+from pulumi_config import PulumiConfig
 from tools.plan import StackConfig
 
 DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
@@ -26,7 +27,7 @@ def load(**overrides):
             values[full] = value if isinstance(value, str) else json.dumps(value)
     pulumi.runtime.set_all_config(values, config.secret_keys)
     settings.check_known_keys(list(values))
-    return settings.load(pulumi.Config(NS), "dev")
+    return settings.load(PulumiConfig(), "dev")
 
 
 def error_for(**overrides) -> settings.ConfigError:
@@ -126,7 +127,7 @@ def test_missing_secret_names_the_key_and_how_to_set_it():
     del config.values["datadog:apiKey"]
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     with pytest.raises(settings.ConfigError) as caught:
-        settings.load(pulumi.Config(NS), "dev")
+        settings.load(PulumiConfig(), "dev")
     assert caught.value.key == "datadog:apiKey"
     assert "pulumi config set --secret datadog:apiKey" in str(caught.value)
 
@@ -141,7 +142,7 @@ def test_secret_stored_in_plain_text_is_rejected():
     plain = [key for key in config.secret_keys if key != "datadog-stack:databasePassword"]
     pulumi.runtime.set_all_config(config.values, plain)
     with pytest.raises(settings.ConfigError) as caught:
-        settings.load(pulumi.Config(NS), "dev")
+        settings.load(PulumiConfig(), "dev")
     assert caught.value.key == "datadog-stack:databasePassword"
     assert "plain text" in str(caught.value), "a secret must never sit unencrypted in the repo"
 

@@ -1,0 +1,138 @@
+"""The Datadog side's names: a deployed stack's objects keep their URNs, or are found by an
+alias, so `pulumi up` after a rename updates them in place (same ids, same URLs).
+
+The program's Datadog side is built under the mock runtime (tools/mock_engine.py), which records
+each registration as the engine receives it; URNs and aliases are then resolved the way the
+engine does (pulumi/pulumi pkg/resource/deploy/step_generator.go, collapseAliasToUrn: an
+alias spec's empty name, type or parent is the resource's own, a parent that is the stack
+is none; the URN is the stack, the project, the types from the top-level component down
+joined by `$`, and the name). The engine refuses two resources claiming one old URN.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import program
+from components import apm_dashboard, downtimes, monitor, timeboard
+from tools import mock_engine
+from tools.plan import PROJECT, StackConfig, run
+
+pytestmark = pytest.mark.unit
+
+STACK = "dev"
+DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
+ROOT_TYPE = "pulumi:pulumi:Stack"  # the engine leaves the stack out of its children's types
+NOW = datetime.fromisoformat("2027-01-04T15:00:00+00:00")  # downtime starts; no name uses it
+# The dev stack's Datadog side as deployed before the children were named `<name>-<role>`:
+# tests/snapshots/dev-plan.json at commit 549329f (type chain from the top, name).
+DEPLOYED = [
+    (("datadog-stack:dashboards:Timeboard",), "timeboard"),
+    (("datadog-stack:dashboards:Timeboard", "datadog:index/dashboard:Dashboard"), "timeboard"),
+    (("datadog-stack:monitoring:MetricMonitor",), "my-metric-high"),
+    (("datadog-stack:monitoring:MetricMonitor", "datadog:index/monitor:Monitor"),
+     "my-metric-high"),
+    (("datadog-stack:monitoring:OffHoursDowntimes",), "off-hours"),
+    (("datadog-stack:monitoring:OffHoursDowntimes",
+      "datadog:index/downtimeSchedule:DowntimeSchedule"), "off-hours-weekday-nights-1b13d5a4"),
+    (("datadog-stack:monitoring:OffHoursDowntimes",
+      "datadog:index/downtimeSchedule:DowntimeSchedule"), "off-hours-weekends-1763671d"),
+    (("datadog-stack:apm:ApmDashboard",), "apm"),
+    (("datadog-stack:apm:ApmDashboard", "datadog:index/dashboard:Dashboard"), "apm-dashboard"),
+]
+
+
+def urn(types: tuple[str, ...], name: str) -> str:
+    return f"urn:pulumi:{STACK}::{PROJECT}::{'$'.join(types)}::{name}"
+
+
+@dataclass
+class Registered:
+    """The RegisterResource requests of the program's Datadog side, the stack's aside."""
+
+    requests: list
+    by_mock_urn: dict  # the mock's URN -> its request, to walk up the parents
+
+    def types(self, request) -> tuple[str, ...]:
+        chain: list[str] = []
+        while request is not None and request.type != ROOT_TYPE:
+            chain.insert(0, request.type)
+            request = self.by_mock_urn.get(request.parent)
+        return tuple(chain)
+
+    def urn(self, request) -> str:
+        return urn(self.types(request), request.name)
+
+    def alias_urns(self, request) -> set[str]:
+        """Each alias spec as the engine reads it: what it leaves empty is the resource's own.
+
+        The aliases a child inherits from an aliased parent (the engine's generateAliases,
+        pulumi/pulumi pkg/resource/deploy/step_generator.go) are not modelled: no component's
+        URN has changed. A component renamed or retyped fails the tests below until they are.
+        """
+        urns = set()
+        for alias in request.aliases:
+            if alias.urn:
+                urns.add(alias.urn)
+                continue
+            spec = alias.spec
+            if spec.noParent:
+                parents: tuple[str, ...] = ()
+            elif spec.parentUrn:
+                parents = self.types(self.by_mock_urn[spec.parentUrn])
+            else:
+                parents = self.types(request)[:-1]
+            urns.add(urn((*parents, spec.type or request.type), spec.name or request.name))
+        return urns
+
+    def claims(self) -> dict[str, list[str]]:
+        """URN -> the resources that take it over: by being there, or by an alias."""
+        claimed: dict[str, list[str]] = {}
+        for request in self.requests:
+            for each in {self.urn(request)} | self.alias_urns(request):
+                claimed.setdefault(each, []).append(request.name)
+        return claimed
+
+
+@pytest.fixture(scope="module")
+def registered() -> Registered:
+    # The settings come from their own mock run of the program; this one starts after it.
+    settings = run(StackConfig.from_file(DEV), STACK).settings
+    monitor_ = mock_engine.start(mock_engine.Mocks(), stack=STACK, preview=False)
+    mock_engine.run(lambda: program._datadog(settings, NOW))
+    requests = [r for r in monitor_.requests.values() if r.type != ROOT_TYPE]
+    return Registered(requests, {monitor_.urns[name]: r for name, r in monitor_.requests.items()})
+
+
+def test_every_deployed_datadog_object_is_taken_over_by_exactly_one_resource(registered):
+    claimed = registered.claims()
+    lost = [urn(t, n) for t, n in DEPLOYED if len(claimed.get(urn(t, n), [])) != 1]
+    assert lost == [], ("a deployed object no resource takes over is deleted and created "
+                        "again, with a new id and URL")
+
+
+def test_the_renamed_monitor_and_timeboard_keep_their_deployed_objects(registered):
+    claimed = registered.claims()
+    assert claimed[urn(DEPLOYED[1][0], "timeboard")] == ["timeboard-dashboard"]
+    assert claimed[urn(DEPLOYED[3][0], "my-metric-high")] == ["my-metric-high-monitor"]
+
+
+def test_every_alias_names_a_deployed_object(registered):
+    deployed = {urn(t, n) for t, n in DEPLOYED}
+    stray = {r.name: sorted(registered.alias_urns(r) - deployed) for r in registered.requests}
+    assert {name: urns for name, urns in stray.items() if urns} == {}, \
+        "an alias to a URN no stack ever had is a typo that protects nothing"
+
+
+def test_children_are_named_after_their_component(registered):
+    misnamed = [r.name for r in registered.requests if len(registered.types(r)) > 1
+                and not r.name.startswith(f"{registered.by_mock_urn[r.parent].name}-")]
+    assert misnamed == [], "a child is `<component>-<role>`"
+
+
+@pytest.mark.parametrize("module", [timeboard, monitor, downtimes, apm_dashboard])
+def test_each_component_registers_the_type_its_module_declares(registered, module):
+    assert module.TYPE in {registered.types(r)[0] for r in registered.requests}
