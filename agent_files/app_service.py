@@ -7,10 +7,9 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:  # settings imports pulumi
-    from settings import Apm, Host
+from settings import Apm, Host
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 # Files shipped to the host, from app/ (the unit is rendered, not read).
@@ -34,15 +33,15 @@ class AppSettings(Protocol):
 
     stack: str
     env: str
-    apm: "Apm"
+    apm: Apm
 
 
-def app_root(settings: "AppSettings") -> str:
+def app_root(settings: AppSettings) -> str:
     """Where the app lives on the host: /opt/<service> (releases/, current -> release)."""
     return f"/opt/{settings.apm.service}"
 
 
-def unit_name(settings: "AppSettings") -> str:
+def unit_name(settings: AppSettings) -> str:
     return f"{settings.apm.service}.service"
 
 
@@ -54,7 +53,7 @@ def _systemd_value(key: str, value: str) -> str:
     return f'Environment="{key}={escaped}"'
 
 
-def unit_environment(settings: "AppSettings") -> dict[str, str]:
+def unit_environment(settings: AppSettings) -> dict[str, str]:
     """The app's environment: ddtrace's unified service tags, log injection, agent, port."""
     return {
         "DD_SERVICE": settings.apm.service,
@@ -70,12 +69,12 @@ def _url_host(address: str) -> str:
     return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
 
 
-def bind(settings: "AppSettings") -> str:
+def bind(settings: AppSettings) -> str:
     """gunicorn's --bind: the configured address and the app's port (IPv6 in brackets)."""
     return f"{_url_host(settings.apm.bind_address)}:{settings.apm.port}"
 
 
-def local_address(settings: "AppSettings") -> str:
+def local_address(settings: AppSettings) -> str:
     """Where the app answers on its own host: loopback when it listens on every interface."""
     address = ipaddress.ip_address(settings.apm.bind_address)
     if address.is_unspecified:
@@ -83,14 +82,14 @@ def local_address(settings: "AppSettings") -> str:
     return str(address)
 
 
-def app_url(settings: "AppSettings", host: "Host") -> str:
+def app_url(settings: AppSettings, host: Host) -> str:
     """The app's URL: the host's address when it listens on every interface, else its own."""
     address = ipaddress.ip_address(settings.apm.bind_address)
     where = host.address if address.is_unspecified else _url_host(str(address))
     return f"http://{where}:{settings.apm.port}/"
 
 
-def render_unit(settings: "AppSettings") -> str:
+def render_unit(settings: AppSettings) -> str:
     """The systemd unit running the app under `ddtrace-run gunicorn` from the current release."""
     root = app_root(settings)
     current = f"{root}/current"
@@ -117,7 +116,7 @@ WantedBy=multi-user.target
 """
 
 
-def bundle_files(settings: "AppSettings") -> dict[str, str]:
+def bundle_files(settings: AppSettings) -> dict[str, str]:
     """What the host receives: the app's files from app/ plus the rendered unit."""
     files = {name: (APP_DIR / name).read_text() for name in APP_FILES}
     files[UNIT_FILE] = render_unit(settings)
@@ -129,7 +128,7 @@ def content_hashes(files: dict[str, str]) -> dict[str, str]:
     return {name: hashlib.sha256(text.encode()).hexdigest() for name, text in sorted(files.items())}
 
 
-def bundle_members(settings: "AppSettings") -> dict[str, tuple[bytes, int]]:
+def bundle_members(settings: AppSettings) -> dict[str, tuple[bytes, int]]:
     """The bundle for agent_files.tarball: each file's bytes and mode."""
     return {name: (text.encode(), SCRIPT_MODE if name.endswith(".sh") else FILE_MODE)
             for name, text in bundle_files(settings).items()}

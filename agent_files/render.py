@@ -31,28 +31,27 @@ import stringprep
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import yaml
 
 from agent_files import tarball
-
-if TYPE_CHECKING:  # settings imports pulumi, which venv-agent does not have
-    from settings import Database, Host
+from settings import Database, Host
 
 
 class AgentSettings(Protocol):
     """What the Agent's files are rendered from: settings.Settings and
-    components.agent_host.AgentHostArgs both carry it (as do the agent tier's namespaces)."""
+    components.agent_host.AgentHostArgs both carry it."""
 
     stack: str
     env: str
     site: str
     host_tags: tuple[str, ...]
-    database: "Database"
+    database: Database
     check_interval: int
     logs_enabled: bool
     install_agent: bool
+
 
 AGENT_DIR = "/etc/datadog-agent"
 DATADOG_YAML = f"{AGENT_DIR}/datadog.yaml"
@@ -135,7 +134,7 @@ def _dump(document: Any) -> bytes:
                                    allow_unicode=True, width=200).encode()
 
 
-def host_tags(settings: "AgentSettings") -> list[str]:
+def host_tags(settings: AgentSettings) -> list[str]:
     """Host tags as `key:value` strings: the configured ones, then env:<env> (no duplicates)."""
     tags: list[str] = []
     for tag in (*settings.host_tags, f"env:{settings.env}"):
@@ -146,12 +145,12 @@ def host_tags(settings: "AgentSettings") -> list[str]:
 
 # Check instances never tag env (or host, service, version): Datadog reserves those keys
 # for the Agent, which adds env from datadog.yaml to every metric.
-def instance_tags(settings: "AgentSettings") -> list[str]:
+def instance_tags(settings: AgentSettings) -> list[str]:
     """Tags on the metrics of the stack's checks; host tags and env are added by the Agent."""
     return [f"stack:{settings.stack}"]
 
 
-def datadog_yaml(settings: "AgentSettings", host: "Host", api_key: str) -> bytes:
+def datadog_yaml(settings: AgentSettings, host: Host, api_key: str) -> bytes:
     return _dump({
         "api_key": api_key,
         "site": settings.site,
@@ -167,7 +166,7 @@ def check_source() -> bytes:
     return (Path(__file__).parent / "my_metric.py").read_bytes()
 
 
-def check_config(settings: "AgentSettings") -> bytes:
+def check_config(settings: AgentSettings) -> bytes:
     return _dump({
         "init_config": {},
         "instances": [{
@@ -177,7 +176,7 @@ def check_config(settings: "AgentSettings") -> bytes:
     })
 
 
-def database_config(settings: "AgentSettings", db_password: str) -> bytes:
+def database_config(settings: AgentSettings, db_password: str) -> bytes:
     db = settings.database
     tags = instance_tags(settings) + [f"db:{db.name}"]
     if db.kind == "postgres":
@@ -284,7 +283,7 @@ def mysql_native_hash(password: str) -> str:
     return "*" + hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest().upper()
 
 
-def database_user_sql(settings: "AgentSettings", db_password: str) -> bytes:
+def database_user_sql(settings: AgentSettings, db_password: str) -> bytes:
     """Idempotent SQL: creates the datadog user or resets its password and grants. The
     password appears only as a verifier (PostgreSQL SCRAM-SHA-256) or hash (MySQL/MariaDB
     mysql_native_password), so no error message quoting the SQL can reveal it."""
@@ -332,7 +331,7 @@ GRANT CONNECT ON DATABASE {_pg_ident(db.name)} TO datadog;
     return sql.encode()
 
 
-def database_drop_sql(settings: "AgentSettings") -> bytes:
+def database_drop_sql(settings: AgentSettings) -> bytes:
     """SQL removing the datadog user and everything granted to it. install.sh keeps a copy
     and runs it on `remove` only if its own SQL created the user (the first run printed
     DB_USER_CREATED): a user that existed before the stack is left in place."""
@@ -357,7 +356,7 @@ $datadog$;
     return sql.encode()
 
 
-def agent_files(settings: "AgentSettings", host: "Host", api_key: str,
+def agent_files(settings: AgentSettings, host: Host, api_key: str,
                 db_password: str) -> tuple[AgentFile, ...]:
     files = [
         AgentFile(DATADOG_YAML, datadog_yaml(settings, host, api_key), CONFIG_MODE, OWNER, True),
@@ -369,12 +368,12 @@ def agent_files(settings: "AgentSettings", host: "Host", api_key: str,
     return tuple(sorted(files, key=lambda f: f.path))
 
 
-def render_host_files(settings: "AgentSettings", host: "Host", api_key: str,
+def render_host_files(settings: AgentSettings, host: Host, api_key: str,
                       db_password: str) -> dict[str, bytes]:
     return {f.path: f.content for f in agent_files(settings, host, api_key, db_password)}
 
 
-def file_attributes(settings: "AgentSettings") -> dict[str, tuple[int, str]]:
+def file_attributes(settings: AgentSettings) -> dict[str, tuple[int, str]]:
     return {f.path: (f.mode, f.owner)
             for f in agent_files(settings, _NoHost(), "[secret]", "[secret]")}
 
@@ -394,7 +393,7 @@ def _env_file(values: dict[str, str]) -> bytes:
     return "".join(f"{key}={value}\n" for key, value in values.items()).encode()
 
 
-def bundle_members(settings: "AgentSettings", host: "Host", api_key: str,
+def bundle_members(settings: AgentSettings, host: Host, api_key: str,
                    db_password: str) -> dict[str, tuple[bytes, int]]:
     """Bundle-relative path -> (content, mode inside the bundle)."""
     files = agent_files(settings, host, api_key, db_password)
@@ -422,6 +421,6 @@ def bundle_members(settings: "AgentSettings", host: "Host", api_key: str,
     return dict(sorted(members.items()))
 
 
-def build_bundle(settings: "AgentSettings", host: "Host", api_key: str, db_password: str) -> bytes:
+def build_bundle(settings: AgentSettings, host: Host, api_key: str, db_password: str) -> bytes:
     """The bundle install.sh consumes, as a tar from the one builder (agent_files.tarball)."""
     return tarball.build(bundle_members(settings, host, api_key, db_password))
