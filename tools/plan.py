@@ -25,10 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "datadog-stack"
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
-# The Pulumi SDK's wire markers (pulumi.runtime.rpc) for secrets and unknowns.
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-_SIG_KEY = "4dabf18193072939515e22adb298388d"
-_UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 @dataclass
@@ -84,13 +80,15 @@ class StackConfig:
 
 def _clean(value: Any, mask: bool = True) -> Any:
     """Wire values -> plain JSON, unknowns marked, secrets masked (or unwrapped)."""
+    from tools import mock_engine  # the SDK's wire markers, imported, not copied
+
     if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
+        if mock_engine.is_secret(value):
             return SECRET if mask else _clean(value.get("value"), mask)
         return {key: _clean(item, mask) for key, item in sorted(value.items())}
     if isinstance(value, list):
         return [_clean(item, mask) for item in value]
-    if value == _UNKNOWN_VALUE:
+    if value == mock_engine.UNKNOWN:
         return UNKNOWN
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -108,19 +106,16 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
     real time or DATADOG_STACK_NOW).
     """
     import pulumi
-    from google.protobuf import json_format
-    from pulumi.runtime import mocks, settings as runtime_settings
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
 
     import program
     import settings
+    from tools import mock_engine
     from pulumi_config import PulumiConfig
 
     plan = Plan(stack=stack)
     urn_names: dict[str, str] = {}
 
-    class Recorder(mocks.MockMonitor):
+    class Recorder(mock_engine.RecordingMonitor):
         def RegisterResource(self, request):
             response = super().RegisterResource(request)
             # The stack itself is no one's parent in the plan: top level shows as null.
@@ -130,13 +125,13 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
                     "type": request.type,
                     "name": request.name,
                     "parent": urn_names.get(request.parent),
-                    "inputs": _clean(json_format.MessageToDict(request.object), mask),
+                    "inputs": _clean(self.raw(request.name), mask),
                     **({"ignoreChanges": list(request.ignoreChanges)}
                        if request.ignoreChanges else {}),
                 })
             return response
 
-    class PlanMocks(mocks.Mocks):
+    class PlanMocks(pulumi.runtime.Mocks):
         # An empty id during a preview leaves the id, and what derives from it, unknown,
         # as the engine does for a resource not created yet.
         def new_resource(self, args):
@@ -148,31 +143,18 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
         def call(self, args):
             return {}
 
-    runtime_settings.set_root_resource(None)
-    runtime_settings.SETTINGS.rpc_manager.clear()
-    mocks.set_mocks(PlanMocks(), project=PROJECT, stack=stack, preview=not created,
-                    monitor=Recorder(PlanMocks()))
+    mock_engine.start(PlanMocks(), project=PROJECT, stack=stack, preview=not created,
+                      monitor=Recorder(PlanMocks()))
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
     config = PulumiConfig()
     settings.check_known_keys(config.keys())
     loaded = plan.settings = settings.load(config, stack)
     moment = program.clock() if now is None else now
 
-    def body():
-        outputs = program.build(loaded, moment)
-        plan.outputs = _sync_await(_resolve(outputs))
-
-    _sync_await(run_pulumi_func(body))
+    # Stack outputs as the engine stores them: a secret leaf stays a secret leaf.
+    plan.outputs = _clean(mock_engine.run(lambda: program.build(loaded, moment)))
     plan.resources.sort(key=lambda r: (r["parent"] or "", r["type"], r["name"]))
     return plan
-
-
-async def _resolve(outputs: dict[str, Any]) -> dict[str, Any]:
-    """Stack outputs as the engine stores them: a secret leaf stays a secret leaf."""
-    from pulumi.runtime import rpc
-
-    return {name: _clean(await rpc.serialize_property(value, [], name))
-            for name, value in sorted(outputs.items())}
 
 
 def host_files(loaded) -> dict[str, dict[str, bytes]]:
