@@ -14,7 +14,7 @@ from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor, MetricMonitorArgs
 from components.timeboard import Timeboard, TimeboardArgs
 from rules.downtimes import off_hours_tag
-from settings import ConfigError, Settings
+from settings import ConfigError, Host, Settings
 
 # Runs the program as if at another moment (ISO-8601 with a UTC offset): for the tests
 # and demos that move a stand-in's clock; unset, the program uses the real clock.
@@ -39,10 +39,10 @@ def clock(environ: Mapping[str, str] = os.environ) -> datetime:
 def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
     """Declare every resource; return the stack outputs. `now` sets the downtimes' starts."""
     outputs = _datadog(settings, now)
-    agents = {host.name: AgentHost(f"{host.name}-agent", AgentHostArgs.from_settings(settings, host))
+    agents = {host.name: AgentHost(f"{host.name}-agent", agent_host_args(settings, host))
               for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.
-    apps = {host.name: ApmService(f"{host.name}-app", ApmServiceArgs.from_settings(settings, host),
+    apps = {host.name: ApmService(f"{host.name}-app", apm_service_args(settings, host),
                                   after=[agents[host.name].install])
             for host in settings.hosts}
     return {
@@ -51,6 +51,21 @@ def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
                          "checkResult": agent.check_result, "appUrl": apps[name].url}
                   for name, agent in agents.items()},
     }
+
+
+def agent_host_args(settings: Settings, host: Host) -> AgentHostArgs:
+    return AgentHostArgs(
+        host=host, stack=settings.stack, env=settings.env, site=settings.site,
+        host_tags=settings.host_tags, database=settings.database,
+        check_interval=settings.check_interval, logs_enabled=settings.logs_enabled,
+        install_agent=settings.install_agent, api_key=settings.secrets.api_key,
+        database_password=settings.secrets.database_password,
+        ssh_private_key=settings.secrets.ssh_private_key)
+
+
+def apm_service_args(settings: Settings, host: Host) -> ApmServiceArgs:
+    return ApmServiceArgs(host=host, stack=settings.stack, env=settings.env, apm=settings.apm,
+                          ssh_private_key=settings.secrets.ssh_private_key)
 
 
 def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:

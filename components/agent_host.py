@@ -35,7 +35,7 @@ from pulumi_command import remote
 
 from agent_files import render, tarball
 from components import ssh
-from settings import Database, Host, Settings
+from settings import Database, Host
 
 TYPE = "datadog-stack:host:AgentHost"
 BUNDLE_SHA = "bundle"  # key of the whole bundle's hash in file_hashes
@@ -119,14 +119,6 @@ class AgentHostArgs:
     ssh_private_key: pulumi.Input[str]
     """Private key the commands log in with (secret)."""
 
-    @classmethod
-    def from_settings(cls, settings: Settings, host: Host) -> "AgentHostArgs":
-        return cls(host=host, stack=settings.stack, env=settings.env, site=settings.site,
-                   host_tags=settings.host_tags, database=settings.database,
-                   check_interval=settings.check_interval, logs_enabled=settings.logs_enabled,
-                   install_agent=settings.install_agent, api_key=settings.secrets.api_key,
-                   database_password=settings.secrets.database_password,
-                   ssh_private_key=settings.secrets.ssh_private_key)
 
 
 def _render(args: AgentHostArgs, api_key: str, db_password: str) -> dict:

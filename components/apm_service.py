@@ -36,7 +36,7 @@ from pulumi_command import remote
 from agent_files import app_service, tarball
 from agent_files.app_service import app_root, unit_name
 from components import ssh
-from settings import Apm, Host, Settings
+from settings import Apm, Host
 
 TYPE = "datadog-stack:apm:ApmService"
 
@@ -57,10 +57,6 @@ class ApmServiceArgs:
     ssh_private_key: pulumi.Input[str]
     """Private key the commands log in with (secret)."""
 
-    @classmethod
-    def from_settings(cls, settings: Settings, host: Host) -> "ApmServiceArgs":
-        return cls(host=host, stack=settings.stack, env=settings.env, apm=settings.apm,
-                   ssh_private_key=settings.secrets.ssh_private_key)
 
 
 def _deploy_env(settings: app_service.AppSettings) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+import program
 from agent_files import render
 from components.agent_host import AgentHost, AgentHostArgs, copy_command, remove_command
 from settings import Database, Host
@@ -331,7 +332,7 @@ def test_args_built_from_the_stack_settings_render_the_same_bundle():
         apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
         secrets=Secrets(api_key=args.api_key, database_password=args.database_password,
                         ssh_private_key=args.ssh_private_key))
-    from_settings = AgentHostArgs.from_settings(settings, ROOT_HOST)
+    from_settings = program.agent_host_args(settings, ROOT_HOST)
     assert from_settings == args
     assert render.build_bundle(from_settings, ROOT_HOST, API_KEY, PASSWORD) == \
         render.build_bundle(settings, ROOT_HOST, API_KEY, PASSWORD)

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_datadog  # noqa: F401  (slow import, once per module)
 import pytest
 
+import program
 from agent_files import app_service, tarball
 from components import apm_service
 from components.apm_service import ApmService, ApmServiceArgs
@@ -143,7 +144,7 @@ def test_unit_rejects_a_version_with_a_newline():
 
 def test_args_built_from_the_stack_settings_render_the_same_unit():
     settings = make_settings(version="2.0.0", port=6060, env="qa")
-    args = ApmServiceArgs.from_settings(settings, VM1)
+    args = program.apm_service_args(settings, VM1)
     assert (args.host, args.apm) == (VM1, settings.apm)
     assert app_service.render_unit(args) == app_service.render_unit(settings)
 
