@@ -100,28 +100,34 @@ class Lifecycle:
         self.set_config(self.base_config())
 
     def base_config(self) -> dict:
-        dev = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
-        config = {key: value if isinstance(value, str) else json.dumps(value)
-                  for key, value in dev.items()}
+        """The dev stack's config, pointed at the stand-in and the test hosts."""
+        config = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
         config.update({
             "datadog:apiUrl": self.standin.url + "/",
             "datadog:validate": "true",
-            "datadog-stack:hosts": json.dumps([
+            "datadog-stack:hosts": [
                 {"name": h.name, "address": h.address, "sshPort": h.port, "sshUser": h.user}
-                for h in self.hosts]),
+                for h in self.hosts],
         })
         return config
 
+    def _write_config(self, values: dict) -> None:
+        """Plain values go into the stack file as YAML, lists as lists, as a user would
+        write them (the Automation API's set_config takes strings only)."""
+        path = self.work / f"Pulumi.{STACK}.yaml"
+        document = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+        document.setdefault("config", {}).update(values)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
     def set_config(self, values: dict) -> None:
-        config = {k: self.auto.ConfigValue(value=v) for k, v in values.items()}
-        config.update({k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()})
-        config["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
+        self._write_config(values)
+        secrets = {k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()}
+        secrets["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
             value=self.hosts.private_key, secret=True)
-        self.stack.set_all_config(config)
+        self.stack.set_all_config(secrets)
 
     def change(self, **values) -> None:
-        self.stack.set_all_config({f"datadog-stack:{k}": self.auto.ConfigValue(value=str(v))
-                                   for k, v in values.items()})
+        self._write_config({f"datadog-stack:{k}": v for k, v in values.items()})
 
     def _counted(self, name: str, run) -> Step:
         writes = len(self.standin.writes())
