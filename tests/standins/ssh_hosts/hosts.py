@@ -17,7 +17,7 @@ sshd(8)) started inside the host's namespaces, so the whole session -- the login
 and client keys. sshd logs to the host's session log (outside its view), one
 "Accepted publickey" line per session, which is how tests count SSH sessions.
 
-Inside: the stand-ins of `bin/` (systemctl, journalctl, curl, the Agent's install script)
+Inside: the stand-ins of `executables/` (systemctl, journalctl, curl, the Agent's install script)
 first on PATH (/usr/local/sbin), the Agent tier's stand-in `datadog-agent`, and a real
 PostgreSQL or MariaDB server per host (see databases.py) whose socket is where the Debian
 clients look for the local server (/run/postgresql, /run/mysqld).
@@ -41,7 +41,7 @@ from pathlib import Path
 from tests.standins.ssh_hosts import databases, view
 
 REPO = Path(__file__).resolve().parents[3]
-BIN = Path(__file__).resolve().parent / "bin"
+BIN = Path(__file__).resolve().parent / "executables"
 AGENT_STANDIN = REPO / "tests/agent/standins/datadog_agent.py"
 AGENT_PYTHON = REPO / "venv-agent/bin/python"
 APP_REQUIREMENTS = REPO / "app/requirements.txt"
