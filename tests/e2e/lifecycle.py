@@ -130,7 +130,7 @@ class Lifecycle:
         self._write_config({f"datadog-stack:{k}": v for k, v in values.items()})
 
     def _counted(self, name: str, run) -> Step:
-        writes = len(self.standin.writes())
+        writes = self.writes()
         sessions = {h.name: h.sessions() for h in self.hosts}
         started = time.monotonic()
         ok, changes, output, outputs = True, {}, "", {}
@@ -142,9 +142,16 @@ class Lifecycle:
             outputs = {k: v.value for k, v in getattr(result, "outputs", {}).items()}
         except self.auto.CommandError as error:
             ok, output = False, str(error)
-        return Step(name, ok, changes, len(self.standin.writes()) - writes,
+        return Step(name, ok, changes, self.writes() - writes,
                     {h.name: h.sessions() - sessions[h.name] for h in self.hosts},
                     time.monotonic() - started, output, outputs)
+
+    def writes(self) -> int:
+        """Datadog writes so far: POST/PUT/PATCH/DELETE, not the provider's validate calls
+        (POST .../validate checks a monitor body and changes nothing)."""
+        return sum(1 for e in self.standin.requests()
+                   if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
+                   and e["path"].startswith("/api/") and not e["path"].endswith("/validate"))
 
     def up(self, name: str, **kwargs) -> Step:
         return self._counted(name, lambda: self.stack.up(

@@ -290,6 +290,10 @@ class Host:
     def stop_sshd(self) -> None:
         """The host becomes unreachable: connections are refused, open sessions end."""
         if self._listener:
+            try:  # wakes the thread blocked in accept(), so the port is free to bind again
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:
