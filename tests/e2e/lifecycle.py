@@ -165,7 +165,12 @@ class Lifecycle:
         return self._counted(name, lambda: self.stack.destroy(on_output=self.on_output, color="never"))
 
     def export(self) -> dict:
-        return self.stack.export_stack().deployment
+        """`pulumi stack export` as a user runs it (the Automation API's export_stack adds
+        --show-secrets, which would decrypt every secret)."""
+        done = subprocess.run(["pulumi", "stack", "export", "--stack", STACK], cwd=self.work,
+                              env={**os.environ, **self.env}, capture_output=True, text=True,
+                              check=True)
+        return json.loads(done.stdout)["deployment"]
 
     def pending_operations(self) -> list:
         return self.export().get("pending_operations") or []
