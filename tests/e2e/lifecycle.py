@@ -100,31 +100,37 @@ class Lifecycle:
         self.set_config(self.base_config())
 
     def base_config(self) -> dict:
-        dev = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
-        config = {key: value if isinstance(value, str) else json.dumps(value)
-                  for key, value in dev.items()}
+        """The dev stack's config, pointed at the stand-in and the test hosts."""
+        config = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
         config.update({
             "datadog:apiUrl": self.standin.url + "/",
             "datadog:validate": "true",
-            "datadog-stack:hosts": json.dumps([
+            "datadog-stack:hosts": [
                 {"name": h.name, "address": h.address, "sshPort": h.port, "sshUser": h.user}
-                for h in self.hosts]),
+                for h in self.hosts],
         })
         return config
 
+    def _write_config(self, values: dict) -> None:
+        """Plain values go into the stack file as YAML, lists as lists, as a user would
+        write them (the Automation API's set_config takes strings only)."""
+        path = self.work / f"Pulumi.{STACK}.yaml"
+        document = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+        document.setdefault("config", {}).update(values)
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+
     def set_config(self, values: dict) -> None:
-        config = {k: self.auto.ConfigValue(value=v) for k, v in values.items()}
-        config.update({k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()})
-        config["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
+        self._write_config(values)
+        secrets = {k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()}
+        secrets["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
             value=self.hosts.private_key, secret=True)
-        self.stack.set_all_config(config)
+        self.stack.set_all_config(secrets)
 
     def change(self, **values) -> None:
-        self.stack.set_all_config({f"datadog-stack:{k}": self.auto.ConfigValue(value=str(v))
-                                   for k, v in values.items()})
+        self._write_config({f"datadog-stack:{k}": v for k, v in values.items()})
 
     def _counted(self, name: str, run) -> Step:
-        writes = len(self.standin.writes())
+        writes = self.writes()
         sessions = {h.name: h.sessions() for h in self.hosts}
         started = time.monotonic()
         ok, changes, output, outputs = True, {}, "", {}
@@ -136,9 +142,16 @@ class Lifecycle:
             outputs = {k: v.value for k, v in getattr(result, "outputs", {}).items()}
         except self.auto.CommandError as error:
             ok, output = False, str(error)
-        return Step(name, ok, changes, len(self.standin.writes()) - writes,
+        return Step(name, ok, changes, self.writes() - writes,
                     {h.name: h.sessions() - sessions[h.name] for h in self.hosts},
                     time.monotonic() - started, output, outputs)
+
+    def writes(self) -> int:
+        """Datadog writes so far: POST/PUT/PATCH/DELETE, not the provider's validate calls
+        (POST .../validate checks a monitor body and changes nothing)."""
+        return sum(1 for e in self.standin.requests()
+                   if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
+                   and e["path"].startswith("/api/") and not e["path"].endswith("/validate"))
 
     def up(self, name: str, **kwargs) -> Step:
         return self._counted(name, lambda: self.stack.up(
@@ -152,7 +165,12 @@ class Lifecycle:
         return self._counted(name, lambda: self.stack.destroy(on_output=self.on_output, color="never"))
 
     def export(self) -> dict:
-        return self.stack.export_stack().deployment
+        """`pulumi stack export` as a user runs it (the Automation API's export_stack adds
+        --show-secrets, which would decrypt every secret)."""
+        done = subprocess.run(["pulumi", "stack", "export", "--stack", STACK], cwd=self.work,
+                              env={**os.environ, **self.env}, capture_output=True, text=True,
+                              check=True)
+        return json.loads(done.stdout)["deployment"]
 
     def pending_operations(self) -> list:
         return self.export().get("pending_operations") or []

@@ -154,7 +154,7 @@ def test_up_from_empty_creates_every_resource(created):
 def test_up_from_empty_installs_the_rendered_files_on_each_host(hosts, created):
     from tests.remote.runner import plan
 
-    _, settings = plan(hosts, hosts.private_key)
+    _, settings = plan(hosts, hosts.private_key, stack="e2e")
     for host in hosts:
         spec = next(h for h in settings.hosts if h.name == host.name)
         files = render.render_host_files(settings, spec, CANARIES["datadog:apiKey"],
@@ -165,7 +165,8 @@ def test_up_from_empty_installs_the_rendered_files_on_each_host(hosts, created):
 
 def test_up_from_empty_creates_the_datadog_objects_of_the_plan(standin, created):
     objects = live(standin.objects())
-    assert {k: len(v) for k, v in objects.items()} == {"monitors": 1, "dashboards": 2, "downtimes": 2}
+    assert {k: len(objects[k]) for k in ("monitors", "dashboards", "downtimes")} == \
+        {"monitors": 1, "dashboards": 2, "downtimes": 2}
 
 
 # --- 2. no-op up -------------------------------------------------------------------------
@@ -264,7 +265,8 @@ def test_no_secret_in_the_standin_logs(standin, verbose):
 
 def test_destroy_leaves_nothing_live_at_datadog(standin, destroyed):
     _ok(destroyed["step"])
-    assert live(standin.objects()) == {"monitors": [], "dashboards": [], "downtimes": []}
+    objects = live(standin.objects())
+    assert [objects[k] for k in ("monitors", "dashboards", "downtimes")] == [[], [], []]
 
 
 def test_destroy_leaves_each_host_as_it_was(hosts, before, destroyed):

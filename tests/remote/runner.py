@@ -78,7 +78,7 @@ class Outcome:
         return [f"{r.action} {r.name}" for r in self.results]
 
 
-def plan(hosts, private_key: str, **config) -> tuple[list[Command], object]:
+def plan(hosts, private_key: str, stack: str = "remote", **config) -> tuple[list[Command], object]:
     """The plan's remote commands for these hosts, in dependency order, secrets real; and
     the settings the program loaded."""
     values = StackConfig.from_file(DEV)
@@ -95,7 +95,7 @@ def plan(hosts, private_key: str, **config) -> tuple[list[Command], object]:
                                 {"datadog-stack:sshPrivateKey"})
     recorded = _record_dependencies()
     try:
-        result = run(values, "remote", created=True, mask=False)
+        result = run(values, stack, created=True, mask=False)
         resources = result.resources
     finally:
         recorded.undo()

@@ -17,7 +17,7 @@ sshd(8)) started inside the host's namespaces, so the whole session -- the login
 and client keys. sshd logs to the host's session log (outside its view), one
 "Accepted publickey" line per session, which is how tests count SSH sessions.
 
-Inside: the stand-ins of `bin/` (systemctl, journalctl, curl, the Agent's install script)
+Inside: the stand-ins of `executables/` (systemctl, journalctl, curl, the Agent's install script)
 first on PATH (/usr/local/sbin), the Agent tier's stand-in `datadog-agent`, and a real
 PostgreSQL or MariaDB server per host (see databases.py) whose socket is where the Debian
 clients look for the local server (/run/postgresql, /run/mysqld).
@@ -41,9 +41,12 @@ from pathlib import Path
 from tests.standins.ssh_hosts import databases, view
 
 REPO = Path(__file__).resolve().parents[3]
-BIN = Path(__file__).resolve().parent / "bin"
-AGENT_STANDIN = REPO / "tests/agent/standins/datadog_agent.py"
+BIN = Path(__file__).resolve().parent / "executables"
+AGENT_STANDINS = REPO / "tests/agent/standins"
 AGENT_PYTHON = REPO / "venv-agent/bin/python"
+# Where the host sees, read-only, what it needs from this checkout (which may itself be under
+# /home, /root or /tmp, the host's own): the Agent tier's stand-in, venv-agent, the wheels.
+SHARED = "/usr/local/share/standin"
 APP_REQUIREMENTS = REPO / "app/requirements.txt"
 OVERLAID = ("etc", "var", "opt", "usr")  # this machine's, read-only, under the host's changes
 PRIVATE = ("root", "home")  # the host's own, from /etc/skel: nothing of this machine's users
@@ -133,7 +136,7 @@ class Host:
         (ssh / "sshd_config").write_text(SSHD_CONFIG)
         # The hosts have no network: pip (deploy.sh's release build) installs from a local
         # wheelhouse of the app's pins instead of PyPI (pip.conf: pip.pypa.io/en/stable/topics/configuration/).
-        (etc / "pip.conf").write_text(f"[global]\nno-index = true\nfind-links = {wheelhouse}\n")
+        (etc / "pip.conf").write_text(f"[global]\nno-index = true\nfind-links = {SHARED}/wheels\n")
         if self.user != "root":
             sudoers = etc / "sudoers.d"
             sudoers.mkdir()
@@ -155,8 +158,13 @@ class Host:
         (share / "install_script_agent7.sh").write_text(
             installer.replace("@DD_AGENT_UID@", str(self.dd_agent_uid)))
         (share / "install_script_agent7.sh").chmod(0o755)
-        agent = (BIN / "datadog-agent").read_text().replace("@PYTHON@", str(AGENT_PYTHON)) \
-            .replace("@STANDIN@", str(AGENT_STANDIN))
+        agent = (BIN / "datadog-agent").read_text() \
+            .replace("@PYTHON@", f"{SHARED}/venv-agent/bin/python") \
+            .replace("@STANDIN@", f"{SHARED}/agent-standins/datadog_agent.py")
+        self._shared = {"agent-standins": AGENT_STANDINS, "wheels": wheelhouse,
+                        "venv-agent": Path(os.path.realpath(REPO / "venv-agent"))}
+        for name in self._shared:
+            (share / name).mkdir()
         (share / "datadog-agent").write_text(agent)
         (share / "datadog-agent").chmod(0o755)
         if self.spec.agent_installed:  # the package's /usr/bin/datadog-agent
@@ -227,6 +235,9 @@ class Host:
             "set -e",
             "ip link set lo up",
             *mounts,
+            *[command for name, source in self._shared.items()
+              for command in (f"mount --bind {source} {SHARED}/{name}",
+                              f"mount -o remount,bind,ro {SHARED}/{name}")],
             *self._interpreter_binds(),
             *[f"mount --rbind {self._upper(layer)} /{layer}" for layer in PRIVATE],
             "mount -t tmpfs -o mode=0755 standin-run /run",
@@ -279,6 +290,10 @@ class Host:
     def stop_sshd(self) -> None:
         """The host becomes unreachable: connections are refused, open sessions end."""
         if self._listener:
+            try:  # wakes the thread blocked in accept(), so the port is free to bind again
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:
