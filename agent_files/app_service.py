@@ -90,7 +90,10 @@ def app_url(settings: AppSettings, host: Host) -> str:
 
 
 def render_unit(settings: AppSettings) -> str:
-    """The systemd unit running the app under `ddtrace-run gunicorn` from the current release."""
+    """The systemd unit running the app under `ddtrace-run gunicorn` from the current release.
+
+    gunicorn's control socket is off: nothing here uses it, and gunicorn would create it
+    under the service's home (~/.gunicorn)."""
     root = app_root(settings)
     current = f"{root}/current"
     env = "\n".join(_systemd_value(k, v) for k, v in unit_environment(settings).items())
@@ -107,7 +110,7 @@ DynamicUser=yes
 NoNewPrivileges=yes
 WorkingDirectory={current}
 {env}
-ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/gunicorn --bind {bind(settings)} --workers {WORKERS} app:app
+ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/gunicorn --bind {bind(settings)} --workers {WORKERS} --no-control-socket app:app
 Restart=on-failure
 RestartSec=5
 

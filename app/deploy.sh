@@ -127,7 +127,11 @@ build_release() {
     install -m 0644 "$src/app.py" "$src/requirements.txt" "$rel/"
     python3 -m venv "$rel/venv"
     "$rel/venv/bin/pip" install --disable-pip-version-check --no-input -q -r "$rel/requirements.txt" >&2
-    "$rel/venv/bin/python" -c 'import ddtrace, flask, gunicorn' >&2
+    # ddtrace leaves a file in $TMPDIR on import: a throwaway one, so the host keeps nothing.
+    local tmp
+    tmp=$(mktemp -d)
+    TMPDIR=$tmp "$rel/venv/bin/python" -c 'import ddtrace, flask, gunicorn' >&2
+    rm -rf -- "$tmp"
     "$rel/venv/bin/pip" freeze --disable-pip-version-check > "$rel/freeze.txt"
     touch "$rel/.complete"
 }

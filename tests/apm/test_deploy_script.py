@@ -131,7 +131,7 @@ def bundle(host, name: str, app_py: str, port: object = None) -> Path:
         Environment="DD_TRACE_ENABLED=false"
         Environment="DD_INSTRUMENTATION_TELEMETRY_ENABLED=false"
         WorkingDirectory={current}
-        ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/gunicorn --bind 127.0.0.1:{host['port'] if port is None else port} --workers 2 app:app
+        ExecStart={current}/venv/bin/ddtrace-run {current}/venv/bin/gunicorn --bind 127.0.0.1:{host['port'] if port is None else port} --workers 2 --no-control-socket app:app
         Restart=on-failure
         """))
     return src

@@ -123,7 +123,8 @@ def app(agent, tmp_path_factory):
     }
     # The unit's ExecStart, with --chdir for its WorkingDirectory.
     proc = start([str(BIN / "ddtrace-run"), str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                  "--workers", "2", "--chdir", str(ROOT / "app"), "app:app"], env, log)
+                  "--workers", "2", "--no-control-socket", "--chdir", str(ROOT / "app"),
+                  "app:app"], env, log)
     # Readiness by TCP connect: an HTTP probe would itself leave a trace.
     wait_for(lambda: port_open(port), "the Flask app", proc, log)
     responses = {route: fetch(f"http://127.0.0.1:{port}{route}") for route in ROUTES}

@@ -83,7 +83,7 @@ def test_unit_runs_gunicorn_under_ddtrace_run_from_the_current_release():
     unit = app_service.render_unit(make_args(port=6060))
     assert unit_directive(unit, "ExecStart") == (
         "/opt/flask-app/current/venv/bin/ddtrace-run /opt/flask-app/current/venv/bin/gunicorn "
-        "--bind 127.0.0.1:6060 --workers 2 app:app")
+        "--bind 127.0.0.1:6060 --workers 2 --no-control-socket app:app")
     assert unit_directive(unit, "WorkingDirectory") == "/opt/flask-app/current", \
         "gunicorn imports app:app from its working directory"
 

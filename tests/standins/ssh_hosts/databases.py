@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 PG_PORT = 5432  # names the socket file; the stack's default databasePort
+MYSQL_PORT = 3306  # the stack's default databasePort for mysql
 
 
 def _run(*args, user: str | None = None, **kwargs) -> subprocess.CompletedProcess:
@@ -78,10 +79,17 @@ def _mysql_template(base: Path) -> Path:
 
 
 class Database:
-    """A running server: `socket_dir` (here) is bound at `mountpoint` (in the host)."""
+    """A running server: `socket_dir` (here) is bound at `mountpoint` (in the host).
 
-    def __init__(self, kind: str, socket_dir: Path, mountpoint: str, stop):
+    The Agent's integration connects over TCP to localhost:<port> (its conf.yaml);
+    `tcp_forward` is the command that, run inside the host's network namespace, serves that
+    port by relaying to the socket, as a server listening on localhost would."""
+
+    def __init__(self, kind: str, socket_dir: Path, mountpoint: str, socket_name: str,
+                 port: int, stop):
         self.kind, self.socket_dir, self.mountpoint, self._stop = kind, socket_dir, mountpoint, stop
+        self.tcp_forward = (f"socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork "
+                            f"UNIX-CONNECT:{mountpoint}/{socket_name}")
 
     def stop(self) -> None:
         self._stop()
@@ -103,7 +111,7 @@ def _start_postgres(base: Path, template: Path) -> Database:
     def stop():
         subprocess.run(["runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
                         str(data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
-    return Database("postgres", sock, "/run/postgresql", stop)
+    return Database("postgres", sock, "/run/postgresql", f".s.PGSQL.{PG_PORT}", PG_PORT, stop)
 
 
 def _start_mysql(base: Path, template: Path) -> Database:
@@ -113,7 +121,7 @@ def _start_mysql(base: Path, template: Path) -> Database:
     server = subprocess.Popen(
         [_mariadbd(), "--no-defaults", "--user=mysql", f"--datadir={data}",
          f"--socket={sock}/mysqld.sock", "--skip-networking", f"--pid-file={sock}/mysqld.pid",
-         f"--log-error={base}/mariadb.log", "--performance-schema=ON",
+         f"--log-error={base}/mariadb.log",
          "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
@@ -133,4 +141,4 @@ def _start_mysql(base: Path, template: Path) -> Database:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    return Database("mysql", sock, "/run/mysqld", stop)
+    return Database("mysql", sock, "/run/mysqld", "mysqld.sock", MYSQL_PORT, stop)

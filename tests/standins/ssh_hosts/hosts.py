@@ -244,6 +244,7 @@ class Host:
             "mkdir -p /run/sshd /run/systemd/system /run/standin /run/postgresql /run/mysqld",
             f"mount --bind {self.control} /run/standin",
             f"mount --bind {self.database.socket_dir} {self.database.mountpoint}",
+            f"{self.database.tcp_forward} </dev/null >/dev/null 2>&1 &",
             "mount -t tmpfs -o mode=1777 standin-tmp /tmp",
             "echo ready",
             "exec sleep infinity",
