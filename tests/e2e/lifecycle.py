@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import yaml
@@ -31,7 +32,8 @@ CANARIES = {
     "datadog-stack:databasePassword": "CANARY-db-password-O'Hara",
 }
 # The program's files; copied to a work dir so the stack file never lands in the checkout.
-PROGRAM = ("Pulumi.yaml", "__main__.py", "program.py", "settings.py", "components", "rules",
+PROGRAM = ("Pulumi.yaml", "__main__.py", "program.py", "settings.py", "pulumi_config.py",
+           "components", "rules",
            "agent_files", "app")
 
 
@@ -80,6 +82,7 @@ class Lifecycle:
 
         self.auto, self.hosts, self.standin = auto, hosts, standin
         self.on_output = on_output
+        self.clock_offset_days = 0.0
         self.dir = Path(tempfile.mkdtemp(prefix="e2e-stack-"))
         self.work = self.dir / "project"
         self.work.mkdir()
@@ -153,15 +156,29 @@ class Lifecycle:
                    if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
                    and e["path"].startswith("/api/") and not e["path"].endswith("/validate"))
 
+    def advance_clock(self, days: float) -> None:
+        """Time passes for Datadog and for the program alike: the stand-in's clock, and the
+        program's (DATADOG_STACK_NOW, set afresh before each operation from now on)."""
+        self.clock_offset_days = days
+        self.standin.set_clock_offset(days)
+
+    def _tick(self) -> None:
+        if self.clock_offset_days:
+            later = datetime.now(timezone.utc) + timedelta(days=self.clock_offset_days)
+            self.stack.workspace.env_vars = {**self.env, "DATADOG_STACK_NOW": later.isoformat()}
+
     def up(self, name: str, **kwargs) -> Step:
+        self._tick()
         return self._counted(name, lambda: self.stack.up(
             on_output=self.on_output, policy_packs=[str(POLICY)], color="never", **kwargs))
 
     def preview(self, name: str) -> Step:
+        self._tick()
         return self._counted(name, lambda: self.stack.preview(
             on_output=self.on_output, policy_packs=[str(POLICY)], color="never"))
 
     def destroy(self, name: str = "destroy") -> Step:
+        self._tick()
         return self._counted(name, lambda: self.stack.destroy(on_output=self.on_output, color="never"))
 
     def export(self) -> dict:

@@ -75,8 +75,8 @@ def interval(life, threshold):
 
 
 @pytest.fixture(scope="module")
-def later(life, standin, interval):
-    standin.set_clock_offset(396)  # 13 months
+def later(life, interval):
+    life.advance_clock(396)  # 13 months
     life.change(officeHoursEnd="18:00")
     changed = life.up("13 months later: officeHoursEnd 19:00 -> 18:00")
     return {"changed": changed, "noop": life.up("13 months later: no-op up")}
@@ -87,8 +87,12 @@ def api_faults(life, standin, later):
     standin.add_fault(status=503, count=2, retry_after=1, path_prefix="/api/v1/monitor")
     standin.add_fault(status=429, count=2, retry_after=1, path_prefix="/api/v1/monitor")
     life.change(warningThreshold=450)
-    step = life.up("warningThreshold 500 -> 450 under 503s and 429s")
-    return {"step": step, "pending": life.pending_operations()}
+    first = life.up("warningThreshold 500 -> 450 under 503s and 429s")
+    # The provider retries its CRUD calls on 429/503, but not the monitor validation it
+    # makes while diffing (found here, with pulumi-datadog 5.8.0): that up may fail.
+    final = first if first.ok else life.up("rerun after the 503s and 429s")
+    return {"first": first, "final": final, "pending": life.pending_operations(),
+            "injected": standin.stats().get("faults_injected", 0)}
 
 
 @pytest.fixture(scope="module")
@@ -206,9 +210,10 @@ def test_thirteen_months_later_a_noop_up_changes_nothing(later):
 
 # --- 6. faults ---------------------------------------------------------------------------
 
-def test_503_and_429_with_retry_after_are_retried_to_success(api_faults):
-    _ok(api_faults["step"])
-    assert api_faults["pending"] == []
+def test_503_and_429_with_retry_after_end_in_a_converged_stack(api_faults):
+    assert api_faults["injected"] == 4, "the first two 503s and two 429s were answered"
+    _ok(api_faults["final"])
+    assert api_faults["pending"] == [], "no operation left pending in the state"
 
 
 def test_a_failing_agent_check_on_one_host_fails_the_up_naming_the_host(hosts, agent_fault):
