@@ -8,19 +8,19 @@ PY := $(VENV)/bin/python
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-standin.txt
+$(VENV)/.installed: requirements.txt tests/requirements/dev.txt tests/requirements/standin.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-standin.txt
+	$(PY) -m pip install -q -r tests/requirements/dev.txt -r tests/requirements/standin.txt
 	touch $@
 
-venv-agent/.installed: requirements-agent.txt
+venv-agent/.installed: tests/requirements/agent.txt
 	test -x venv-agent/bin/python || $(PYTHON) -m venv venv-agent
-	venv-agent/bin/python -m pip install -q -r requirements-agent.txt
+	venv-agent/bin/python -m pip install -q -r tests/requirements/agent.txt
 	touch $@
 
-venv-apm/.installed: requirements-apm-test.txt app/requirements.txt
+venv-apm/.installed: tests/requirements/apm.txt app/requirements.txt
 	test -x venv-apm/bin/python || $(PYTHON) -m venv venv-apm
-	venv-apm/bin/python -m pip install -q -r requirements-apm-test.txt
+	venv-apm/bin/python -m pip install -q -r tests/requirements/apm.txt
 	touch $@
 
 policy/venv/.installed: policy/requirements.txt
@@ -28,14 +28,14 @@ policy/venv/.installed: policy/requirements.txt
 	policy/venv/bin/python -m pip install -q -r policy/requirements.txt
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+.github/node_modules/.installed: .github/package.json .github/package-lock.json
+	npm ci --prefix .github --no-audit --no-fund --loglevel=error
 	touch $@
 
 # e2e skips (one line saying what is missing) where no `pulumi` CLI and plugins are installed.
 test: test-unit test-agent test-apm test-remote e2e
 
-test-unit: $(VENV)/.installed policy/venv/.installed node_modules/.installed
+test-unit: $(VENV)/.installed policy/venv/.installed .github/node_modules/.installed
 	$(PY) -m pytest -n 2 tests/unit
 
 test-agent: venv-agent/.installed
@@ -80,4 +80,4 @@ bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tools.bench_e2e
 
 clean:
-	rm -rf $(VENV) venv-agent venv-apm policy/venv node_modules .pytest_cache
+	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache

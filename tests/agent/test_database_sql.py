@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (requirements-agent.txt)")
+pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (tests/requirements/agent.txt)")
 from datadog_checks.base.stubs import aggregator
 
 from agent_files import render

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (requirements-agent.txt)")
+pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (tests/requirements/agent.txt)")
 
 from agent_files import render
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, make_settings, write_bundle

