@@ -33,7 +33,7 @@ policy/venv/.installed: policy/requirements.txt
 	touch $@
 
 # e2e skips (one line saying what is missing) where no `pulumi` CLI and plugins are installed.
-test: test-unit test-agent test-apm test-remote e2e
+test: test-unit test-agent test-apm e2e test-remote
 
 test-unit: $(VENV)/.installed policy/venv/.installed .github/node_modules/.installed
 	$(PY) -m pytest -n 2 tests/unit
@@ -49,8 +49,10 @@ test-remote: $(VENV)/.installed venv-agent/.installed
 	$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/remote
 
 # The life cycle through the real engine (Automation API) against the stand-ins.
+# Without an engine both modules skip at collection: pytest's exit 5 ("no tests ran") is
+# that skip, not a failure.
 e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
-	$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/e2e
+	$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/e2e || [ $$? -eq 5 ]
 
 demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tests.e2e.demo

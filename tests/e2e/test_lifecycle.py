@@ -134,8 +134,10 @@ def targeted(life, unreachable):
 @pytest.fixture(scope="module")
 def verbose(life, targeted):
     life.change(warningThreshold=460)
-    return life.up("up with the engine's -v=9 log", log_verbosity=9, log_to_std_err=True,
-                   log_flow=True)
+    # The engine's own log, as the issue asks: clean. With --logflow the providers log at
+    # v=9 too, and a run with it found the SSH key's header there (a provider's own debug
+    # output, since the engine's alone has none): share such a log with care.
+    return life.up("up with the engine's -v=9 log", log_verbosity=9, log_to_std_err=True)
 
 
 @pytest.fixture(scope="module")
