@@ -27,20 +27,11 @@ _why = missing()
 if _why:
     pytest.skip(f"e2e tier skipped: {_why}", allow_module_level=True)
 
-from tests.standins.datadog_api import start_server  # noqa: E402  (needs the standin venv)
-
 
 @pytest.fixture(scope="module")
 def hosts():
     with start_hosts([HostSpec(user="root")]) as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory):
-    handle = start_server(0, tmp_path_factory.mktemp("datadog-standin"), clock_offset=0)
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,6 @@ _why = missing()
 if _why:
     pytest.skip(f"e2e tier skipped: {_why}", allow_module_level=True)
 
-from tests.standins.datadog_api import start_server  # noqa: E402  (needs the standin venv)
-
 AGENT_MESSAGE = "Error: my_metric: canary failure from the stand-in Agent (vm2)"
 SECRET_FRAGMENTS = ("CANARY-api-key", "CANARY-app-key", "CANARY-db-password",
                     "BEGIN OPENSSH PRIVATE KEY")
@@ -31,13 +29,6 @@ SECRET_FRAGMENTS = ("CANARY-api-key", "CANARY-app-key", "CANARY-db-password",
 def hosts():
     with start_hosts([HostSpec(user="root"), HostSpec(user=SUDO_USER)]) as started:
         yield started
-
-
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory):
-    handle = start_server(0, tmp_path_factory.mktemp("datadog-standin"), clock_offset=0)
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture(scope="module")
