@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
+.PHONY: plan docs test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -59,6 +59,10 @@ demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 
 snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
+
+# docs/configuration.md from Pulumi.yaml's config block and settings.py.
+docs: $(VENV)/.installed
+	$(PY) -m tools.config_reference
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench

@@ -1,8 +1,8 @@
-"""settings.DEFAULTS is the one table of defaults; Pulumi.yaml and the README agree with it."""
+"""settings.DEFAULTS is the one table of defaults; Pulumi.yaml agrees with it (and
+docs/configuration.md is generated from both: tests/unit/test_config_reference.py)."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,30 +16,8 @@ PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 
 
 def shown(value) -> str:
-    """A default as the README and Pulumi.yaml write it."""
+    """A default as Pulumi.yaml writes it."""
     return json.dumps(value) if isinstance(value, (bool, list)) else str(value)
-
-
-def readme_defaults() -> dict[str, str]:
-    """`key` -> default cell of the README's configuration table; `a` / `b` rows split."""
-    table = {}
-    for keys, default in re.findall(r"^\| (`[^|]+`) \| ([^|]*) \|", (ROOT / "README.md").read_text(), re.M):
-        names = re.findall(r"`([^`]+)`", keys)
-        values = [v.strip().strip("`") for v in default.split(" / ")] if len(names) > 1 else \
-            [default.strip().strip("`")]
-        table.update(zip(names, values if len(values) == len(names) else [default] * len(names)))
-    return table
-
-
-def test_the_readme_table_gives_every_default_of_settings():
-    table = readme_defaults()
-    assert {key: table.get(key) for key in settings.DEFAULTS} == \
-        {key: shown(value) for key, value in settings.DEFAULTS.items()}, \
-        "the README's configuration table must show settings.DEFAULTS"
-
-
-def test_the_readme_table_lists_every_key_of_the_stack():
-    assert settings.KNOWN_KEYS <= set(readme_defaults()), "a key missing from the README's table"
 
 
 def test_pulumi_yaml_declares_a_default_exactly_for_the_keys_that_have_one():
