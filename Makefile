@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan docs test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
+.PHONY: plan docs pictures test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -63,6 +63,10 @@ snapshot: $(VENV)/.installed
 # docs/configuration.md from Pulumi.yaml's config block and settings.py.
 docs: $(VENV)/.installed
 	$(PY) -m tools.config_reference
+
+# docs/*.svg: the downtimes' week and the monitor's simulated week, from rules/.
+pictures: $(VENV)/.installed
+	$(PY) -m tools.pictures
 
 bench: $(VENV)/.installed
 	$(PY) -m tools.bench
