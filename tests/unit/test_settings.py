@@ -18,6 +18,12 @@ NS = settings.NAMESPACE
 
 def load(**overrides):
     """Load the dev stack's settings with some keys replaced (None removes a key)."""
+    set_config(**overrides)
+    return settings.load(PulumiConfig(), "dev")
+
+
+def set_config(**overrides):
+    """Hand the program the dev stack's config with some keys replaced (None removes one)."""
     config = StackConfig.from_file(DEV)
     values = dict(config.values)
     for key, value in overrides.items():
@@ -28,7 +34,6 @@ def load(**overrides):
             values[full] = value if isinstance(value, str) else json.dumps(value)
     pulumi.runtime.set_all_config(values, config.secret_keys)
     settings.check_known_keys(list(values))
-    return settings.load(PulumiConfig(), "dev")
 
 
 def error_for(**overrides) -> settings.ConfigError:
@@ -342,3 +347,26 @@ def test_a_hostile_secret_is_refused_naming_the_key_never_the_value(secrets, key
 ])
 def test_a_secret_the_drivers_can_send_is_accepted(secrets):
     assert plan_with_secrets(secrets).settings.database.kind in ("postgres", "mysql")
+
+
+@pytest.mark.parametrize("overrides, key", [
+    ({"hostTags": ["team:a\n"]}, "hostTags[0]"),
+    ({"apmService": "datadog-agent"}, "apmService"),
+    ({"apmPort": "80"}, "apmPort"),
+])
+def test_the_program_stops_with_one_run_error_naming_the_key_before_any_resource(overrides, key):
+    # __main__ as `pulumi preview` and `pulumi up` run it: the engine prints a RunError as
+    # one line, without a traceback.
+    import runpy
+
+    from tools import mock_engine
+
+    mocks = mock_engine.Mocks()
+    mock_engine.start(mocks, stack="dev", preview=True)
+    set_config(**overrides)
+    with pytest.raises(pulumi.RunError) as caught:
+        runpy.run_path(str(DEV.parent / "__main__.py"), run_name="__main__")
+    message = str(caught.value)
+    assert message.startswith(f"invalid configuration: {NS}:{key}: ") and "\n" not in message, \
+        f"one line naming {key}: {message!r}"
+    assert mocks.inputs == {}, "no resource is declared before the config is valid"
