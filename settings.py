@@ -4,9 +4,10 @@
 `__main__` turns that error into one line on stderr before any resource exists. The
 source is anything with the `ConfigSource` methods (`pulumi_config.PulumiConfig` under
 the engine), so this module imports no Pulumi SDK: the Agent's and the VM's code use
-the same types. Secrets stay opaque values (Pulumi secret Outputs) that nothing here
-ever unwraps. `DEFAULTS` is the one table of defaults: Pulumi.yaml and the README's
-table are tested against it.
+the same types. Secrets stay opaque values (Pulumi secret Outputs): their plain text is
+read once, from the source, to refuse what cannot work (an error names the key, never
+the value), and is never kept. `DEFAULTS` is the one table of defaults: Pulumi.yaml and
+the README's table are tested against it.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import time
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 from rules.downtimes import OfficeHours, clock_change_problem, label
 from rules.host_names import AGENT_HOSTNAME, AGENT_HOSTNAME_MAX, agent_hostname_problem, \
@@ -205,7 +206,7 @@ class _Reader:
             return value
         return DEFAULTS[key] if key in DEFAULTS else derived
 
-    def secret(self, key: str, problem: Any = None) -> Any:
+    def secret(self, key: str, problem: Callable[[str], str | None] | None = None) -> Any:
         """The opaque secret, after `problem(text)` (None when the text is acceptable)
         checked its plain text. The text is never kept, printed or put in the error."""
         how = f"set it with `pulumi config set --secret {_k(key)} ...`"
@@ -498,7 +499,7 @@ def _key_problem(text: str) -> str | None:
     return None
 
 
-def _database_password_problem(kind: str) -> Any:
+def _database_password_problem(kind: str) -> Callable[[str], str | None]:
     def problem(text: str) -> str | None:
         if not text:
             return ("is empty (what CI gets from an unset secret): the Agent's database user "
@@ -508,13 +509,20 @@ def _database_password_problem(kind: str) -> Any:
             return "contains a NUL character, which no database client can send"
         if text.endswith(("\n", "\r")):
             return "ends in a line break (pasted from a file or `echo`?); set it without one"
+        # postgres takes any Unicode password: psycopg sends the connection string, the
+        # password in it, as UTF-8 (psycopg 3.2.9 psycopg/generators.py:75,
+        # `pq.PGconn.connect_start(conninfo.encode())`), and render.py's SCRAM verifier
+        # prepares the same UTF-8 as the server (SASLprep).
         if kind == "mysql":
             try:
                 text.encode("latin-1")
             except UnicodeEncodeError:
-                # integrations-core's mysql check hands PyMySQL the password as a str, and
-                # PyMySQL sends a str password encoded as latin-1 (pymysql/connections.py
-                # 1.2.4, Connection.__init__: `self.password = self.password.encode("latin1")`).
+                # integrations-core's mysql check hands PyMySQL the password as a str
+                # (mysql/datadog_checks/mysql/mysql.py, `connection_args.update({'user': ...,
+                # 'passwd': self._config.password})`), and PyMySQL sends a str password as
+                # Latin-1 (PyMySQL 1.1.1, integrations-core's pin, pymysql/connections.py:300-301:
+                # `if isinstance(self.password, str):`
+                # `    self.password = self.password.encode("latin1")`).
                 return ("contains characters outside Latin-1, which the Agent's MySQL driver "
                         "(PyMySQL) cannot send; use Latin-1 characters with databaseKind mysql")
         return None
@@ -563,7 +571,8 @@ def load(source: ConfigSource, stack: str) -> Settings:
         validate=_boolean("datadog:validate", read.value("datadog:validate") or "true"),
         secrets=Secrets(
             api_key=read.secret(SECRET_KEYS[0], _key_problem),
-            database_password=read.secret(SECRET_KEYS[1], _database_password_problem(database.kind)),
+            database_password=read.secret(SECRET_KEYS[1],
+                                          _database_password_problem(database.kind)),
             ssh_private_key=read.secret(SECRET_KEYS[2], _ssh_private_key_problem),
         ),
     )

@@ -293,8 +293,12 @@ def test_make_plan_exits_2_with_one_line_naming_the_key_of_a_hostile_value(
     {"apmPort": "8080"},
     {"databaseKind": "mysql", "databaseName": None, "apmPort": "5432"},
 ])
-def test_a_near_miss_of_a_hostile_value_is_accepted(overrides):
-    load(**overrides)
+def test_a_near_miss_of_a_hostile_value_is_accepted_and_renders(overrides):
+    from tools.plan import host_files
+
+    # The renderers assume valid settings (their ValueError guards stay as a last line):
+    # whatever settings accepts, they render.
+    assert host_files(load(**overrides)), "every host gets its files"
 
 
 # Secrets: validated from their text (never printed: the error names the key only), then
@@ -318,7 +322,8 @@ HOSTILE_SECRETS = [
     ({f"{NS}:sshPrivateKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB me@laptop"},
      f"{NS}:sshPrivateKey"),
 ]
-SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n-----END OPENSSH PRIVATE KEY-----\n"
+SSH_KEY = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n"
+           "-----END OPENSSH PRIVATE KEY-----\n")
 
 
 def plan_with_secrets(secrets: dict[str, str]):
@@ -345,8 +350,15 @@ def test_a_hostile_secret_is_refused_naming_the_key_never_the_value(secrets, key
     {DB_PASSWORD: "a'b\"c$d`e\\f;g -- h\nend"},  # shell/SQL/YAML metacharacters, inner newline
     {"datadog:apiKey": "0123456789abcdef0123456789abcdef"},
 ])
-def test_a_secret_the_drivers_can_send_is_accepted(secrets):
-    assert plan_with_secrets(secrets).settings.database.kind in ("postgres", "mysql")
+def test_a_secret_the_drivers_can_send_is_accepted_and_renders(secrets):
+    from agent_files import render
+
+    loaded = plan_with_secrets(secrets).settings
+    api_key = secrets.get("datadog:apiKey", "[secret]")
+    password = secrets.get(DB_PASSWORD, "[secret]")
+    files = render.render_host_files(loaded, loaded.hosts[0], api_key, password)
+    assert files and render.database_user_sql(loaded, password), \
+        "an accepted secret renders into the Agent's files and the database user's SQL"
 
 
 @pytest.mark.parametrize("overrides, key", [
