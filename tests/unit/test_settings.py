@@ -365,6 +365,9 @@ def test_a_secret_the_drivers_can_send_is_accepted_and_renders(secrets):
     ({"hostTags": ["team:a\n"]}, "hostTags[0]"),
     ({"apmService": "datadog-agent"}, "apmService"),
     ({"apmPort": "80"}, "apmPort"),
+    ({"databasePassword": ""}, "databasePassword"),
+    ({"databaseKind": "mysql", "databaseName": None, "databasePassword": "pw-パスワード"},
+     "databasePassword"),
 ])
 def test_the_program_stops_with_one_run_error_naming_the_key_before_any_resource(overrides, key):
     # __main__ as `pulumi preview` and `pulumi up` run it: the engine prints a RunError as
@@ -382,3 +385,4 @@ def test_the_program_stops_with_one_run_error_naming_the_key_before_any_resource
     assert message.startswith(f"invalid configuration: {NS}:{key}: ") and "\n" not in message, \
         f"one line naming {key}: {message!r}"
     assert mocks.inputs == {}, "no resource is declared before the config is valid"
+    assert "パスワード" not in message, "a secret's value never appears in the error"
