@@ -61,11 +61,12 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/-]{1,200}")  # a Datadog tag value: no spaces
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _CLOCK = re.compile(r"(\d{2}):(\d{2})")
-# Ports the Datadog Agent itself listens on, by default, on every VM (datadog-agent's
+# Ports the Datadog Agent listens on on every VM (datadog-agent's
 # pkg/config/config_template.yaml at commit 0007516b: `dogstatsd_port` 8125, APM
-# `apm_config.receiver_port` 8126, `expvar_port` 5000, `cmd_port` 5001, `GUI_port` 5002,
+# `apm_config.receiver_port` 8126, `expvar_port` 5000, `cmd_port` 5001,
 # `apm_config.debug.port` 5012, the process Agent's `process_config.expvar_port` 6062 and
-# `process_config.cmd_port` 6162). The app's port must not take one of them.
+# `process_config.cmd_port` 6162; `GUI_port` 5002 is off by default on Linux, refused so
+# turning the GUI on cannot collide with the app). The app's port must not take one.
 AGENT_PORTS = {8125: "DogStatsD", 8126: "APM trace intake", 5000: "expvar", 5001: "IPC API",
                5002: "GUI", 5012: "trace Agent debug server", 6062: "process Agent expvar",
                6162: "process Agent runtime settings"}
@@ -509,8 +510,8 @@ def _database_password_problem(kind: str) -> Callable[[str], str | None]:
             return "contains a NUL character, which no database client can send"
         if text.endswith(("\n", "\r")):
             return "ends in a line break (pasted from a file or `echo`?); set it without one"
-        # postgres takes any Unicode password: psycopg sends the connection string, the
-        # password in it, as UTF-8 (psycopg 3.2.9 psycopg/generators.py:75,
+        # postgres takes any Unicode password: psycopg 3 sends the connection string, the
+        # password in it, as UTF-8 (psycopg/generators.py, 3.2.9 line 75 and 3.3.9 line 72:
         # `pq.PGconn.connect_start(conninfo.encode())`), and render.py's SCRAM verifier
         # prepares the same UTF-8 as the server (SASLprep).
         if kind == "mysql":
