@@ -61,6 +61,12 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/-]{1,200}")  # a Datadog tag value: no spaces
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _CLOCK = re.compile(r"(\d{2}):(\d{2})")
+# Tag keys Datadog reserves (https://docs.datadoghq.com/getting_started/tagging/, the
+# "reserved tag keys" table: host, device, source, service, env, version; env has its own
+# setting). The Agent, its integrations and the tracer set them per source of data.
+RESERVED_TAG_KEYS = {"host": "the host's name", "device": "a device of the host",
+                     "source": "the integration a log comes from",
+                     "service": "the app's apmService", "version": "the app's apmVersion"}
 # Ports the Datadog Agent listens on on every VM (datadog-agent's
 # pkg/config/config_template.yaml at commit 0007516b: `dogstatsd_port` 8125, APM
 # `apm_config.receiver_port` 8126, `expvar_port` 5000, `cmd_port` 5001,
@@ -350,11 +356,16 @@ def _host_tags(read: _Reader) -> tuple[str, ...]:
         raise ConfigError(key, "must be a list of key:value strings")
     for i, tag in enumerate(raw):
         _string(f"{key}[{i}]", tag, _TAG, "a key:value tag without spaces")
-        if tag.lower().startswith("env:"):
+        name = tag.partition(":")[0].lower()
+        if name == "env":
             # datadog.yaml already tags the host env:<env>; a second env tag would put
             # the host in two environments.
             raise ConfigError(f"{key}[{i}]", f"{tag!r} sets the env tag: set "
                               f"`{NAMESPACE}:env` instead (the Agent tags the host with it)")
+        if name in RESERVED_TAG_KEYS:
+            raise ConfigError(f"{key}[{i}]", f"{tag!r} uses {name}, a tag key Datadog reserves "
+                              f"({RESERVED_TAG_KEYS[name]}); a host tag would put it on every "
+                              "metric of the host")
     return tuple(raw)
 
 

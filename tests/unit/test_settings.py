@@ -218,6 +218,12 @@ HOSTILE = [
     # two env tags on one host
     ({"hostTags": ["role:db", "env:prod"]}, "hostTags[1]"),
     ({"hostTags": ["ENV:prod"]}, "hostTags[0]"),
+    # the other tag keys Datadog reserves
+    ({"hostTags": ["host:web-01"]}, "hostTags[0]"),
+    ({"hostTags": ["service:shop"]}, "hostTags[0]"),
+    ({"hostTags": ["version:2"]}, "hostTags[0]"),
+    ({"hostTags": ["source:nginx"]}, "hostTags[0]"),
+    ({"hostTags": ["device:sda"]}, "hostTags[0]"),
     # app names that belong to the VM: its unit, /opt directory or DynamicUser= user
     ({"apmService": "datadog-agent"}, "apmService"),
     ({"apmService": "datadog-agent-trace"}, "apmService"),
@@ -286,7 +292,7 @@ def test_make_plan_exits_2_with_one_line_naming_the_key_of_a_hostile_value(
     {"hosts": [{**HOST, "name": "web-01.example.com"}]},
     {"hosts": [{**HOST, "name": "WEB01"}]},
     {"hosts": [{**HOST, "address": "vm1.example.com"}]},
-    {"hostTags": ["environment:prod"]},
+    {"hostTags": ["environment:prod", "hostgroup:web", "service_tier:1"]},
     {"apmService": "shop-api"},
     {"apmService": "postgres-app"},
     {"apmPort": "1024"},
