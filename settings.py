@@ -4,9 +4,10 @@
 `__main__` turns that error into one line on stderr before any resource exists. The
 source is anything with the `ConfigSource` methods (`pulumi_config.PulumiConfig` under
 the engine), so this module imports no Pulumi SDK: the Agent's and the VM's code use
-the same types. Secrets stay opaque values (Pulumi secret Outputs) that nothing here
-ever unwraps. `DEFAULTS` is the one table of defaults: Pulumi.yaml and the README's
-table are tested against it.
+the same types. Secrets stay opaque values (Pulumi secret Outputs): their plain text is
+read once, from the source, to refuse what cannot work (an error names the key, never
+the value), and is never kept. `DEFAULTS` is the one table of defaults: Pulumi.yaml and
+the README's table are tested against it.
 """
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import time
-from typing import Any, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 from rules.downtimes import OfficeHours, clock_change_problem, label
+from rules.host_names import AGENT_HOSTNAME, AGENT_HOSTNAME_MAX, agent_hostname_problem, \
+    reserved_reason
 
 NAMESPACE = "datadog-stack"
 # Secrets the program reads; the offline plan stands "[secret]" in for missing ones.
@@ -48,15 +51,36 @@ DEFAULTS: dict[str, Any] = {
     # app (0.0.0.0, ::, or one interface's address) is a choice to make.
     "apmBindAddress": "127.0.0.1",
 }
+# Every pattern is matched against the whole value (re.fullmatch): `$` would also match
+# before a trailing newline, and a pasted "team:a\n" would reach datadog.yaml.
 # A Datadog host tag is `key:value`: lowercase-friendly ASCII, no spaces (both seeds
 # broke their host map with spaces or a flow-style string here).
-_TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*:[A-Za-z0-9_./:-]+$")
-_HANDLE = re.compile(r"^@[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-_TAG_VALUE = re.compile(r"^[A-Za-z0-9_.:/-]{1,200}$")  # a Datadog tag value: no spaces
-_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-_CLOCK = re.compile(r"^(\d{2}):(\d{2})$")
+_TAG = re.compile(r"[A-Za-z][A-Za-z0-9_./-]*:[A-Za-z0-9_./:-]+")
+_HANDLE = re.compile(r"@[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/-]{1,200}")  # a Datadog tag value: no spaces
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_CLOCK = re.compile(r"(\d{2}):(\d{2})")
+# Tag keys Datadog reserves (https://docs.datadoghq.com/getting_started/tagging/, the
+# "reserved tag keys" table: host, device, source, service, env, version; env has its own
+# setting). The Agent, its integrations and the tracer set them per source of data.
+RESERVED_TAG_KEYS = {"host": "the host's name", "device": "a device of the host",
+                     "source": "the integration a log comes from",
+                     "service": "the app's apmService", "version": "the app's apmVersion"}
+# Ports the Datadog Agent listens on on every VM (datadog-agent's
+# pkg/config/config_template.yaml at commit 0007516b: `dogstatsd_port` 8125, APM
+# `apm_config.receiver_port` 8126, `expvar_port` 5000, `cmd_port` 5001,
+# `apm_config.debug.port` 5012, the process Agent's `process_config.expvar_port` 6062 and
+# `process_config.cmd_port` 6162; `GUI_port` 5002 is off by default on Linux, refused so
+# turning the GUI on cannot collide with the app). The app's port must not take one.
+AGENT_PORTS = {8125: "DogStatsD", 8126: "APM trace intake", 5000: "expvar", 5001: "IPC API",
+               5002: "GUI", 5012: "trace Agent debug server", 6062: "process Agent expvar",
+               6162: "process Agent runtime settings"}
+# Below this port Linux needs CAP_NET_BIND_SERVICE (capabilities(7): "Bind a socket to
+# Internet domain privileged ports (port numbers less than 1024)"); the app's unit runs it
+# under DynamicUser=yes with NoNewPrivileges=yes and no AmbientCapabilities= (systemd.exec(5)),
+# so gunicorn could not bind it.
+FIRST_UNPRIVILEGED_PORT = 1024
 # Downtime windows that touch office hours must not contain a daylight-saving change
 # (see downtime_rules): DST changes happen before 04:00 local, so office hours must
 # start at 06:00 or later (04:00 plus the one hour a DST change can shift a window).
@@ -154,7 +178,9 @@ class ConfigSource(Protocol):
     """Where config comes from; keys are full (`datadog-stack:site`, `datadog:apiUrl`)."""
 
     def get(self, key: str) -> str | None:
-        """The value as the engine hands it over: a string, JSON for lists and mappings."""
+        """The value as the engine hands it over: a string, JSON for lists and mappings.
+        For a secret, its plain text: settings reads it only to validate it (the error
+        names the key, never the value) and keeps the opaque `secret` instead."""
 
     def is_secret(self, key: str) -> bool:
         """Whether the stack file stores the value encrypted."""
@@ -187,13 +213,19 @@ class _Reader:
             return value
         return DEFAULTS[key] if key in DEFAULTS else derived
 
-    def secret(self, key: str) -> Any:
+    def secret(self, key: str, problem: Callable[[str], str | None] | None = None) -> Any:
+        """The opaque secret, after `problem(text)` (None when the text is acceptable)
+        checked its plain text. The text is never kept, printed or put in the error."""
         how = f"set it with `pulumi config set --secret {_k(key)} ...`"
         value = self._source.secret(_k(key))
         if value is None:
             raise ConfigError(_k(key), f"is missing; {how}")
         if not self._source.is_secret(_k(key)):
             raise ConfigError(_k(key), f"is stored in plain text in the stack file; {how}")
+        text = self._source.get(_k(key))
+        found = problem(text) if problem is not None and isinstance(text, str) else None
+        if found:
+            raise ConfigError(_k(key), f"{found}; {how}")
         return value
 
 
@@ -204,7 +236,7 @@ def _k(key: str) -> str:
 def _string(key: str, value: Any, pattern: re.Pattern | None = None, what: str = "") -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(key, "must be a non-empty string")
-    if pattern is not None and not pattern.match(value):
+    if pattern is not None and not pattern.fullmatch(value):
         raise ConfigError(key, f"{value!r} is not {what}")
     return value
 
@@ -239,7 +271,7 @@ def _boolean(key: str, value: Any) -> bool:
 
 
 def _clock(key: str, value: Any) -> int:
-    match = _CLOCK.match(value) if isinstance(value, str) else None
+    match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
     if not match:
         raise ConfigError(key, f"{value!r} is not a time of day HH:MM")
     hours, minutes = int(match[1]), int(match[2])
@@ -272,7 +304,7 @@ def _host(key: str, item: Any) -> Host:
         raise ConfigError(f"{key}.{sorted(unknown)[0]}", "is not a known host setting "
                           "(name, address, sshPort, sshUser)")
     return Host(
-        name=_string(f"{key}.name", item.get("name"), _HOSTNAME, "a valid hostname"),
+        name=_host_name(f"{key}.name", item.get("name")),
         address=_address(f"{key}.address", item.get("address")),
         ssh_port=_integer(f"{key}.sshPort", item.get("sshPort", 22), 1, 65535),
         ssh_user=_string(f"{key}.sshUser", item.get("sshUser", "root"), _USER,
@@ -280,12 +312,22 @@ def _host(key: str, item: Any) -> Host:
     )
 
 
+def _host_name(key: str, value: Any) -> str:
+    """The Datadog hostname: what the Agent's own validation takes (rules/host_names.py)."""
+    name = _string(key, value)
+    problem = agent_hostname_problem(name)
+    if problem:
+        raise ConfigError(key, problem)
+    return name
+
+
 def _address(key: str, value: Any) -> str:
     address = _string(key, value)
     try:
         return str(ipaddress.ip_address(address))
     except ValueError:
-        if re.fullmatch(r"[\d.]+", address) or not _HOSTNAME.match(address):
+        if re.fullmatch(r"[\d.]+", address) or len(address) > AGENT_HOSTNAME_MAX \
+                or not AGENT_HOSTNAME.fullmatch(address):
             raise ConfigError(key, f"{address!r} is not a hostname or IP address") from None
         return address
 
@@ -299,7 +341,8 @@ def _site(read: _Reader) -> str:
     # other than the default needs both, and they must agree (a loopback URL is a test
     # stand-in of the API and is accepted).
     api_url = read.value("datadog:apiUrl")
-    loopback = api_url is not None and re.match(r"^https?://(127\.\d+\.\d+\.\d+|localhost)", api_url)
+    loopback = api_url is not None and re.fullmatch(
+        r"https?://(127\.\d+\.\d+\.\d+|localhost)(:\d{1,5})?/?", api_url)
     if not loopback and (api_url or SITES["datadoghq.com"]).rstrip("/") != SITES[site].rstrip("/"):
         raise ConfigError("datadog:apiUrl", f"{api_url!r} does not match site {site}: set "
                           f"`pulumi config set datadog:apiUrl {SITES[site]}`")
@@ -313,6 +356,16 @@ def _host_tags(read: _Reader) -> tuple[str, ...]:
         raise ConfigError(key, "must be a list of key:value strings")
     for i, tag in enumerate(raw):
         _string(f"{key}[{i}]", tag, _TAG, "a key:value tag without spaces")
+        name = tag.partition(":")[0].lower()
+        if name == "env":
+            # datadog.yaml already tags the host env:<env>; a second env tag would put
+            # the host in two environments.
+            raise ConfigError(f"{key}[{i}]", f"{tag!r} sets the env tag: set "
+                              f"`{NAMESPACE}:env` instead (the Agent tags the host with it)")
+        if name in RESERVED_TAG_KEYS:
+            raise ConfigError(f"{key}[{i}]", f"{tag!r} uses {name}, a tag key Datadog reserves "
+                              f"({RESERVED_TAG_KEYS[name]}); a host tag would put it on every "
+                              "metric of the host")
     return tuple(raw)
 
 
@@ -386,15 +439,38 @@ def _office_hours(read: _Reader) -> OfficeHours:
     return OfficeHours(start_minutes=start, end_minutes=end)
 
 
-def _apm(read: _Reader) -> Apm:
+def _apm(read: _Reader, database: Database) -> Apm:
     return Apm(
-        service=_string(_k("apmService"), read.value("apmService"), _NAME,
-                        "a service name (lowercase letters, digits, - and _)"),
+        service=_apm_service(read),
         version=_string(_k("apmVersion"), read.value("apmVersion"), _TAG_VALUE,
                         "a version tag value (letters, digits, _ . : / -)"),
-        port=_integer(_k("apmPort"), read.value("apmPort"), 1, 65535),
+        port=_apm_port(read, database),
         bind_address=_bind_address(read),
     )
+
+
+def _apm_service(read: _Reader) -> str:
+    key = _k("apmService")
+    service = _string(key, read.value("apmService"), _NAME,
+                      "a service name (lowercase letters, digits, - and _)")
+    reason = reserved_reason(service)
+    if reason:
+        raise ConfigError(key, f"{service!r} {reason}")
+    return service
+
+
+def _apm_port(read: _Reader, database: Database) -> int:
+    key = _k("apmPort")
+    port = _integer(key, read.value("apmPort"), 1, 65535)
+    if port < FIRST_UNPRIVILEGED_PORT:
+        raise ConfigError(key, f"{port} is below {FIRST_UNPRIVILEGED_PORT}: the app runs as an "
+                          "unprivileged dynamic user without CAP_NET_BIND_SERVICE and could "
+                          "not listen there")
+    if port == database.port:
+        raise ConfigError(key, f"{port} is databasePort, where the database listens")
+    if port in AGENT_PORTS:
+        raise ConfigError(key, f"{port} is the Datadog Agent's {AGENT_PORTS[port]} port")
+    return port
 
 
 def _bind_address(read: _Reader) -> str:
@@ -421,19 +497,77 @@ def check_known_keys(keys: list[str]) -> None:
             raise ConfigError(full, "is not a setting of this stack (see the README's table)")
 
 
+def _key_problem(text: str) -> str | None:
+    """Datadog API and application keys: Datadog issues them as hexadecimal strings (32 and
+    40 characters) and both travel in HTTP headers (DD-API-KEY, DD-APPLICATION-KEY) and in
+    datadog.yaml. Only what cannot be the key is refused (the provider's validation call
+    checks the key itself), above all a line break pasted with it."""
+    if not text:
+        return "is empty"
+    if any(ch.isspace() for ch in text):
+        return "contains whitespace or a line break (pasted with the key?)"
+    if not all("!" <= ch <= "~" for ch in text):
+        return "contains characters other than visible ASCII, which a Datadog key never has"
+    return None
+
+
+def _database_password_problem(kind: str) -> Callable[[str], str | None]:
+    def problem(text: str) -> str | None:
+        if not text:
+            return ("is empty (what CI gets from an unset secret): the Agent's database user "
+                    "needs a password")
+        if "\0" in text:
+            # libpq takes every connection parameter as a NUL-terminated C string.
+            return "contains a NUL character, which no database client can send"
+        if text.endswith(("\n", "\r")):
+            return "ends in a line break (pasted from a file or `echo`?); set it without one"
+        # postgres takes any Unicode password: psycopg 3 sends the connection string, the
+        # password in it, as UTF-8 (psycopg/generators.py, 3.2.9 line 75 and 3.3.9 line 72:
+        # `pq.PGconn.connect_start(conninfo.encode())`), and render.py's SCRAM verifier
+        # prepares the same UTF-8 as the server (SASLprep).
+        if kind == "mysql":
+            try:
+                text.encode("latin-1")
+            except UnicodeEncodeError:
+                # integrations-core's mysql check hands PyMySQL the password as a str
+                # (mysql/datadog_checks/mysql/mysql.py, `connection_args.update({'user': ...,
+                # 'passwd': self._config.password})`), and PyMySQL sends a str password as
+                # Latin-1 (PyMySQL 1.1.1, integrations-core's pin, pymysql/connections.py:300-301:
+                # `if isinstance(self.password, str):`
+                # `    self.password = self.password.encode("latin1")`).
+                return ("contains characters outside Latin-1, which the Agent's MySQL driver "
+                        "(PyMySQL) cannot send; use Latin-1 characters with databaseKind mysql")
+        return None
+
+    return problem
+
+
+def _ssh_private_key_problem(text: str) -> str | None:
+    """The key's text is wanted; a path or a public key is a common mix-up."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    if not first:
+        return "is empty"
+    if first.startswith(("ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-")):
+        return "is a public key: set the private key's text"
+    if "\n" not in text.strip() and first.startswith(("/", "~", "./", "../")):
+        return "is a file path, not the key's text: give the file on stdin (`< ~/.ssh/id_ed25519`)"
+    return None
+
+
 def load(source: ConfigSource, stack: str) -> Settings:
     """Read and validate every setting; raise ConfigError on the first bad one."""
     read = _Reader(source)
     office_hours = _office_hours(read)
     for key in PROVIDER_SECRET_KEYS:
-        read.secret(key)
+        read.secret(key, _key_problem)
+    database = _database(read)
     return Settings(
         stack=stack,
         env=_string(_k("env"), read.value("env", stack), _NAME, "an env tag value"),
         site=_site(read),
         hosts=_hosts(read),
         host_tags=_host_tags(read),
-        database=_database(read),
+        database=database,
         thresholds=_thresholds(read),
         no_data_minutes=_integer(_k("noDataTimeframe"), read.value("noDataTimeframe"),
                                  1, 1440, " minutes"),
@@ -445,11 +579,12 @@ def load(source: ConfigSource, stack: str) -> Settings:
                                 1, 86400, " seconds"),
         logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled")),
         install_agent=_boolean(_k("installAgent"), read.value("installAgent")),
-        apm=_apm(read),
+        apm=_apm(read, database),
         validate=_boolean("datadog:validate", read.value("datadog:validate") or "true"),
         secrets=Secrets(
-            api_key=read.secret(SECRET_KEYS[0]),
-            database_password=read.secret(SECRET_KEYS[1]),
-            ssh_private_key=read.secret(SECRET_KEYS[2]),
+            api_key=read.secret(SECRET_KEYS[0], _key_problem),
+            database_password=read.secret(SECRET_KEYS[1],
+                                          _database_password_problem(database.kind)),
+            ssh_private_key=read.secret(SECRET_KEYS[2], _ssh_private_key_problem),
         ),
     )

@@ -112,3 +112,14 @@ def test_a_config_that_is_not_a_mapping_exits_2(capsys, tmp_path):
     path.write_text("config:\n  - one\n  - two\n")
     code, _, err = run_cli(capsys, "--config-file", str(path))
     assert code == 2 and "`config` must be a mapping" in err and "Traceback" not in err
+
+
+def test_plan_as_a_command_refuses_a_hostile_value_in_one_line(tmp_path):
+    # `make plan` with a tag pasted from a YAML block scalar (its trailing newline).
+    path = write_config(tmp_path, **{"datadog-stack:hostTags": ["team:a\n"]})
+    result = subprocess.run([sys.executable, "-m", "tools.plan", "--config-file", str(path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr == ("error: invalid configuration: datadog-stack:hostTags[0]: "
+                             "'team:a\\n' is not a key:value tag without spaces\n"), \
+        "one line naming the key and what is wrong, no traceback"
