@@ -50,7 +50,12 @@ def _throwaway_dir(owner: str) -> Path:
 
 
 def _run(*args, user=None, check=True, **kwargs):
+    """As another user, from "/" (as install.sh does): the caller's directory may be one
+    that user cannot enter (a checkout under root's 0700 home), and psql then fails with
+    "could not change directory"."""
     cmd = (["runuser", "-u", user, "--"] if user else []) + [str(a) for a in args]
+    if user:
+        kwargs.setdefault("cwd", "/")
     return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120, **kwargs)
 
 
@@ -191,7 +196,7 @@ def mariadb():
         ["runuser", "-u", "mysql", "--", mariadbd, "--no-defaults", f"--datadir={data}",
          f"--socket={sock}", f"--port={port}", "--bind-address=127.0.0.1",
          "--skip-networking=0", f"--pid-file={base}/mysqld.pid", f"--log-error={base}/error.log"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
     deadline = time.monotonic() + 60
     while _run("mariadb-admin", f"--socket={sock}", "-u", "root", "ping",
                check=False).returncode != 0:
