@@ -11,7 +11,6 @@ config_set/ run that code itself, from the SDK module of the version requirement
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 import yaml
 
 import settings
+from tests import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT / "Pulumi.dev.yaml"
@@ -28,9 +28,7 @@ HARNESS = Path(__file__).resolve().parent / "config_set"
 @pytest.fixture(scope="session")
 def config_set(tmp_path_factory):
     """The SDK's load / Config.Set / Save as a command: config_set(KEY...) -> the file's text."""
-    go = shutil.which("go")
-    if not go:
-        pytest.skip("go is missing (config_set/ runs the Pulumi SDK's own code): run `make deps`")
+    go = needs.tool("go", "config_set/ runs the Pulumi SDK's own code")
     binary = tmp_path_factory.mktemp("config-set") / "config-set"
     build = subprocess.run([go, "build", "-o", str(binary), "."], cwd=HARNESS,
                            capture_output=True, text=True, timeout=600)
