@@ -136,6 +136,9 @@ def test_pull_request_workflow():
     jobs = workflow["jobs"]
     assert any(s.get("run", "").endswith("make test") for s in jobs["test"]["steps"]), \
         "pull requests run the README's test command"
+    runs = [s.get("run", "") for s in jobs["test"]["steps"]]
+    assert runs.index("sudo --preserve-env=PATH make deps") < runs.index("sudo --preserve-env=PATH make test"), \
+        "`make deps` first, or the tiers skip what the runner lacks"
     assert any(s.get("run", "").startswith("sudo") and "make test" in s["run"]
                for s in jobs["test"]["steps"]), "as root, or the agent tier skips its tests"
 
