@@ -102,4 +102,4 @@ bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tools.bench_e2e
 
 clean:
-	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache
+	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache build

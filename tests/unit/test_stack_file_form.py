@@ -32,7 +32,8 @@ def config_set(tmp_path_factory):
     binary = tmp_path_factory.mktemp("config-set") / "config-set"
     build = subprocess.run([go, "build", "-o", str(binary), "."], cwd=HARNESS,
                            capture_output=True, text=True, timeout=600)
-    assert build.returncode == 0, f"the Go module proxy must serve the Pulumi SDK: {build.stderr}"
+    assert build.returncode == 0, \
+        f"config_set/ must build (Go >= its go.mod's, the SDK from the module proxy): {build.stderr}"
 
     def run(*keys: str) -> str:
         done = subprocess.run([str(binary), str(DEV), *keys], capture_output=True, text=True,
