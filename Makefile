@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan docs pictures test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
+.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -32,27 +32,47 @@ policy/venv/.installed: policy/requirements.txt
 	npm ci --prefix .github --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Everything the tiers need but the real engine: the Debian packages (.ci/debian-packages.sh,
+# as root or through sudo), the virtualenvs and the workflow linter's node_modules.
+deps:
+	.ci/debian-packages.sh
+	$(MAKE) --no-print-directory $(VENV)/.installed venv-agent/.installed venv-apm/.installed \
+		policy/venv/.installed .github/node_modules/.installed
+
+# Each tier's pytest writes its counts to build/test-results/<tier>.json (tests/conftest.py);
+# the line after the run sums them up: tiers, skips by reason, the command that runs them.
+# `make test` runs every tier, even after one fails, and ends with one line for all of them.
+RESULTS := build/test-results
+TEST_TIERS := unit agent apm e2e remote
+tier = rm -f $(RESULTS)/$(1).json; TEST_RESULTS=$(RESULTS)/$(1).json $(2); status=$$?; \
+	$(if $(IN_TEST),,$(PYTHON) -m tests.summary $(1);) exit $$status
+
 # e2e skips (one line saying what is missing) where no `pulumi` CLI and plugins are installed.
-test: test-unit test-agent test-apm e2e test-remote
+test:
+	@rm -rf $(RESULTS); status=0; \
+	for tier in $(TEST_TIERS); do \
+		$(MAKE) --no-print-directory IN_TEST=1 $$([ $$tier = e2e ] || echo test-)$$tier || status=1; \
+	done; \
+	$(PYTHON) -m tests.summary $(TEST_TIERS); exit $$status
 
 test-unit: $(VENV)/.installed policy/venv/.installed .github/node_modules/.installed
-	$(PY) -m pytest -n 2 tests/unit
+	@$(call tier,unit,$(PY) -m pytest -n 2 tests/unit)
 
 test-agent: venv-agent/.installed
-	venv-agent/bin/python -m pytest -p no:cacheprovider tests/agent
+	@$(call tier,agent,venv-agent/bin/python -m pytest -p no:cacheprovider tests/agent)
 
 test-apm: venv-apm/.installed
-	venv-apm/bin/python -m pytest -p no:cacheprovider -n 2 tests/apm
+	@$(call tier,apm,venv-apm/bin/python -m pytest -p no:cacheprovider -n 2 tests/apm)
 
 # The plan's remote commands over real SSH to the SSH test hosts (root: namespaces, sshd).
 test-remote: $(VENV)/.installed venv-agent/.installed
-	$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/remote
+	@$(call tier,remote,$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/remote)
 
 # The life cycle through the real engine (Automation API) against the stand-ins.
 # Without an engine both modules skip at collection: pytest's exit 5 ("no tests ran") is
 # that skip, not a failure.
 e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
-	$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/e2e || [ $$? -eq 5 ]
+	@$(call tier,e2e,$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/e2e || [ $$? -eq 5 ])
 
 demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tests.e2e.demo
@@ -90,4 +110,4 @@ bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tools.bench_e2e
 
 clean:
-	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache
+	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache build

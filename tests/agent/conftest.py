@@ -1,14 +1,14 @@
 """Fixtures of the Agent tier: stand-in executables and a throwaway root for install.sh."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.agent.helpers import PYTHON, STANDINS, is_root
+from tests import needs
+from tests.agent.helpers import PYTHON, STANDINS
 
 # The server's side of the datadog user, as the rendered SQL sees it: the file $STANDIN_DIR/<role>
 # exists while the user does (STANDIN_USER_EXISTS: it existed before the stack). The SQL's
@@ -96,8 +96,7 @@ SCRIPTS = {
 @pytest.fixture
 def dd_agent_user():
     """install.sh chowns to dd-agent, which the Agent package creates on a VM."""
-    if not is_root():
-        pytest.skip("install.sh runs as root (chown dd-agent); run the agent tier as root")
+    needs.root("install.sh (chown dd-agent)")
     if subprocess.run(["id", "dd-agent"], capture_output=True).returncode != 0:
         subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
                         "--shell", "/usr/sbin/nologin", "dd-agent"], check=True)

@@ -24,7 +24,8 @@ pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-a
 from datadog_checks.base.stubs import aggregator
 
 from agent_files import render
-from tests.agent.helpers import API_KEY, HOST, PASSWORD, free_port, is_root, make_settings
+from tests import needs
+from tests.agent.helpers import API_KEY, HOST, PASSWORD, free_port, make_settings
 from tests.agent.standins.datadog_agent import run_custom_queries
 
 pytestmark = pytest.mark.agent
@@ -50,7 +51,12 @@ def _throwaway_dir(owner: str) -> Path:
 
 
 def _run(*args, user=None, check=True, **kwargs):
+    """As another user, from "/" (as install.sh does): the caller's directory may be one
+    that user cannot enter (a checkout under root's 0700 home), and psql then fails with
+    "could not change directory"."""
     cmd = (["runuser", "-u", user, "--"] if user else []) + [str(a) for a in args]
+    if user:
+        kwargs.setdefault("cwd", "/")
     return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=120, **kwargs)
 
 
@@ -58,10 +64,10 @@ def _run(*args, user=None, check=True, **kwargs):
 
 @pytest.fixture(scope="module")
 def postgres():
-    if not PG_BIN or not shutil.which("psql"):
-        pytest.skip("PostgreSQL binaries absent: apt-get install postgresql")
-    if not is_root():
-        pytest.skip("starting the throwaway cluster as user postgres needs root (runuser)")
+    if not PG_BIN:
+        pytest.skip(f"PostgreSQL's server is missing: {needs.DEPS}")
+    needs.tool("psql")
+    needs.root("starting a throwaway cluster as user postgres (runuser)")
     bindir = Path(PG_BIN[-1])
     base = _throwaway_dir("postgres")
     data, port = base / "data", free_port()
@@ -180,9 +186,8 @@ def test_postgres_rerun_with_a_new_password_replaces_the_old_one(postgres):
 def mariadb():
     mariadbd = shutil.which("mariadbd") or shutil.which("mariadbd", path="/usr/sbin")
     if not (mariadbd and shutil.which("mariadb-install-db") and shutil.which("mariadb")):
-        pytest.skip("MariaDB binaries absent: apt-get install mariadb-server")
-    if not is_root():
-        pytest.skip("starting the throwaway server as user mysql needs root (runuser)")
+        pytest.skip(f"MariaDB's server is missing: {needs.DEPS}")
+    needs.root("starting a throwaway server as user mysql (runuser)")
     base = _throwaway_dir("mysql")
     data, sock, port = base / "data", base / "mysqld.sock", free_port()
     _run("mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=mysql",
@@ -191,7 +196,7 @@ def mariadb():
         ["runuser", "-u", "mysql", "--", mariadbd, "--no-defaults", f"--datadir={data}",
          f"--socket={sock}", f"--port={port}", "--bind-address=127.0.0.1",
          "--skip-networking=0", f"--pid-file={base}/mysqld.pid", f"--log-error={base}/error.log"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
     deadline = time.monotonic() + 60
     while _run("mariadb-admin", f"--socket={sock}", "-u", "root", "ping",
                check=False).returncode != 0:

@@ -2,12 +2,12 @@
 plan's remote commands run against them (runner.py)."""
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 
 import pytest
 
+from tests import needs
 from tests.standins.ssh_hosts import TestHosts
 from tests.standins.ssh_hosts.hosts import AGENT_PYTHON
 
@@ -18,12 +18,10 @@ def progress(line: str) -> None:
 
 
 def start_hosts(specs) -> TestHosts:
-    if os.geteuid() != 0:
-        pytest.skip("the remote tier needs root (namespaces, sshd): run it as root, as .ci/run does")
+    needs.root("the SSH test hosts (namespaces, sshd)")
     missing = [tool for tool in ("sshd", "sudo", "unshare", "nsenter", "ip", "ssh")
                if not shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")]
     if missing:
-        pytest.skip(f"missing {', '.join(missing)}: apt-get install openssh-server sudo")
-    if not AGENT_PYTHON.exists():
-        pytest.skip("venv-agent is missing (the stand-in Agent runs in it): make venv-agent/.installed")
+        pytest.skip(f"{', '.join(missing)} missing (the SSH test hosts): {needs.DEPS}")
+    needs.installed(AGENT_PYTHON, "venv-agent (the stand-in Agent runs in it)")
     return TestHosts(specs, progress=progress)

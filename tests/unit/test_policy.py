@@ -33,6 +33,8 @@ from policy.standards import (
     violations,
 )
 
+from tests import needs
+
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -469,12 +471,7 @@ def test_known_values_beside_unknown_ones_are_still_judged():
 
 
 def _policy_python() -> str:
-    if not POLICY_PYTHON.exists():
-        pytest.skip(
-            "policy/venv is missing: python3.11 -m venv policy/venv && "
-            "policy/venv/bin/pip install -r policy/requirements.txt"
-        )
-    return str(POLICY_PYTHON)
+    return str(needs.installed(POLICY_PYTHON, "policy/venv (pulumi-policy)"))
 
 
 def _run_in_policy_venv(script: str) -> dict:

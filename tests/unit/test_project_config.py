@@ -19,6 +19,7 @@ import yaml
 
 import settings
 from pulumi_config import PulumiConfig
+from tests import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -30,8 +31,9 @@ DERIVED = {"env", "databasePort", "databaseName"}
 @lru_cache(maxsize=None)
 def project_schema() -> dict:
     version = re.search(r"^pulumi==([\d.]+)$", (ROOT / "requirements.txt").read_text(), re.M)[1]
+    go = needs.tool("go", "the project schema comes from the Pulumi Go SDK module")
     result = subprocess.run(
-        ["go", "mod", "download", "-json", f"github.com/pulumi/pulumi/sdk/v3@v{version}"],
+        [go, "mod", "download", "-json", f"github.com/pulumi/pulumi/sdk/v3@v{version}"],
         capture_output=True, text=True, timeout=300, cwd="/")
     assert result.returncode == 0, f"the Go module proxy must serve the Pulumi SDK: {result.stderr}"
     module = Path(json.loads(result.stdout)["Dir"])

