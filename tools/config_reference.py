@@ -43,24 +43,29 @@ def _sites() -> str:
 UNDECLARED: dict[str, Key] = {
     f"{settings.NAMESPACE}:env": Key(
         "string", "the stack name",
-        "`env` tag of the hosts, the APM service and the Datadog objects "
-        "(not declared: its default is the stack name)"),
+        "`env` tag of the hosts, the APM service and the Datadog objects; lowercase letters, "
+        "digits, `-` and `_`, up to 63 characters (not declared: its default is the stack name)"),
     f"{settings.NAMESPACE}:databasePort": Key(
         "integer", ", ".join(f"`{port}` for {kind}" for kind, port in settings.DATABASE_KINDS.items()),
-        "port of the database server on each VM (not declared: its default follows databaseKind)"),
+        "port of the database server on each VM, 1-65535, not apmPort (not declared: its "
+        "default follows databaseKind)"),
     f"{settings.NAMESPACE}:databaseName": Key(
         "string", ", ".join(f"`{kind}` for {kind}" for kind in settings.DATABASE_KINDS),
-        "database the integration connects to (not declared: its default follows databaseKind)"),
+        "database the integration connects to; the same characters as `env` (not declared: "
+        "its default follows databaseKind)"),
     f"{settings.NAMESPACE}:databasePassword": Key(
-        "secret", "(required)", "password of the `datadog` database user the stack creates"),
+        "secret", "(required)", "password of the `datadog` database user the stack creates: not empty, no NUL, "
+        "no trailing line break; with `databaseKind: mysql` Latin-1 only (the Agent's driver, "
+        "PyMySQL, sends a str password as Latin-1), any Unicode with postgres"),
     f"{settings.NAMESPACE}:sshPrivateKey": Key(
-        "secret", "(required)", "private key for SSH to every host (`< ~/.ssh/id_ed25519`)"),
+        "secret", "(required)", "private key for SSH to every host (`< ~/.ssh/id_ed25519`): the key's text, not a path "
+        "or a public key"),
     "datadog:apiKey": Key(
         "secret", "(required)", "Datadog API key: the provider's, and `api_key` in each "
-        "VM's datadog.yaml"),
+        "VM's datadog.yaml; visible ASCII without whitespace"),
     "datadog:appKey": Key(
         "secret", "(required)", "Datadog application key (the provider's; checked early "
-        "so a missing one fails before any resource)"),
+        "so a missing one fails before any resource); visible ASCII without whitespace"),
     "datadog:validate": Key(
         "boolean", "`true`", "whether the provider checks the keys at start-up and each "
         "monitor query with Datadog; the dev stack sets false so an offline preview makes "
@@ -116,6 +121,12 @@ def render(project: dict) -> str:
         "with `pulumi config set --path '<key>[0]' <value>`, or edit the stack file. Every key",
         "is read and validated once, in `settings.py`, before any resource is declared: a bad",
         "value stops the program with one line naming the key and what is wrong.",
+        "",
+        "Every value either works exactly on the VM or is refused up front: each description",
+        "says what is accepted. Names and ports a VM already owns are refused (the Agent's, the",
+        "database servers', sshd's, systemd's, Debian's base units and system users; ports below",
+        "1024, `databasePort` and the Agent's own ports), and so are MySQL passwords outside",
+        "Latin-1, which the Agent's driver (PyMySQL) cannot send.",
         "",
         f"## The stack's keys (`{settings.NAMESPACE}:`)",
         "",
