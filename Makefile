@@ -60,8 +60,9 @@ demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
 
+# Benchmarks print figures (tests/bench/): goals, not assertions.
 bench: $(VENV)/.installed
-	$(PY) -m tools.bench
+	$(PY) -m tests.bench.offline
 
 # make graph-snapshot DASHBOARD=<id> [MINUTES=5] [STACK=dev]: see the README
 graph-snapshot: $(VENV)/.installed
@@ -76,10 +77,10 @@ drift: $(VENV)/.installed
 
 # Drift check time for 1 and 20 SSH test hosts (root: the hosts are namespaces).
 bench-drift: $(VENV)/.installed venv-agent/.installed
-	$(PY) -m tools.bench_drift
+	$(PY) -m tests.bench.drift
 
 bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
-	$(PY) -m tools.bench_e2e
+	$(PY) -m tests.bench.e2e
 
 clean:
 	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache
