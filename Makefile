@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
+.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -77,7 +77,8 @@ e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tests.e2e.demo
 
-snapshot: $(VENV)/.installed
+# The committed offline-plan snapshot (tests/snapshots/dev-plan.json), rewritten from the plan.
+plan-snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
 
 # docs/configuration.md from Pulumi.yaml's config block and settings.py.
@@ -88,12 +89,16 @@ docs: $(VENV)/.installed
 pictures: $(VENV)/.installed
 	$(PY) -m tools.pictures
 
+# the old name of plan-snapshot (graph-snapshot is the Datadog graph)
+snapshot: plan-snapshot
+
+# Benchmarks print figures (tests/bench/): goals, not assertions.
 bench: $(VENV)/.installed
-	$(PY) -m tools.bench
+	$(PY) -m tests.bench.offline
 
 # make graph-snapshot DASHBOARD=<id> [MINUTES=5] [STACK=dev]: see the README
 graph-snapshot: $(VENV)/.installed
-	$(PY) -m tools.snapshot --dashboard "$(DASHBOARD)" --stack $(or $(STACK),dev) --minutes $(or $(MINUTES),5)
+	$(PY) -m tools.graph_snapshot --dashboard "$(DASHBOARD)" --stack $(or $(STACK),dev) --minutes $(or $(MINUTES),5)
 
 # ARGS: the tools' options, e.g. make drift ARGS="--identity ~/.ssh/id_ed25519"
 adopt: $(VENV)/.installed
@@ -104,10 +109,10 @@ drift: $(VENV)/.installed
 
 # Drift check time for 1 and 20 SSH test hosts (root: the hosts are namespaces).
 bench-drift: $(VENV)/.installed venv-agent/.installed
-	$(PY) -m tools.bench_drift
+	$(PY) -m tests.bench.drift
 
 bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
-	$(PY) -m tools.bench_e2e
+	$(PY) -m tests.bench.e2e
 
 clean:
 	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache build

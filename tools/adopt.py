@@ -24,7 +24,7 @@ from pathlib import Path
 from rules import adopt as rules
 from tools import plan as offline
 from tools import stack_args
-from tools.snapshot import InputError, keys  # the same key variables as make graph-snapshot
+from tools.graph_snapshot import InputError, keys  # the same key variables as make graph-snapshot
 
 NEXT_STEPS = ("pulumi import --file {out} --protect=false --generate-code=false, "
               "then pulumi preview --diff and pulumi up")

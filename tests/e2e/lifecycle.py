@@ -2,7 +2,7 @@
 the SDK we pin) drives `pulumi up` / `destroy` of an `e2e` stack in a file backend in a temp
 dir, passphrase secrets, against the Datadog API stand-in (tests/standins/datadog_api) and
 the SSH test hosts (tests/standins/ssh_hosts). Used by tests/e2e, `make demo` and
-tools/bench_e2e.py.
+tests/bench/e2e.py.
 
 Needs a `pulumi` CLI on PATH with the datadog 5.8.0 and command 1.2.1 plugins; `missing()`
 says, in one line, what is not there.

@@ -1,5 +1,5 @@
 """The stack deployed on SSH test hosts, and the files `tools.drift` reads about them:
-shared by tests/remote/test_drift_hosts.py and tools/bench_drift.py."""
+shared by tests/remote/test_drift_hosts.py and tests/bench/drift.py."""
 from __future__ import annotations
 
 import hashlib

@@ -4,7 +4,8 @@ The recurrences, with the starts the program gives them at a moment of change, a
 expanded with python-dateutil in timezones with and without daylight saving, under both
 readings of a start and both readings of a duration (tests/downtime_reading.py), and
 compared exactly with office hours: no office minute muted, and every off-hours minute
-muted from the first off-hours period that begins after the change.
+muted from the first off-hours period that begins after the change (the moments and zones:
+tests/downtime_moments.py).
 """
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rules.downtimes import (DAY, START_FORMAT, Recurrence, clock_change_problem, clock_changes,
-                             first_start, off_hours_schedules, weekday_nights, weekends)
+from rules.downtimes import (DAY, START_FORMAT, Recurrence, clock_change_problem, first_start,
+                             off_hours_schedules, weekday_nights, weekends)
 from settings import OfficeHours
+from tests.downtime_moments import CHANGE_ZONES, NINE_TO_SEVEN, change_moments, recurrences_at
 from tests.downtime_reading import READINGS, SEMANTICS, mute_intervals, wrong_minutes
 
 UTC = timezone.utc
@@ -25,37 +27,6 @@ UTC = timezone.utc
 ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "Europe/London",
          "Australia/Lord_Howe", "Africa/Cairo", "Asia/Beirut", "America/Havana",
          "America/Santiago", "America/Nuuk", "Asia/Tokyo", "Asia/Kolkata", "UTC"]
-# The zones the moments-of-change proof runs in: the dev stack's first.
-CHANGE_ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "Australia/Lord_Howe",
-                "Africa/Cairo", "America/Nuuk", "Asia/Kolkata", "UTC"]
-NINE_TO_SEVEN = OfficeHours(9 * 60, 19 * 60)
-
-
-def recurrences_at(hours: OfficeHours, zone: str, changed: datetime) -> list[dict]:
-    """Both schedules' recurrences as the program sends them after a change at `changed`."""
-    return [{"rrule": r.rrule, "duration": r.duration, "start": first_start(r, zone, changed)}
-            for schedule in off_hours_schedules(hours) for r in schedule.recurrences]
-
-
-def change_moments(zone: str, hours: OfficeHours = NINE_TO_SEVEN) -> list[datetime]:
-    """Moments of a week (every 3 hours, and a minute or a few either side of each office
-    boundary and midnight), every 3 hours of the week before each of 2027's clock changes
-    (a change then starts windows just before it) and minutes around it, as UTC instants."""
-    tz = ZoneInfo(zone)
-    monday = datetime(2027, 1, 4, tzinfo=tz)
-    moments = [monday + timedelta(hours=h) for h in range(0, 7 * 24, 3)]
-    for day in range(7):
-        for boundary in (hours.start_minutes, hours.end_minutes, DAY):
-            for delta in (-6, -4, -1, 1):
-                moments.append(monday + timedelta(days=day, minutes=boundary + delta))
-    for before, _ in clock_changes(zone):
-        if before.year == 2027:
-            instant = before.astimezone(UTC)
-            moments += [instant + timedelta(minutes=m) for m in (-60, -1, 2, 60)]
-            moments += [instant - timedelta(hours=h) for h in range(2, 7 * 24, 3)]
-    return [moment.astimezone(UTC) for moment in moments]
-
-
 def check_changes(zone: str, hours: OfficeHours, reading: str, semantics: str) -> list[str]:
     problems = []
     for changed in change_moments(zone, hours):

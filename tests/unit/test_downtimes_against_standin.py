@@ -11,17 +11,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from rules.downtimes import OfficeHours, first_start, off_hours_schedules, off_hours_tag, \
-    schedule_inputs
+from rules.downtimes import first_start, off_hours_schedules, off_hours_tag, schedule_inputs
+from tests.downtime_moments import NINE_TO_SEVEN, change_moments
 from tests.downtime_reading import READINGS, SEMANTICS, wrong_minutes
 from tests.unit.test_datadog_standin import Client, api, server  # noqa: F401 (fixtures)
-from tests.unit.test_downtime_rules import change_moments
 
 UTC = timezone.utc
 # The dev stack's zone; DST at 02:00, at 03:00 in the south, by 30 minutes, at midnight; none.
 ZONES = ["America/New_York", "Europe/Paris", "Australia/Sydney", "Australia/Lord_Howe",
          "Africa/Cairo", "Asia/Kolkata"]
-NINE_TO_SEVEN = OfficeHours(9 * 60, 19 * 60)
 HOSTS = ("vm1", "vm2")
 
 

@@ -55,7 +55,7 @@ def test_plan_matches_the_committed_snapshot(capsys):
         SNAPSHOT.parent.mkdir(exist_ok=True)
         SNAPSHOT.write_text(out)
     assert json.loads(out) == json.loads(SNAPSHOT.read_text()), (
-        "what the dev stack provisions changed: review the diff, then run `make snapshot`")
+        "what the dev stack provisions changed: review the diff, then run `make plan-snapshot`")
 
 
 def test_two_runs_at_the_same_clock_give_identical_plans(capsys):

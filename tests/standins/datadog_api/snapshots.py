@@ -1,4 +1,4 @@
-"""The two calls `python -m tools.snapshot` makes: a graph snapshot and an event. No cassette
+"""The two calls `python -m tools.graph_snapshot` makes: a graph snapshot and an event. No cassette
 records them, so the shapes follow Datadog's API reference and datadog-api-client 2.62's models:
 
 * GET /api/v1/graph/snapshot (https://docs.datadoghq.com/api/latest/snapshots/): ``start`` and

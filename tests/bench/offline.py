@@ -1,6 +1,6 @@
-"""Benchmarks that print figures (goals, not test assertions).
+"""Benchmarks that print figures (goals, not test assertions): `make bench`.
 
-    python -m tools.bench [--runs N]
+    python -m tests.bench.offline [--runs N]
 
 The floor of every plan, preview and test process is `import pulumi_datadog` plus
 interpreter teardown, so each figure is also given as a ratio against that floor.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wall(argv: list[str], runs: int) -> float:
@@ -62,9 +62,8 @@ def standin_replay() -> None:
 
 def downtime_proof() -> None:
     """Moments of change checked by the downtime proof, and the minutes it finds wrong."""
+    from tests.downtime_moments import CHANGE_ZONES, NINE_TO_SEVEN, change_moments, recurrences_at
     from tests.downtime_reading import READINGS, SEMANTICS, wrong_minutes
-    from tests.unit.test_downtime_rules import CHANGE_ZONES, NINE_TO_SEVEN, change_moments, \
-        recurrences_at
 
     cases, wrong = 0, {"office_muted": 0.0, "off_hours_open": 0.0}
     moments = {zone: change_moments(zone) for zone in CHANGE_ZONES}
@@ -108,7 +107,8 @@ def flapping(days: int = 7) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.offline",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     runs = parser.parse_args().runs
     downtime_proof()

@@ -3,9 +3,9 @@
 `pulumi preview` against the `import pulumi_datadog` floor. Goals, not assertions: 20
 hosts within 3x of 1; a no-op `up` with 0 writes and 0 SSH sessions.
 
-    venv/bin/python -m tools.bench_e2e [--hosts 1,20] [--skip-remote] [--skip-engine]
+    venv/bin/python -m tests.bench.e2e [--hosts 1,20] [--skip-remote] [--skip-engine]
 
-Needs root (the SSH test hosts); prints one line per figure.
+`make bench-e2e`. Needs root (the SSH test hosts); prints one line per figure.
 """
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def quiet(line: str) -> None:
@@ -72,7 +69,7 @@ def import_floor() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench_e2e", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.e2e", description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", default="1,20", help="host counts (default 1,20)")
     parser.add_argument("--skip-remote", action="store_true")
     parser.add_argument("--skip-engine", action="store_true")

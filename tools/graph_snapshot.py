@@ -1,7 +1,7 @@
 """Send a snapshot of the timeboard's my_metric graph to the stack's notify handle.
 
-    python -m tools.snapshot --dashboard ID [--stack NAME | --config-file PATH] [--minutes N]
-                             [--api-url URL]
+    python -m tools.graph_snapshot --dashboard ID [--stack NAME | --config-file PATH] [--minutes N]
+                                   [--api-url URL]
 
 1. GET /api/v1/dashboard/ID: the timeboard; its my_metric graph is the widget with the query
    the stack gives it (rules.timeboard), `$host` resolved to the template variable's default.
@@ -143,7 +143,7 @@ def send(url: str, api_key: str, app_key: str, dashboard_id: str, minutes: int, 
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.snapshot", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.graph_snapshot", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dashboard", required=True, help="the timeboard's id (`pulumi stack output dashboardId`)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="use Pulumi.<NAME>.yaml (default dev)")

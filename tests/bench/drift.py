@@ -1,6 +1,6 @@
-"""Drift check time for 1 and 20 hosts (a figure, not a test).
+"""Drift check time for 1 and 20 hosts (a figure, not a test): `make bench-drift`.
 
-    python -m tools.bench_drift [--hosts 1 20]
+    python -m tests.bench.drift [--hosts 1 20]
 
 SSH test hosts (tests/standins/ssh_hosts, root needed), the stack deployed on them by the
 plan's own commands, then `tools.drift --only hosts` timed: one SSH session per host, all
@@ -33,7 +33,7 @@ def time_drift(count: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench_drift", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.drift", description=__doc__.split("\n\n")[0])
     parser.add_argument("--hosts", type=int, nargs="+", default=[1, 20])
     import program  # noqa: F401  -- pulumi_datadog's import (5-7 s) once, outside the figures
     for count in parser.parse_args().hosts:

@@ -1,4 +1,4 @@
-"""`python -m tools.snapshot` against the Datadog API stand-in: the timeboard's my_metric graph
+"""`python -m tools.graph_snapshot` (make graph-snapshot) against the Datadog API stand-in: the timeboard's my_metric graph
 is snapshotted over the window and posted to the notify handle with @-notation."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from tests.standins.datadog_api import start_server
-from tools import snapshot
+from tools import graph_snapshot
 
 pytestmark = pytest.mark.unit
 
@@ -52,8 +52,8 @@ def _create(standin, body):
 
 
 def run(standin, dashboard, environ=KEYS, *extra):
-    args = snapshot.parse_args(["--dashboard", dashboard, "--api-url", standin.url, *extra])
-    return snapshot.run(args, environ, NOW)
+    args = graph_snapshot.parse_args(["--dashboard", dashboard, "--api-url", standin.url, *extra])
+    return graph_snapshot.run(args, environ, NOW)
 
 
 def main(standin, dashboard, capsys, environ, monkeypatch, *extra):
@@ -61,7 +61,7 @@ def main(standin, dashboard, capsys, environ, monkeypatch, *extra):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    code = snapshot.main(["--dashboard", dashboard, "--api-url", standin.url, *extra])
+    code = graph_snapshot.main(["--dashboard", dashboard, "--api-url", standin.url, *extra])
     return code, capsys.readouterr()
 
 
@@ -125,7 +125,7 @@ def test_dashboard_without_the_graph_is_one_line(standin, capsys, monkeypatch):
 
 def test_bad_stack_config_is_one_line_naming_the_key(standin, dashboard_id, capsys, monkeypatch, tmp_path):
     bad = tmp_path / "Pulumi.bad.yaml"
-    original = (snapshot.ROOT / "Pulumi.dev.yaml").read_text()
+    original = (graph_snapshot.ROOT / "Pulumi.dev.yaml").read_text()
     bad.write_text(re.sub(r"datadog-stack:notify: .*", "datadog-stack:notify: ops-at-example", original))
     code, out = main(standin, dashboard_id, capsys, KEYS, monkeypatch, "--config-file", str(bad))
     assert code == 2 and out.err.startswith("error: invalid configuration: datadog-stack:notify:")
@@ -148,17 +148,17 @@ def test_refused_keys_are_one_line(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("value", ["site.example", "ftp://x"])
 def test_api_url_must_be_http(value):
-    with pytest.raises(snapshot.InputError, match="not an http"):
-        snapshot.api_url(value, {}, "https://api.datadoghq.com/")
+    with pytest.raises(graph_snapshot.InputError, match="not an http"):
+        graph_snapshot.api_url(value, {}, "https://api.datadoghq.com/")
 
 
 def test_api_url_from_provider_variable():
-    assert snapshot.api_url(None, {"DD_HOST": "http://127.0.0.1:9/"}, "https://api.datadoghq.com/") == \
+    assert graph_snapshot.api_url(None, {"DD_HOST": "http://127.0.0.1:9/"}, "https://api.datadoghq.com/") == \
         "http://127.0.0.1:9"
 
 
 def test_template_variable_without_default_is_everything():
-    assert snapshot.resolve_variables("avg:m{$host}", [{"name": "host", "prefix": "host"}]) == "avg:m{*}"
+    assert graph_snapshot.resolve_variables("avg:m{$host}", [{"name": "host", "prefix": "host"}]) == "avg:m{*}"
 
 
 def test_standin_snapshot_needs_a_query(standin):
