@@ -63,6 +63,7 @@ def _deploy_env(settings: app_service.AppSettings) -> str:
     return " ".join(f"{k}={shlex.quote(v)}" for k, v in (
         ("APP_NAME", settings.apm.service),
         ("APP_ROOT", app_root(settings)),
+        ("APP_STACK", settings.stack),
         ("APP_PORT", str(settings.apm.port)),
         ("APP_HOST", app_service.local_address(settings)),
     ))
@@ -99,16 +100,19 @@ def preflight_command(settings: app_service.AppSettings, host: Host) -> str:
 
 
 def remove_command(settings: app_service.AppSettings, host: Host) -> str:
-    """Stop, disable and delete the unit and the app dir; needs nothing from the bundle."""
-    unit = shlex.quote(unit_name(settings))
-    path = shlex.quote(f"/etc/systemd/system/{unit_name(settings)}")
+    """`deploy.sh remove` from the app dir: it stops, disables and deletes the unit and the
+    app dir, each only if this stack created it, and names in one line what it keeps. Runs
+    only where the dir's marker names this stack (install puts the marker and deploy.sh
+    there before anything else); elsewhere nothing of this stack's exists: nothing runs."""
+    root = app_root(settings)
+    marker = shlex.quote(f"{root}/{app_service.OWNER_FILE}")
+    stack = shlex.quote(settings.stack)
+    script = shlex.quote(f"{root}/deploy.sh")
     return ssh.root_script(host, "; ".join([
-        "set -u",
-        f"systemctl disable --now {unit} || true",
-        f"rm -f {path}",
-        "systemctl daemon-reload || true",
-        f"systemctl reset-failed {unit} 2>/dev/null || true",
-        f"rm -rf {shlex.quote(app_root(settings))}",
+        "set -eu",
+        f"if [ \"$(cat {marker} 2>/dev/null)\" = {stack} ] && [ -f {script} ]; then "
+        f"exec env {_deploy_env(settings)} bash {script} remove; fi",
+        f"echo {shlex.quote(f'deploy.sh: no {root} created by stack {settings.stack} here: nothing removed')} >&2",
     ]))
 
 
