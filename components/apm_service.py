@@ -29,6 +29,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 from pulumi_command import remote
@@ -54,8 +55,10 @@ class ApmServiceArgs:
     """Datadog env of the app's traces (DD_ENV)."""
     apm: Apm
     """The service: its name (unit, app dir, DD_SERVICE), version, port and bind address."""
-    ssh_private_key: pulumi.Input[str]
-    """Private key the commands log in with (secret)."""
+    ssh_private_key: Optional[pulumi.Input[str]] = None
+    """Private key the commands log in with (secret); None with `ssh_agent_socket`."""
+    ssh_agent_socket: str = ""
+    """Path of the ssh-agent socket the commands log in through instead of a key."""
 
 
 
@@ -145,7 +148,7 @@ class ApmService(pulumi.ComponentResource):
         host = args.host
         hashes = app_service.content_hashes(app_service.bundle_files(args))
         triggers = [f"{n}:sha256:{h}" for n, h in hashes.items()]
-        connection = ssh.connection(host, args.ssh_private_key)
+        connection = ssh.connection(host, args.ssh_private_key, args.ssh_agent_socket)
 
         # The delete step lives on its own Command, whose inputs do not follow the
         # content: pulumi-command replaces a Command whose `triggers` change
