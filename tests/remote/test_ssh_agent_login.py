@@ -7,14 +7,11 @@ the agent's signers, nothing else), so a login works only through that agent.
 """
 from __future__ import annotations
 
-import os
-import re
-import signal
 import subprocess
 
 import pytest
 
-from tests.remote.conftest import start_hosts
+from tests.remote.conftest import ssh_agent, start_hosts
 from tests.remote.runner import Engine, plan, ssh
 from tests.standins.ssh_hosts import SUDO_USER, HostSpec, diff
 
@@ -29,18 +26,8 @@ def hosts():
 
 @pytest.fixture(scope="module")
 def agent(hosts):
-    """A real ssh-agent on a socket of its own, holding the hosts' client key."""
-    socket = hosts.base / "agent.sock"
-    started = subprocess.run(["ssh-agent", "-s", "-a", str(socket)], capture_output=True,
-                             text=True, check=True)
-    pid = int(re.search(r"SSH_AGENT_PID=(\d+)", started.stdout).group(1))
-    env = {**os.environ, "SSH_AUTH_SOCK": str(socket)}
-    try:
-        subprocess.run(["ssh-add", "-q", str(hosts.key_file)], env=env, check=True,
-                       capture_output=True)
-        yield {"socket": str(socket), "env": env}
-    finally:
-        os.kill(pid, signal.SIGTERM)
+    with ssh_agent(hosts) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
