@@ -3,7 +3,9 @@
 `ApmService` runs three pulumi-command `remote.Command`s over SSH on one host:
 
 * `<name>-teardown` checks the host once (root, systemd, Python) and owns the delete
-  step: on destroy it stops, disables and removes the unit and the app dir. An edit of
+  step: on destroy it stops, disables and removes the unit and the app dir, each only if
+  this stack created it (the unit's first line and the dir's marker name the stack:
+  app/deploy.sh `remove`; install refuses to take over what they do not mark). An edit of
   its scripts is an update; only a new service name (its triggers) replaces it, removing
   the old app first. It waits for the resources passed as `after` (the host's Agent
   install: both use apt, and the app reports to the trace agent).
