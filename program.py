@@ -60,12 +60,14 @@ def agent_host_args(settings: Settings, host: Host) -> AgentHostArgs:
         check_interval=settings.check_interval, logs_enabled=settings.logs_enabled,
         install_agent=settings.install_agent, api_key=settings.secrets.api_key,
         database_password=settings.secrets.database_password,
-        ssh_private_key=settings.secrets.ssh_private_key)
+        ssh_private_key=settings.secrets.ssh_private_key,
+        ssh_agent_socket=settings.ssh_agent_socket)
 
 
 def apm_service_args(settings: Settings, host: Host) -> ApmServiceArgs:
     return ApmServiceArgs(host=host, stack=settings.stack, env=settings.env, apm=settings.apm,
-                          ssh_private_key=settings.secrets.ssh_private_key)
+                          ssh_private_key=settings.secrets.ssh_private_key,
+                          ssh_agent_socket=settings.ssh_agent_socket)
 
 
 def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # Loopback: the seed's development server listened on every interface; exposing the
     # app (0.0.0.0, ::, or one interface's address) is a choice to make.
     "apmBindAddress": "127.0.0.1",
+    # Empty: the commands log in with sshPrivateKey. A path: through that ssh-agent's
+    # socket instead (exactly one of the two is set).
+    "sshAgentSocket": "",
 }
 # Every pattern is matched against the whole value (re.fullmatch): `$` would also match
 # before a trailing newline, and a pasted "team:a\n" would reach datadog.yaml.
@@ -162,6 +165,9 @@ class Settings:
     # datadog:validate: off only for offline previews; then the monitor skips the
     # provider's plan-time validation call too (see components/monitor.py).
     validate: bool = True
+    # sshAgentSocket: the ssh-agent socket the commands log in through; "" when they use
+    # secrets.ssh_private_key (then set; else None).
+    ssh_agent_socket: str = ""
 
     @property
     def app_url(self) -> str:
@@ -212,6 +218,9 @@ class _Reader:
         if value is not None:
             return value
         return DEFAULTS[key] if key in DEFAULTS else derived
+
+    def is_set(self, key: str) -> bool:
+        return self._source.get(_k(key)) is not None
 
     def secret(self, key: str, problem: Callable[[str], str | None] | None = None) -> Any:
         """The opaque secret, after `problem(text)` (None when the text is acceptable)
@@ -483,6 +492,28 @@ def _bind_address(read: _Reader) -> str:
                           "0.0.0.0 or ::") from None
 
 
+def _ssh_login(read: _Reader) -> tuple[Any, str]:
+    """(private key, agent socket): exactly one of sshPrivateKey and sshAgentSocket.
+
+    The socket is a path in config, not $SSH_AUTH_SOCK read here: the same config gives the
+    same inputs. pulumi-command dials it as given (net.Dial("unix", path), no ~ or $VAR
+    expansion: provider/pkg/provider/remote/connection.go), so it must be absolute."""
+    key, socket_key = SECRET_KEYS[2], _k("sshAgentSocket")
+    socket = read.value("sshAgentSocket")
+    if not isinstance(socket, str) or (socket and not re.fullmatch(r"/[^\x00-\x1f\x7f]*", socket)):
+        raise ConfigError(socket_key, f"{socket!r} is not an absolute path to an ssh-agent socket "
+                          "(the provider expands no ~ or $VAR)")
+    if socket and read.is_set(key):
+        raise ConfigError(socket_key, f"is set together with {key}: set only one of them "
+                          "(the agent keeps the key out of config and state)")
+    if socket:
+        return None, socket
+    if not read.is_set(key):
+        raise ConfigError(key, f"is missing; set it with `pulumi config set --secret {key} ...`, "
+                          f"or set {socket_key} to an ssh-agent's socket instead")
+    return read.secret(key, _ssh_private_key_problem), ""
+
+
 KNOWN_KEYS = set(DEFAULTS) | {
     "hosts", "env", "databaseKind", "databasePort", "databaseName", "databasePassword",
     "notify", "sshPrivateKey",
@@ -558,6 +589,7 @@ def load(source: ConfigSource, stack: str) -> Settings:
     """Read and validate every setting; raise ConfigError on the first bad one."""
     read = _Reader(source)
     office_hours = _office_hours(read)
+    ssh_key, ssh_agent_socket = _ssh_login(read)
     for key in PROVIDER_SECRET_KEYS:
         read.secret(key, _key_problem)
     database = _database(read)
@@ -585,6 +617,7 @@ def load(source: ConfigSource, stack: str) -> Settings:
             api_key=read.secret(SECRET_KEYS[0], _key_problem),
             database_password=read.secret(SECRET_KEYS[1],
                                           _database_password_problem(database.kind)),
-            ssh_private_key=read.secret(SECRET_KEYS[2], _ssh_private_key_problem),
+            ssh_private_key=ssh_key,
         ),
+        ssh_agent_socket=ssh_agent_socket,
     )

@@ -45,6 +45,17 @@ def unit_name(settings: AppSettings) -> str:
     return f"{settings.apm.service}.service"
 
 
+# The marker of what the stack created on a host (app/deploy.sh checks both before it
+# overwrites or removes anything): the unit's first line, and APP_ROOT/OWNER_FILE.
+OWNER_FILE = ".datadog-stack-owner"
+
+
+def owner_line(stack: str) -> str:
+    """The first line of the app's unit: names the stack that created it (deploy.sh's
+    `owner_line` prints the same line from APP_STACK)."""
+    return f"# Managed by Pulumi (stack {stack}): edits are overwritten on the next update."
+
+
 def _systemd_value(key: str, value: str) -> str:
     """One `Environment=` assignment, quoted for systemd (quotes, backslashes, %)."""
     if any(ord(ch) < 32 for ch in value):
@@ -98,7 +109,7 @@ def render_unit(settings: AppSettings) -> str:
     current = f"{root}/current"
     env = "\n".join(_systemd_value(k, v) for k, v in unit_environment(settings).items())
     return f"""\
-# Managed by Pulumi (stack {settings.stack}): edits are overwritten on the next update.
+{owner_line(settings.stack)}
 [Unit]
 Description={settings.apm.service}: the Flask app on gunicorn, traced by ddtrace-run (Datadog APM)
 After=network-online.target datadog-agent.service datadog-agent-trace.service

@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
 # deploy.sh: install, check or remove the Flask app on this host (run as root).
 #
-#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 APP_HOST=127.0.0.1 deploy.sh install BUNDLE_DIR
-#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 APP_HOST=127.0.0.1 deploy.sh smoke
-#   APP_NAME=flask-app APP_ROOT=/opt/flask-app                                  deploy.sh remove
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_STACK=dev APP_PORT=5050 APP_HOST=127.0.0.1 deploy.sh install BUNDLE_DIR
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_PORT=5050 APP_HOST=127.0.0.1               deploy.sh smoke
+#   APP_NAME=flask-app APP_ROOT=/opt/flask-app APP_STACK=dev                                   deploy.sh remove
 #
 # APP_HOST is where the app answers on this host (its bind address, loopback when it
-# listens on every interface); APP_PORT its port.
+# listens on every interface); APP_PORT its port; APP_STACK the Pulumi stack that owns it.
+#
+# Ownership: the stack changes or deletes only what it created, whatever the app is
+# called (an app named like a service already on the host must not replace or remove it):
+#   * the unit is the stack's when its first line is OWNER_LINE, which names APP_STACK
+#     (agent_files/app_service.py renders the unit with that line first);
+#   * APP_ROOT is the stack's when APP_ROOT/.datadog-stack-owner holds APP_STACK. install
+#     creates APP_ROOT whole (marker and this script inside) with one rename, so the
+#     marker is there from the first instant; a dir made before markers existed is
+#     adopted when the stack's unit runs from it;
+#   * install refuses, before changing anything, a unit or APP_ROOT that exists and is not
+#     the stack's, and a unit of that name in a vendor unit dir (ours would override it);
+#   * remove deletes only what is the stack's and names, in one line, what it kept.
+# The app runs as systemd's DynamicUser (allocated at start, released at stop): no user
+# account is created, so none is recorded or removed.
 #
 # BUNDLE_DIR holds app.py, requirements.txt, app.service (the systemd unit) and this
 # script; components/apm_service.py ships it over SSH.
@@ -52,7 +66,66 @@ die() { log "$*"; exit 1; }
     || die "APP_ROOT '$APP_ROOT' must be an absolute path ending in /$APP_NAME"
 readonly UNIT="$APP_NAME.service"
 readonly UNIT_PATH="$UNIT_DIR/$UNIT"
+# Where packages and the system put units (systemd.unit(5), "System Unit Search Path"):
+# a unit of ours in UNIT_DIR would override one of these.
+read -r -a VENDOR_UNIT_DIRS <<<"${VENDOR_UNIT_DIRS:-/run/systemd/system /usr/local/lib/systemd/system /usr/lib/systemd/system /lib/systemd/system}"
+readonly VENDOR_UNIT_DIRS
+readonly OWNER_FILE="$APP_ROOT/.datadog-stack-owner"
 readonly STATE="$APP_ROOT/state"  # running, good: "<release id> <unit sha256>"; units/<sha256>.service
+
+# owner_line: the first line of a unit this stack created (app_service.owner_line).
+owner_line() { printf '# Managed by Pulumi (stack %s): edits are overwritten on the next update.' "$APP_STACK"; }
+
+# unit_is_ours: UNIT_PATH exists and its first line names this stack.
+unit_is_ours() { [[ -f $UNIT_PATH && $(head -n 1 -- "$UNIT_PATH") == "$(owner_line)" ]]; }
+
+# root_is_ours: APP_ROOT is a directory whose marker names this stack.
+root_is_ours() {
+    [[ -d $APP_ROOT && ! -L $APP_ROOT && -f $OWNER_FILE && $(cat "$OWNER_FILE") == "$APP_STACK" ]]
+}
+
+# root_is_legacy_ours: APP_ROOT predates the marker and the stack's unit runs from it.
+root_is_legacy_ours() {
+    [[ -d $APP_ROOT && ! -L $APP_ROOT && ! -e $OWNER_FILE ]] && unit_is_ours &&
+        grep -qxF "WorkingDirectory=$APP_ROOT/current" "$UNIT_PATH"
+}
+
+# refuse_what_is_not_ours: before any change, stop at a unit or APP_ROOT this stack did not create.
+refuse_what_is_not_ours() {
+    local dir
+    for dir in "${VENDOR_UNIT_DIRS[@]}"; do
+        [[ ! -e $dir/$UNIT ]] ||
+            die "$UNIT is already a unit of this host ($dir/$UNIT), not created by stack $APP_STACK: refusing to override it; choose another apmService"
+    done
+    [[ ! -e $UNIT_PATH && ! -L $UNIT_PATH ]] || unit_is_ours ||
+        die "$UNIT_PATH exists and was not created by stack $APP_STACK: refusing to overwrite it; choose another apmService"
+    [[ ! -e $APP_ROOT && ! -L $APP_ROOT ]] || root_is_ours || root_is_legacy_ours ||
+        die "$APP_ROOT exists and was not created by stack $APP_STACK (no $OWNER_FILE naming it): refusing to use it; choose another apmService"
+}
+
+# claim_root: APP_ROOT exists with this stack's marker and this script (used by remove
+# and smoke): a new APP_ROOT appears whole, by one rename; a legacy one gets its marker.
+claim_root() {
+    local new parent
+    parent=$(dirname -- "$APP_ROOT")
+    if [[ ! -e $APP_ROOT ]]; then
+        mkdir -p -- "$parent"
+        rm -rf -- "$parent/.$APP_NAME.new."*  # a claim killed before its rename
+        new=$(mktemp -d "$parent/.$APP_NAME.new.XXXXXX")
+        chmod 0755 "$new"
+        printf '%s\n' "$APP_STACK" >"$new/.datadog-stack-owner"
+        install -m 0755 "${BASH_SOURCE[0]}" "$new/deploy.sh"
+        mv -T "$new" "$APP_ROOT"
+        log "created $APP_ROOT for stack $APP_STACK"
+        return
+    fi
+    if [[ ! -e $OWNER_FILE ]]; then
+        write_atomically "$OWNER_FILE" "$APP_STACK"
+        log "recorded $APP_ROOT as stack $APP_STACK's"
+    fi
+    install -m 0755 "${BASH_SOURCE[0]}" "$APP_ROOT/deploy.sh.new"
+    mv -f "$APP_ROOT/deploy.sh.new" "$APP_ROOT/deploy.sh"
+}
 
 # app_log_tail [LINES]: the app's last journal lines on stderr.
 app_log_tail() {
@@ -216,9 +289,14 @@ start_unless_running() {
 install_app() {
     local src=${1:?usage: deploy.sh install BUNDLE_DIR} id want good f
     : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
+    : "${APP_STACK:?APP_STACK is required}"
     for f in app.py requirements.txt app.service; do
         [[ -f $src/$f ]] || die "bundle $src lacks $f"
     done
+    [[ $(head -n 1 "$src/app.service") == "$(owner_line)" ]] ||
+        die "bundle $src: app.service does not start with the line naming stack $APP_STACK"
+    refuse_what_is_not_ours
+    claim_root
     need_python
     mkdir -p -- "$APP_ROOT/releases" "$STATE"
     id=$(release_id "$src")
@@ -235,21 +313,30 @@ install_app() {
         die "release $id failed its smoke test"
     fi
     record_good "$want" "$src/app.service"
-    if [[ -f $src/deploy.sh ]]; then  # kept for `deploy.sh smoke|remove` by hand
-        install -m 0755 "$src/deploy.sh" "$APP_ROOT/deploy.sh.new"
-        mv -f "$APP_ROOT/deploy.sh.new" "$APP_ROOT/deploy.sh"
-    fi
     prune_releases
     echo "$APP_NAME release $id is running on $APP_HOST port $APP_PORT"
 }
 
-# remove_app: stop, disable and delete the unit and APP_ROOT.
+# remove_app: stop, disable and delete the unit and APP_ROOT, each only if this stack's;
+# one line for each that is kept. Resumable: the marker and this script go last.
 remove_app() {
-    systemctl disable --now "$UNIT" 2>/dev/null || true
-    rm -f -- "$UNIT_PATH"
-    systemctl daemon-reload || true
-    systemctl reset-failed "$UNIT" 2>/dev/null || true
-    rm -rf -- "$APP_ROOT"
+    : "${APP_STACK:?APP_STACK is required}"
+    if unit_is_ours; then
+        systemctl disable --now "$UNIT" 2>/dev/null || true
+        rm -f -- "$UNIT_PATH"
+        systemctl daemon-reload || true
+        systemctl reset-failed "$UNIT" 2>/dev/null || true
+    elif [[ -e $UNIT_PATH || -L $UNIT_PATH ]]; then
+        log "kept $UNIT_PATH: not created by stack $APP_STACK"
+    fi
+    if root_is_ours; then
+        find "$APP_ROOT" -mindepth 1 -maxdepth 1 ! -name .datadog-stack-owner ! -name deploy.sh \
+            -exec rm -rf -- {} +
+        rm -f -- "$APP_ROOT/deploy.sh" "$OWNER_FILE"
+        rmdir -- "$APP_ROOT"
+    elif [[ -e $APP_ROOT || -L $APP_ROOT ]]; then
+        log "kept $APP_ROOT: not created by stack $APP_STACK"
+    fi
     echo "$APP_NAME removed"
 }
 

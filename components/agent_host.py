@@ -116,8 +116,10 @@ class AgentHostArgs:
     """Datadog API key (secret): goes into datadog.yaml."""
     database_password: pulumi.Input[str]
     """Password of the `datadog` database user (secret)."""
-    ssh_private_key: pulumi.Input[str]
-    """Private key the commands log in with (secret)."""
+    ssh_private_key: Optional[pulumi.Input[str]] = None
+    """Private key the commands log in with (secret); None with `ssh_agent_socket`."""
+    ssh_agent_socket: str = ""
+    """Path of the ssh-agent socket the commands log in through instead of a key."""
 
 
 
@@ -171,7 +173,7 @@ class AgentHost(pulumi.ComponentResource):
         self.files = [f.path for f in placeholder]
         self.file_hashes = hashes
 
-        connection = ssh.connection(host, args.ssh_private_key)
+        connection = ssh.connection(host, args.ssh_private_key, args.ssh_agent_socket)
         bundle = pulumi.Output.secret(rendered.apply(lambda r: r["bundle"]))
         teardown = remote.Command(
             f"{name}-teardown",

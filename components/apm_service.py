@@ -3,7 +3,9 @@
 `ApmService` runs three pulumi-command `remote.Command`s over SSH on one host:
 
 * `<name>-teardown` checks the host once (root, systemd, Python) and owns the delete
-  step: on destroy it stops, disables and removes the unit and the app dir. An edit of
+  step: on destroy it stops, disables and removes the unit and the app dir, each only if
+  this stack created it (the unit's first line and the dir's marker name the stack:
+  app/deploy.sh `remove`; install refuses to take over what they do not mark). An edit of
   its scripts is an update; only a new service name (its triggers) replaces it, removing
   the old app first. It waits for the resources passed as `after` (the host's Agent
   install: both use apt, and the app reports to the trace agent).
@@ -29,6 +31,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 from pulumi_command import remote
@@ -54,8 +57,10 @@ class ApmServiceArgs:
     """Datadog env of the app's traces (DD_ENV)."""
     apm: Apm
     """The service: its name (unit, app dir, DD_SERVICE), version, port and bind address."""
-    ssh_private_key: pulumi.Input[str]
-    """Private key the commands log in with (secret)."""
+    ssh_private_key: Optional[pulumi.Input[str]] = None
+    """Private key the commands log in with (secret); None with `ssh_agent_socket`."""
+    ssh_agent_socket: str = ""
+    """Path of the ssh-agent socket the commands log in through instead of a key."""
 
 
 
@@ -63,6 +68,7 @@ def _deploy_env(settings: app_service.AppSettings) -> str:
     return " ".join(f"{k}={shlex.quote(v)}" for k, v in (
         ("APP_NAME", settings.apm.service),
         ("APP_ROOT", app_root(settings)),
+        ("APP_STACK", settings.stack),
         ("APP_PORT", str(settings.apm.port)),
         ("APP_HOST", app_service.local_address(settings)),
     ))
@@ -99,16 +105,19 @@ def preflight_command(settings: app_service.AppSettings, host: Host) -> str:
 
 
 def remove_command(settings: app_service.AppSettings, host: Host) -> str:
-    """Stop, disable and delete the unit and the app dir; needs nothing from the bundle."""
-    unit = shlex.quote(unit_name(settings))
-    path = shlex.quote(f"/etc/systemd/system/{unit_name(settings)}")
+    """`deploy.sh remove` from the app dir: it stops, disables and deletes the unit and the
+    app dir, each only if this stack created it, and names in one line what it keeps. Runs
+    only where the dir's marker names this stack (install puts the marker and deploy.sh
+    there before anything else); elsewhere nothing of this stack's exists: nothing runs."""
+    root = app_root(settings)
+    marker = shlex.quote(f"{root}/{app_service.OWNER_FILE}")
+    stack = shlex.quote(settings.stack)
+    script = shlex.quote(f"{root}/deploy.sh")
     return ssh.root_script(host, "; ".join([
-        "set -u",
-        f"systemctl disable --now {unit} || true",
-        f"rm -f {path}",
-        "systemctl daemon-reload || true",
-        f"systemctl reset-failed {unit} 2>/dev/null || true",
-        f"rm -rf {shlex.quote(app_root(settings))}",
+        "set -eu",
+        f"if [ \"$(cat {marker} 2>/dev/null)\" = {stack} ] && [ -f {script} ]; then "
+        f"exec env {_deploy_env(settings)} bash {script} remove; fi",
+        f"echo {shlex.quote(f'deploy.sh: no {root} created by stack {settings.stack} here: nothing removed')} >&2",
     ]))
 
 
@@ -141,7 +150,7 @@ class ApmService(pulumi.ComponentResource):
         host = args.host
         hashes = app_service.content_hashes(app_service.bundle_files(args))
         triggers = [f"{n}:sha256:{h}" for n, h in hashes.items()]
-        connection = ssh.connection(host, args.ssh_private_key)
+        connection = ssh.connection(host, args.ssh_private_key, args.ssh_agent_socket)
 
         # The delete step lives on its own Command, whose inputs do not follow the
         # content: pulumi-command replaces a Command whose `triggers` change

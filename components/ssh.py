@@ -9,13 +9,20 @@ from pulumi_command import remote
 from settings import Host
 
 
-def connection(host: Host, private_key: pulumi.Input[str]) -> remote.ConnectionArgs:
-    """SSH to the host as its configured user with the stack's private key, kept secret."""
+def connection(host: Host, private_key: pulumi.Input[str] | None = None,
+               agent_socket: str = "") -> remote.ConnectionArgs:
+    """SSH to the host as its configured user: through the ssh-agent at `agent_socket`
+    (pulumi-command's agentSocketPath: the key never enters config, state or the provider's
+    log), or with the stack's private key, kept secret. settings.py lets exactly one through."""
+    if bool(agent_socket) == (private_key is not None):
+        raise ValueError("an SSH connection needs exactly one of a private key and an agent socket")
+    login = ({"agent_socket_path": agent_socket} if agent_socket
+             else {"private_key": pulumi.Output.secret(private_key)})
     return remote.ConnectionArgs(
         host=host.address,
         port=host.ssh_port,
         user=host.ssh_user,
-        private_key=pulumi.Output.secret(private_key),
+        **login,
         # A VM that is still booting refuses connections for a while: retry, bounded.
         dial_error_limit=10,
         per_dial_timeout=15,

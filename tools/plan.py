@@ -70,9 +70,13 @@ class StackConfig:
                 values[key], secret_keys = SECRET, secret_keys + [key]
             else:
                 values[key] = value if isinstance(value, str) else json.dumps(value)
-        from settings import PROVIDER_SECRET_KEYS, SECRET_KEYS  # the secrets required
+        from settings import NAMESPACE, PROVIDER_SECRET_KEYS, SECRET_KEYS  # the secrets required
 
+        # A stack that logs in through an ssh-agent has no private key to stand in for.
+        agent = bool(values.get(f"{NAMESPACE}:sshAgentSocket"))
         for key in SECRET_KEYS + PROVIDER_SECRET_KEYS:
+            if agent and key == f"{NAMESPACE}:sshPrivateKey":
+                continue
             if key not in values:
                 values[key], secret_keys = SECRET, secret_keys + [key]
         return cls(values, secret_keys)

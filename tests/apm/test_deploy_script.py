@@ -19,11 +19,14 @@ from pathlib import Path
 
 import pytest
 
+from agent_files import app_service
+
 pytestmark = pytest.mark.apm
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
 APP_PY = (APP / "app.py").read_text()
+STACK = "apm-test"  # the stack that owns what deploy.sh installs here
 
 FAKE_SYSTEMCTL = textwrap.dedent('''\
     #!{python}
@@ -96,7 +99,8 @@ def free_port() -> int:
 def host(tmp_path):
     """A scratch 'host': bin/ with the stand-ins first on PATH, a unit dir and an app root."""
     bin_dir, state, units = tmp_path / "bin", tmp_path / "state", tmp_path / "units"
-    for d in (bin_dir, state, units):
+    vendor = tmp_path / "lib-systemd-system"  # where a package's units would be
+    for d in (bin_dir, state, units, vendor):
         d.mkdir()
     (bin_dir / "systemctl").write_text(FAKE_SYSTEMCTL.format(python=sys.executable))
     (bin_dir / "journalctl").write_text(FAKE_JOURNALCTL)
@@ -106,8 +110,10 @@ def host(tmp_path):
     root = tmp_path / "opt" / "flask-app"
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_STATE": str(state),
            "UNIT_DIR": str(units), "APP_NAME": "flask-app", "APP_ROOT": str(root),
+           "APP_STACK": STACK, "VENDOR_UNIT_DIRS": str(vendor),
            "APP_PORT": str(port), "APP_HOST": "127.0.0.1", "SMOKE_TIMEOUT": "30"}
-    yield {"env": env, "root": root, "state": state, "port": port, "tmp": tmp_path}
+    yield {"env": env, "root": root, "state": state, "port": port, "tmp": tmp_path,
+           "units": units, "vendor": vendor}
     pid_file = state / "flask-app.service.pid"
     if pid_file.exists():
         try:
@@ -125,7 +131,7 @@ def bundle(host, name: str, app_py: str, port: object = None) -> Path:
     (src / "app.py").write_text(app_py)
     (src / "requirements.txt").write_text((APP / "requirements.txt").read_text())
     (src / "deploy.sh").write_text((APP / "deploy.sh").read_text())
-    (src / "app.service").write_text(textwrap.dedent(f"""\
+    (src / "app.service").write_text(app_service.owner_line(STACK) + "\n" + textwrap.dedent(f"""\
         [Service]
         Environment="DD_SERVICE=flask-app"
         Environment="DD_TRACE_ENABLED=false"
@@ -240,3 +246,102 @@ def test_a_rerun_after_a_kill_before_the_restart_still_rolls_back_a_broken_unit(
     unit = Path(host["env"]["UNIT_DIR"]) / "flask-app.service"
     assert unit.read_text() == (good / "app.service").read_text(), "the last good unit is back"
     assert get(host["port"]) == (200, "Entrypoint to the Application")
+
+
+# --- ownership: the stack changes and removes only what it created -----------------------
+# An app named like something already on the host (another team's service, a package's
+# unit, an /opt dir) must not replace or delete it (issue 18): deploy.sh checks the unit's
+# first line and APP_ROOT's marker before it touches either. Each case: what the host has
+# before, and the refusal's one line.
+
+FOREIGN_UNIT = b"[Unit]\nDescription=someone else's service\n[Service]\nExecStart=/usr/bin/true\n"
+
+
+def foreign_unit(host):
+    (host["units"] / "flask-app.service").write_bytes(FOREIGN_UNIT)
+
+
+def foreign_root(host):
+    host["root"].mkdir(parents=True)
+    (host["root"] / "bin").mkdir()
+    (host["root"] / "bin" / "agent").write_bytes(b"#!/bin/sh\n")
+
+
+def vendor_unit(host):
+    (host["vendor"] / "flask-app.service").write_bytes(FOREIGN_UNIT)
+
+
+def other_stacks_root(host):
+    host["root"].mkdir(parents=True)
+    (host["root"] / ".datadog-stack-owner").write_text("prod\n")
+
+
+FOREIGN = [  # (case, what the host has before, the refusal's line names)
+    ("a unit not created by the stack", foreign_unit,
+     "flask-app.service exists and was not created by stack apm-test: refusing to overwrite it"),
+    ("an app dir not created by the stack", foreign_root,
+     "flask-app exists and was not created by stack apm-test"),
+    ("an app dir of another stack", other_stacks_root,
+     "flask-app exists and was not created by stack apm-test"),
+    ("a package's unit of the same name", vendor_unit,
+     "flask-app.service is already a unit of this host"),
+]
+
+
+def tree(path: Path) -> dict[str, bytes | None]:
+    """Every path under `path` and its bytes (None for a directory)."""
+    return {str(p.relative_to(path)): (None if p.is_dir() else p.read_bytes())
+            for p in sorted(path.rglob("*"))}
+
+
+@pytest.mark.parametrize("case,setup,line", FOREIGN, ids=[c[0] for c in FOREIGN])
+def test_install_refuses_what_the_stack_did_not_create_in_one_line_and_changes_nothing(
+        host, case, setup, line):
+    setup(host)
+    done = deploy(host, "install", str(bundle(host, "good", APP_PY)))
+    assert done.returncode == 1, f"{case}: install must refuse"
+    assert line in done.stderr and len(done.stderr.strip().splitlines()) == 1, \
+        f"{case}: one line naming what is not the stack's: {done.stderr!r}"
+    assert calls(host) == [], f"{case}: install ran systemctl before refusing"
+
+
+@pytest.mark.parametrize("case,setup,line", FOREIGN, ids=[c[0] for c in FOREIGN])
+def test_a_refused_install_leaves_the_existing_files_byte_for_byte(host, case, setup, line):
+    setup(host)
+    watched = [host["units"], host["vendor"], host["root"].parent]
+    before = [tree(d) for d in watched]
+    deploy(host, "install", str(bundle(host, "good", APP_PY)))
+    assert [tree(d) for d in watched] == before, f"{case}: a refused install changed the host"
+
+
+@pytest.mark.parametrize("case,setup,line", FOREIGN[:3], ids=[c[0] for c in FOREIGN[:3]])
+def test_remove_keeps_what_the_stack_did_not_create(host, case, setup, line):
+    setup(host)
+    watched = [host["units"], host["root"].parent]
+    before = [tree(d) for d in watched]
+    done = deploy(host, "remove")
+    assert done.returncode == 0, f"{case}: {done.stderr}"
+    assert [tree(d) for d in watched] == before, f"{case}: remove deleted what the stack did not create"
+    assert "kept " in done.stderr and "not created by stack apm-test" in done.stderr, done.stderr
+    assert [c for c in calls(host) if c.startswith(("disable", "stop"))] == [], \
+        f"{case}: remove stopped a service the stack did not create"
+
+
+def test_install_creates_the_app_dir_with_the_stacks_marker_and_remove_deletes_it(host):
+    installed = deploy(host, "install", str(bundle(host, "good", APP_PY)))
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    assert (host["root"] / ".datadog-stack-owner").read_text() == "apm-test\n"
+    assert (host["root"] / "deploy.sh").read_bytes() == (APP / "deploy.sh").read_bytes()
+    removed = deploy(host, "remove")
+    assert removed.returncode == 0, removed.stderr
+    assert not host["root"].exists() and not (host["units"] / "flask-app.service").exists()
+    assert [p.name for p in host["root"].parent.iterdir()] == [], "no temp dir left beside it"
+
+
+def test_an_app_dir_from_before_the_marker_is_adopted_when_the_stacks_unit_runs_from_it(host):
+    """Hosts deployed before issue 18 have the stack's unit and an app dir without a marker."""
+    assert deploy(host, "install", str(bundle(host, "v1", APP_PY))).returncode == 0
+    (host["root"] / ".datadog-stack-owner").unlink()  # the unit runs from root/current
+    again = deploy(host, "install", str(bundle(host, "v1-again", APP_PY)))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (host["root"] / ".datadog-stack-owner").read_text() == "apm-test\n"

@@ -77,10 +77,12 @@ class Step:
 class Lifecycle:
     """An `e2e` stack over `hosts` (TestHosts) and `standin` (the Datadog API stand-in)."""
 
-    def __init__(self, hosts, standin, on_output=None):
+    def __init__(self, hosts, standin, on_output=None, agent_socket: str = ""):
+        """`agent_socket`: log in through that ssh-agent (sshAgentSocket), no key in config."""
         from pulumi import automation as auto
 
         self.auto, self.hosts, self.standin = auto, hosts, standin
+        self.agent_socket = agent_socket
         self.on_output = on_output
         self.clock_offset_days = 0.0
         self.dir = Path(tempfile.mkdtemp(prefix="e2e-stack-"))
@@ -111,6 +113,7 @@ class Lifecycle:
             "datadog-stack:hosts": [
                 {"name": h.name, "address": h.address, "sshPort": h.port, "sshUser": h.user}
                 for h in self.hosts],
+            **({"datadog-stack:sshAgentSocket": self.agent_socket} if self.agent_socket else {}),
         })
         return config
 
@@ -125,8 +128,9 @@ class Lifecycle:
     def set_config(self, values: dict) -> None:
         self._write_config(values)
         secrets = {k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()}
-        secrets["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
-            value=self.hosts.private_key, secret=True)
+        if not self.agent_socket:
+            secrets["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
+                value=self.hosts.private_key, secret=True)
         self.stack.set_all_config(secrets)
 
     def change(self, **values) -> None:

@@ -2,7 +2,12 @@
 plan's remote commands run against them (runner.py)."""
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import shutil
+import signal
+import subprocess
 import sys
 
 import pytest
@@ -25,3 +30,20 @@ def start_hosts(specs) -> TestHosts:
         pytest.skip(f"{', '.join(missing)} missing (the SSH test hosts): {needs.DEPS}")
     needs.installed(AGENT_PYTHON, "venv-agent (the stand-in Agent runs in it)")
     return TestHosts(specs, progress=progress)
+
+
+@contextlib.contextmanager
+def ssh_agent(hosts: TestHosts):
+    """OpenSSH's own ssh-agent on a socket of its own (`ssh-agent -a`), holding the hosts'
+    client key (`ssh-add`); yields the socket's path and an environment naming it."""
+    socket = hosts.base / "agent.sock"
+    started = subprocess.run(["ssh-agent", "-s", "-a", str(socket)], capture_output=True,
+                             text=True, check=True)
+    pid = int(re.search(r"SSH_AGENT_PID=(\d+)", started.stdout).group(1))
+    env = {**os.environ, "SSH_AUTH_SOCK": str(socket)}
+    try:
+        subprocess.run(["ssh-add", "-q", str(hosts.key_file)], env=env, check=True,
+                       capture_output=True)
+        yield {"socket": str(socket), "env": env}
+    finally:
+        os.kill(pid, signal.SIGTERM)

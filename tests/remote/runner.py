@@ -78,21 +78,24 @@ class Outcome:
         return [f"{r.action} {r.name}" for r in self.results]
 
 
-def plan(hosts, private_key: str, stack: str = "remote", **config) -> tuple[list[Command], object]:
+def plan(hosts, private_key: str | None, stack: str = "remote", **config) -> tuple[list[Command], object]:
     """The plan's remote commands for these hosts, in dependency order, secrets real; and
-    the settings the program loaded."""
+    the settings the program loaded. `private_key=None`: no key in config (the stack logs
+    in through `sshAgentSocket`, given in `config`)."""
     values = StackConfig.from_file(DEV)
+    key = "datadog-stack:sshPrivateKey"
+    values.values.pop(key, None)
     values.values.update({
         "datadog-stack:hosts": json.dumps([
             {"name": h.name, "address": h.address, "sshPort": h.port, "sshUser": h.user}
             for h in hosts]),
-        "datadog-stack:sshPrivateKey": private_key,
+        **({key: private_key} if private_key is not None else {}),
         **CANARIES,
         **{f"datadog-stack:{k}": v if isinstance(v, str) else json.dumps(v)
            for k, v in config.items()},
     })
-    values.secret_keys = sorted(set(values.secret_keys) | set(CANARIES) |
-                                {"datadog-stack:sshPrivateKey"})
+    values.secret_keys = sorted((set(values.secret_keys) | set(CANARIES) | {key}) &
+                                set(values.values))
     recorded = _record_dependencies()
     try:
         result = run(values, stack, created=True, mask=False)
@@ -161,14 +164,21 @@ def _ordered(commands: dict[str, Command]) -> list[Command]:
 
 
 def ssh(command: Command, text: str, stdin: str | None, action: str) -> Result:
-    """One SSH session running `text`, as the remote provider's `run`."""
+    """One SSH session running `text`, as the remote provider's `run`, logged in as its
+    connection says (connection.go `SShConfig`): with `privateKey`, or with the keys of the
+    ssh-agent at `agentSocketPath` (and nothing else: no default identity files, no
+    agent from this process's environment)."""
     conn = command.connection
     with tempfile.NamedTemporaryFile("w", prefix="ssh-key-") as key:
-        key.write(conn["privateKey"])
-        key.flush()
+        if "privateKey" in conn:
+            key.write(conn["privateKey"])
+            key.flush()
+            login = ["-i", key.name, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+        else:
+            login = ["-o", "IdentityFile=none", "-o", f"IdentityAgent={conn['agentSocketPath']}"]
         done = subprocess.run(
-            ["ssh", "-F", "/dev/null", "-T", "-i", key.name, "-p", str(conn.get("port", 22)),
-             "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+            ["ssh", "-F", "/dev/null", "-T", *login, "-p", str(conn.get("port", 22)),
+             "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
              "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
              "-o", "ConnectTimeout=15", f"{conn.get('user', 'root')}@{conn['host']}", "--", text],
             input=stdin or "", capture_output=True, text=True, timeout=600)

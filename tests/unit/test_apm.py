@@ -169,6 +169,13 @@ def test_bundle_ships_deploy_sh_as_the_only_executable_all_root_only():
                      "requirements.txt": 0o600}
 
 
+def test_the_units_first_line_names_the_stack_that_owns_it():
+    """deploy.sh overwrites or removes a unit only when its first line is this one."""
+    first = app_service.render_unit(make_args()).splitlines()[0]
+    assert first == app_service.owner_line("dev") and "(stack dev)" in first, \
+        "the unit must start with the line naming its stack, or deploy.sh refuses it"
+
+
 def test_install_stdin_is_the_bundle_from_the_one_tar_builder():
     settings = make_args()
     files = unpack(tarball.stdin(tarball.build(app_service.bundle_members(settings))))
@@ -185,7 +192,7 @@ def test_content_hashes_change_only_with_the_content():
 
 def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     # A stand-in deploy.sh reports what it was given; the real command runs under bash.
-    probe = ('echo "$1|$APP_NAME|$APP_ROOT|$APP_PORT|$APP_HOST|$(cd "$2" && ls | tr "\\n" " ")"\n'
+    probe = ('echo "$1|$APP_NAME|$APP_ROOT|$APP_STACK|$APP_PORT|$APP_HOST|$(cd "$2" && ls | tr "\\n" " ")"\n'
              f'cp -r "$2" {tmp_path}/seen\n')
     stdin = tarball.stdin(tarball.build({
         "deploy.sh": (probe.encode(), 0o700), "app.py": (b"x", 0o600),
@@ -194,7 +201,7 @@ def test_install_command_unpacks_stdin_and_runs_deploy_install(tmp_path):
     done = subprocess.run(["bash", "-c", command], input=stdin, capture_output=True, text=True,
                           env={**os.environ, "PATH": os.environ["PATH"]}, timeout=30)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ("install|flask-app|/opt/flask-app|6060|127.0.0.1|"
+    assert done.stdout.strip() == ("install|flask-app|/opt/flask-app|dev|6060|127.0.0.1|"
                                    "app.py app.service deploy.sh requirements.txt")
     assert (tmp_path / "seen" / "app.service").read_text() == "u"
 
@@ -212,14 +219,6 @@ def test_preflight_reports_a_user_without_passwordless_sudo_in_words():
     settings = make_args()
     command = apm_service.preflight_command(settings, settings.host)
     assert 'sudo -n true || { echo "the SSH user needs root or passwordless sudo"' in command
-
-
-def test_remove_command_stops_disables_and_deletes_unit_and_app_dir():
-    command = apm_service.remove_command(make_args(), ROOT_HOST)
-    assert "systemctl disable --now flask-app.service" in command
-    assert "rm -f /etc/systemd/system/flask-app.service" in command
-    assert "rm -rf /opt/flask-app" in command
-    assert "daemon-reload" in command
 
 
 def test_deploy_script_checks_every_route_of_the_app():
