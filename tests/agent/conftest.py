@@ -12,12 +12,14 @@ from tests.agent.helpers import PYTHON, STANDINS, is_root
 
 # The server's side of the datadog user, as the rendered SQL sees it: the file $STANDIN_DIR/<role>
 # exists while the user does (STANDIN_USER_EXISTS: it existed before the stack). The SQL's
-# guarded SELECT prints the "created" line only when the user is absent; a DROP removes it.
+# guarded SELECT prints the "created" line only when the user is absent; the drop SQL (its
+# header says it "removes the Agent's monitoring" user) removes it. The backup SQL, which only
+# reads, answers nothing here: there is no stored credential to print.
 SERVER_USER_TABLE = (
     'if grep -q "created the datadog user" <<<"$sql"; then '
     '[ -n "${{STANDIN_USER_EXISTS:-}}" ] || [ -e "$STANDIN_DIR/{role}" ] || '
     '{{ echo "datadog-stack: created the datadog user"; : >"$STANDIN_DIR/{role}"; }}; fi; '
-    'if grep -q "DROP" <<<"$sql"; then rm -f "$STANDIN_DIR/{role}"; fi; ')
+    'if grep -q "): removes the Agent" <<<"$sql"; then rm -f "$STANDIN_DIR/{role}"; fi; ')
 
 SCRIPTS = {
     # systemctl: record; fail when asked to. Once per test, when asked to: send a signal to
@@ -49,6 +51,8 @@ SCRIPTS = {
             'esac\n'
             'echo "psql $*" >>"$STANDIN_LOG"; echo "$PWD" >>"$STANDIN_DIR/psql.cwd"; '
             'sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/psql.stdin"; '
+            # The credentials' backup only reads: the faults below are the SQL's that writes.
+            'case "$sql" in *"prints what restores"*) exit 0;; esac; '
             + SERVER_USER_TABLE.format(role="pg-role") +
             '[ -z "${STANDIN_PSQL_STDERR:-}" ] || printf "%s\\n" "$STANDIN_PSQL_STDERR" >&2; '
             '[ -z "${STANDIN_PSQL_QUOTE_SQL:-}" ] || sed "s/^/psql:<stdin>: ERROR: /" "$STANDIN_DIR/psql.stdin" >&2; '
@@ -153,6 +157,9 @@ class Env:
             "STANDIN_DIR": str(self.base),
             "STANDIN_BIN": str(self.bin),
             "STANDIN_INSTALLER_FAIL": "",
+            # No database server here: the stand-in Agent's database check logs in through
+            # the stand-in psql/mysql above instead of the integrations' drivers.
+            "DD_STANDIN_DB_LOGIN": "client",
             **extra_env,
         }
 

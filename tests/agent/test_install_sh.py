@@ -70,8 +70,8 @@ def test_the_database_check_runs_after_the_sql_that_creates_its_user(env):
     assert env.run("install", bundle(env)).returncode == 0
     order = [line.split(" -")[0] for line in env.log.read_text().splitlines()
              if line.startswith(("psql", "datadog-login"))]
-    assert order[0] == "psql" and order[1:] and set(order[1:]) == {"datadog-login psql"}, \
-        "the datadog role exists before the check logs in"
+    assert order[:2] == ["psql", "psql"] and order[2:] and set(order[2:]) == {"datadog-login psql"}, \
+        "the datadog role exists (the credentials' backup, then the SQL) before the check logs in"
 
 
 @pytest.mark.parametrize("kind", ["postgres", "mysql"])
@@ -103,17 +103,19 @@ def test_a_failed_verification_names_the_host_and_the_step_first(env):
 
 def test_install_applies_the_sql_as_postgres_in_one_transaction(env):
     assert env.run("install", bundle(env)).returncode == 0
-    assert env.calls("runuser postgres") == ["runuser postgres psql"]
-    (psql,) = env.calls("psql")
-    assert "-v ON_ERROR_STOP=1 --single-transaction -p 5432 -d postgres -f -" in psql
+    assert env.calls("runuser postgres") == ["runuser postgres psql"] * 2, \
+        "the credentials' backup, then the SQL, each as postgres"
+    for psql in env.calls("psql"):
+        assert "-v ON_ERROR_STOP=1 --single-transaction -p 5432 -d postgres -f -" in psql
     sql = (env.base / "psql.stdin").read_bytes()
-    assert sql == render.database_user_sql(make_settings(), PASSWORD), "the SQL arrives on stdin"
+    assert sql == render.database_backup_sql(make_settings()) + \
+        render.database_user_sql(make_settings(), PASSWORD), "the SQL arrives on stdin"
 
 
 def test_psql_runs_from_the_root_directory_which_user_postgres_can_enter(env):
     """From root's home, psql as postgres prints `could not change directory to "/root"`."""
     assert env.run("install", bundle(env)).returncode == 0
-    assert (env.base / "psql.cwd").read_text() == "/\n"
+    assert (env.base / "psql.cwd").read_text() == "/\n/\n", "the backup's psql and the SQL's"
 
 
 def test_install_applies_the_sql_as_mysql_root_for_mysql(env):
@@ -228,7 +230,7 @@ def test_remove_keeps_a_database_user_that_existed_before_the_stack(env):
     b = bundle(env)
     assert env.run("install", b, STANDIN_USER_EXISTS="1").returncode == 0
     assert env.run("remove", b).returncode == 0
-    assert "DROP" not in (env.base / "psql.stdin").read_text(), \
+    assert render.database_drop_sql(make_settings()).decode() not in (env.base / "psql.stdin").read_text(), \
         "a user the stack did not create is not the stack's to drop"
 
 
