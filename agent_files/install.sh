@@ -557,7 +557,7 @@ recover() {
 }
 
 # cmd_install BUNDLE_DIR: the install action (see the top of this file). Sets AGENT_ERROR (a
-# failed restart) and, through its callees, everything they name.
+# failed restart), DB_RESTORE_DIR and, through its callees, everything they name.
 cmd_install() {
     recover
     load_bundle "$@"
