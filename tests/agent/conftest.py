@@ -52,7 +52,9 @@ SCRIPTS = {
             'echo "psql $*" >>"$STANDIN_LOG"; echo "$PWD" >>"$STANDIN_DIR/psql.cwd"; '
             'sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/psql.stdin"; '
             # The credentials' backup only reads: the faults below are the SQL's that writes.
-            'case "$sql" in *"prints what restores"*) exit 0;; esac; '
+            # Its answer (the SQL putting the credentials back) is STANDIN_BACKUP_ANSWER.
+            'case "$sql" in *"prints what restores"*) '
+            'printf "%s\\n" "${STANDIN_BACKUP_ANSWER-$STANDIN_RESTORE_SQL}"; exit 0;; esac; '
             + SERVER_USER_TABLE.format(role="pg-role") +
             '[ -z "${STANDIN_PSQL_STDERR:-}" ] || printf "%s\\n" "$STANDIN_PSQL_STDERR" >&2; '
             '[ -z "${STANDIN_PSQL_QUOTE_SQL:-}" ] || sed "s/^/psql:<stdin>: ERROR: /" "$STANDIN_DIR/psql.stdin" >&2; '
@@ -95,6 +97,11 @@ SCRIPTS = {
             'cp "$STANDIN_DIR/datadog-agent.packaged" "$STANDIN_BIN/datadog-agent"\n'
             'SCRIPT',
 }
+
+
+# The stand-in server's answer to database-backup.sql: what install.sh applies to put the
+# datadog user's credentials back (a real server prints ALTER ROLE ... PASSWORD '<verifier>').
+RESTORE_SQL = "SELECT 'standin: the previous credentials are back';"
 
 
 @pytest.fixture
@@ -160,6 +167,7 @@ class Env:
             # No database server here: the stand-in Agent's database check logs in through
             # the stand-in psql/mysql above instead of the integrations' drivers.
             "DD_STANDIN_DB_LOGIN": "client",
+            "STANDIN_RESTORE_SQL": RESTORE_SQL,
             **extra_env,
         }
 

@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (tests/requirements/agent.txt)")
 
 from agent_files import render
+from tests.agent.conftest import RESTORE_SQL
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, make_settings, write_bundle
 
 pytestmark = pytest.mark.agent
@@ -168,6 +169,55 @@ def test_failed_verification_restores_the_previous_files_byte_for_byte(env, brea
     assert expected in result.stderr, "the Agent's own error output is shown"
     assert "CREATE USER" not in (env.base / "mysql.stdin").read_text(), \
         "the SQL runs only after a successful verification"
+
+
+# --- the database user's credentials ---------------------------------------------------
+
+@pytest.mark.parametrize("files", ["changed", "unchanged"])
+def test_a_failed_database_check_puts_back_the_users_previous_credentials(env, files):
+    first = bundle(env)
+    assert env.run("install", first).returncode == 0
+    second = bundle(env, "b2", check_interval=30) if files == "changed" else bundle(env, "b1-again")
+    result = env.run("install", second, STANDIN_DB_LOGIN_FAIL="1")
+    assert result.returncode != 0
+    assert (env.base / "psql.stdin").read_text().endswith(RESTORE_SQL + "\n"), \
+        "the backup's answer is applied after the SQL that changed the user"
+    assert "install.sh: restored the database user's previous credentials" in result.stderr
+
+
+def test_a_successful_install_applies_no_restore_and_keeps_none(env):
+    assert env.run("install", bundle(env)).returncode == 0
+    assert RESTORE_SQL not in (env.base / "psql.stdin").read_text()
+    assert not list((env.root / STATE).rglob("database-restore*")), \
+        "the saved credentials go with the committed transaction"
+
+
+def test_credentials_left_by_an_interrupted_run_are_restored_first(env):
+    """An install outside a transaction (files unchanged) killed after its SQL leaves
+    state/database-restore.sql: the next run applies it before anything else."""
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    (env.root / STATE / "database-restore.sql").write_text(RESTORE_SQL + "\n")
+    (env.root / STATE / "database-restore.env").write_text("DB_KIND=postgres\nDB_PORT=5432\n")
+    before = (env.base / "psql.stdin").read_text()
+    result = env.run("install", b)
+    assert result.returncode == 0, result.stderr
+    assert (env.base / "psql.stdin").read_text()[len(before):].startswith(RESTORE_SQL), \
+        "the interrupted run's starting credentials come back before this run's SQL"
+    assert not (env.root / STATE / "database-restore.sql").exists()
+
+
+def test_an_account_the_backup_cannot_write_back_stops_the_install_before_the_sql(env):
+    before = {p: v[:4] for p, v in env.snapshot().items()}
+    result = env.run("install", bundle(env), STANDIN_BACKUP_ANSWER=(
+        f"{render.DB_UNRESTORABLE} datadog@localhost: its authentication string is not plain text"))
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == (
+        "install.sh: vm1 (127.0.0.1): backing up the database user's credentials failed; "
+        "the previous configuration is restored")
+    assert "ALTER ROLE datadog WITH LOGIN" not in (env.base / "psql.stdin").read_text(), \
+        "the user is not changed"
+    assert {p: v[:4] for p, v in env.snapshot().items()} == before
 
 
 def test_failed_first_install_leaves_the_packaged_files_alone(env):
