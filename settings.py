@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     # Loopback: the seed's development server listened on every interface; exposing the
     # app (0.0.0.0, ::, or one interface's address) is a choice to make.
     "apmBindAddress": "127.0.0.1",
+    # The team's own monitors and dashboards, relative to the project (docs/catalog.md).
+    "catalogDir": "catalog",
 }
 # A Datadog host tag is `key:value`: lowercase-friendly ASCII, no spaces (both seeds
 # broke their host map with spaces or a flow-style string here).
@@ -135,6 +137,7 @@ class Settings:
     install_agent: bool
     apm: Apm
     secrets: Secrets
+    catalog_dir: str = DEFAULTS["catalogDir"]  # relative to the project directory
     # datadog:validate: off only for offline previews; then the monitor skips the
     # provider's plan-time validation call too (see components/monitor.py).
     validate: bool = True
@@ -446,6 +449,7 @@ def load(source: ConfigSource, stack: str) -> Settings:
         logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled")),
         install_agent=_boolean(_k("installAgent"), read.value("installAgent")),
         apm=_apm(read),
+        catalog_dir=_string(_k("catalogDir"), read.value("catalogDir")),
         validate=_boolean("datadog:validate", read.value("datadog:validate") or "true"),
         secrets=Secrets(
             api_key=read.secret(SECRET_KEYS[0]),
