@@ -75,6 +75,11 @@ MONITOR_OPTION_DEFAULTS = {"notify_audit": False, "include_tags": True, "notify_
 TYPE_OPTION_DEFAULTS = {"log alert": {"groupby_simple_monitor": False},
                         "rum alert": {"groupby_simple_monitor": False},
                         "data-quality alert": {"avalanche_window": 10}}
+# A metric or query alert sent without thresholds.critical is answered with the query's own
+# threshold (TestAccDatadogMonitor_BasicNoTreshold.yaml: `"thresholds": {}` sent for
+# "... > 2", `{"critical": 2.0}` answered).
+QUERY_THRESHOLD_TYPES = ("metric alert", "query alert")
+_QUERY_THRESHOLD = re.compile(r"(?:>=|<=|>|<|==|!=)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)\s*$")
 DASHBOARD_LAYOUTS = ("ordered", "free")
 
 
@@ -271,7 +276,8 @@ def normalise_monitor(file: str, raw: Any) -> dict:
     body.pop("restriction_policy", None)
     if not body.get("assets"):
         body.pop("assets", None)
-    body["options"] = _monitor_options(file, f"{base}.options", body["type"], body.get("options"))
+    body["options"] = _monitor_options(file, f"{base}.options", body["type"], body["query"],
+                                       body.get("options"))
     return body
 
 
@@ -282,7 +288,7 @@ def _priority(file: str, path: str, value: Any) -> Any:
     return value
 
 
-def _monitor_options(file: str, path: str, monitor_type: str, options: Any) -> dict:
+def _monitor_options(file: str, path: str, monitor_type: str, query: str, options: Any) -> dict:
     options = {} if options is None else options
     _expect(file, path, options, (dict,), "an object")
     out = dict(options)
@@ -301,6 +307,11 @@ def _monitor_options(file: str, path: str, monitor_type: str, options: Any) -> d
             for k, v in out["thresholds"].items()}
     for key, value in {**MONITOR_OPTION_DEFAULTS, **TYPE_OPTION_DEFAULTS.get(monitor_type, {})}.items():
         out.setdefault(key, value)
+    threshold = _QUERY_THRESHOLD.search(query.strip()) if monitor_type in QUERY_THRESHOLD_TYPES else None
+    if threshold and "critical" not in (out.get("thresholds") or {}):
+        number = float(threshold[1])
+        out["thresholds"] = {**(out.get("thresholds") or {}),
+                             "critical": int(number) if number.is_integer() else number}
     return out
 
 
