@@ -50,3 +50,13 @@ def create(app, req, kind: str, model: str, build) -> dict:
         obj = build(app, body, None)
         app.store.put(kind, str(obj["id"]), obj)
     return obj
+
+
+def int_param(req, name: str, default: int) -> int:
+    """A non-negative integer query parameter (paging, offsets), ``default`` when absent."""
+    raw = (req.query.get(name) or [None])[0]
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ApiError(400, f"Invalid value for {name}: {raw!r} (a non-negative integer)")
+    return int(raw)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import uuid
 
 from . import validation as v
+from .org import CREATOR, ORG_ID
 from .routing import create, existing, route, update
 from .validation import ApiError
 
-CREATOR_ID = 1445416
-ORG_ID = 321813
+CREATOR_ID = CREATOR["id"]
 DEFAULTS = {"message": None, "monitor_id": None, "monitor_tags": ["*"], "scope": ["*"], "timezone": "UTC",
             "recurrence": None, "mute_first_recovery_notification": False,
             "notify_end_types": ["expired"], "notify_end_states": ["alert", "no data", "warn"]}

@@ -355,6 +355,11 @@ def iso_utc(d: dt.datetime) -> str:
     return d.astimezone(dt.timezone.utc).isoformat()
 
 
+def stamp(d: dt.datetime) -> str:
+    """A created/modified stamp the stand-in writes: UTC, always with microseconds."""
+    return d.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+
+
 def _rule_after_start(rec: dict, start: dt.datetime):
     """The recurrence's rule occurrences that follow its start, RFC 5545 reading.
 
