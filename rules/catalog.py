@@ -505,3 +505,63 @@ def differences(config: Any, state: Any, path: str = "$") -> list[str]:
 def diff(kind: str, body: dict, answer: dict) -> list[str]:
     """The provider's diff between a catalog body and Datadog's answer for it."""
     return differences(provider_config(kind, body), provider_state(kind, answer, body))
+
+
+# -- adoption: the account's own objects into the catalog -----------------------------------
+
+CATALOG_COMPONENT = ("datadog-stack:catalog:Catalog", "catalog")
+
+
+@dataclass(frozen=True)
+class Adoption:
+    kind: str
+    id: str
+    label: str  # the monitor's name or the dashboard's title
+    file: str  # monitors/<stem>.json, relative to the catalog directory
+    text: str  # the file's content
+
+    @property
+    def name(self) -> str:
+        return CatalogObject(self.kind, self.file, {}).name
+
+
+def _slug(label: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")[:80].strip("-")
+    return slug or "untitled"
+
+
+def adoptions(found: Iterable[tuple[str, dict]], managed: set[tuple[str, str]],
+              taken: set[str], query: str | None = None) -> list[Adoption]:
+    """The account's objects (kind, GET answer) that the stack does not manage (`managed`:
+    (kind, id)) and whose name or title holds `query` (any case), each as a catalog file
+    named after it; a stem in `taken` (existing files, `monitors/x.json`) or already used
+    gets the object's id appended, so no file is ever overwritten."""
+    out: list[Adoption] = []
+    used = set(taken)
+    for kind, answer in found:
+        object_id = str(answer.get("id"))
+        label = str(answer.get("name" if kind == MONITOR else "title") or "")
+        if (kind, object_id) in managed or (query and query.lower() not in label.lower()):
+            continue
+        stem = _slug(label)
+        if f"{kind}s/{stem}.json" in used:
+            stem = f"{stem}-{_slug(object_id)}"
+        file = f"{kind}s/{stem}.json"
+        used.add(file)
+        body = (normalise_monitor if kind == MONITOR else normalise_dashboard)(file, answer)
+        out.append(Adoption(kind, object_id, label, file,
+                            json.dumps(body, indent=2, ensure_ascii=False) + "\n"))
+    return out
+
+
+def adoption_import(adopted: list[Adoption]) -> dict:
+    """`pulumi import --file` entries: each object under its catalog resource and the catalog
+    component (`component: true`, as rules.adopt.import_document writes components)."""
+    if not adopted:
+        return {"resources": []}
+    component_type, component = CATALOG_COMPONENT
+    ref = f"{component}-component"
+    return {"resources": [{"type": component_type, "name": ref, "logicalName": component,
+                           "component": True}] +
+            [{"type": RESOURCE_TYPES[a.kind], "name": a.name, "id": a.id, "parent": ref}
+             for a in adopted]}
