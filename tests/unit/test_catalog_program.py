@@ -114,3 +114,15 @@ def test_a_catalog_monitor_with_the_downtime_tag_joins_the_off_hours_downtimes(c
     assert muted_by & set(json.loads(agent_up["inputs"]["monitor"])["tags"]), \
         "<<stack.downtimeTag>> puts the monitor under the downtimes"
 
+
+
+def test_make_drift_names_a_catalog_object_changed_outside_the_stack():
+    from tools import drift
+
+    urn = "urn:pulumi:dev::datadog-stack::datadog-stack:catalog:Catalog$datadog:index/"
+    document = {"steps": [
+        {"op": "same", "urn": urn + "dashboardJson:DashboardJson::dashboard-hosts"},
+        {"op": "update", "urn": urn + "monitorJson:MonitorJson::monitor-agent-up", "diffReasons": ["monitor"]},
+    ]}
+    assert drift.summarize_preview(document) == [
+        "update   monitor-agent-up (datadog:index/monitorJson:MonitorJson): changed outside the stack: monitor"]
