@@ -115,10 +115,9 @@ def canonical(body: Any) -> str:
 
 def placeholder_values(stack: str, env: str, host_scope: str, notify: str,
                        downtime_tag: str) -> dict[str, str]:
-    values = {"env": env, "name": stack, "hosts": host_scope, "notify": notify,
-              "downtimeTag": downtime_tag}
-    assert set(values) == set(PLACEHOLDERS)
-    return values
+    """The value of each of PLACEHOLDERS for one stack."""
+    return {"env": env, "name": stack, "hosts": host_scope, "notify": notify,
+            "downtimeTag": downtime_tag}
 
 
 # -- reading files ------------------------------------------------------------------------
@@ -257,8 +256,8 @@ def normalise_monitor(file: str, raw: Any) -> dict:
     message = body.get("message", "")
     _expect(file, f"{base}.message", message, (str,), "a string")
     body["message"] = message.strip()
-    # An absent tags list is answered [] (TestAccDatadogMonitor_*: "tags" added to one POST
-    # answer); Datadog answers tags sorted (the stand-in's model, from the recorded answers).
+    # An absent tags list is answered [] (one recorded POST /api/v1/monitor answer adds it).
+    # Sent sorted, as every recorded request sends them, so the answer's order cannot differ.
     tags = body.get("tags") or []
     _strings(file, f"{base}.tags", tags)
     body["tags"] = sorted(tags)
@@ -397,9 +396,7 @@ def provider_config(kind: str, body: dict) -> dict:
     body = json.loads(json.dumps(body))
     if kind == DASHBOARD:
         return _prep_dashboard(body)
-    for field in MONITOR_COMPUTED:  # resource_datadog_monitor_json.go:77-80
-        body.pop(field, None)
-    body.get("options", {}).pop("silenced", None) if isinstance(body.get("options"), dict) else None
+    _drop_computed(body)  # resource_datadog_monitor_json.go:77-80
     for key in ("name", "message"):  # :81-90
         if isinstance(body.get(key), str):
             body[key] = body[key].strip()
@@ -414,9 +411,7 @@ def provider_state(kind: str, answer: dict, config: dict) -> dict:
     answer = json.loads(json.dumps(answer))
     if kind == DASHBOARD:
         return _prep_dashboard(answer)  # resource_datadog_dashboard_json.go:264-282
-    for field in MONITOR_COMPUTED:  # resource_datadog_monitor_json.go:238-241
-        answer.pop(field, None)
-    answer.get("options", {}).pop("silenced", None) if isinstance(answer.get("options"), dict) else None
+    _drop_computed(answer)  # resource_datadog_monitor_json.go:238-241
     for key in ("restricted_roles", "restriction_policy"):  # :245-250
         if key in answer and answer[key] is None:
             del answer[key]
@@ -425,6 +420,14 @@ def provider_state(kind: str, answer: dict, config: dict) -> dict:
     if config.get("assets") is None:  # :266-268
         answer.pop("assets", None)
     return answer
+
+
+def _drop_computed(monitor: dict) -> None:
+    """monitorComputedFields, `options.silenced` included (utils.DeleteKeyInMap on a path)."""
+    for field in MONITOR_COMPUTED:
+        monitor.pop(field, None)
+    if isinstance(monitor.get("options"), dict):
+        monitor["options"].pop("silenced", None)
 
 
 def read_query(kind: str, config: dict) -> str:
