@@ -70,10 +70,18 @@ def catalog_files(directory: Path) -> dict[str, str]:
     it is absent); rules.catalog judges where each file sits and what it holds."""
     if not directory.is_dir():
         return {}
-    return {path.relative_to(directory).as_posix(): path.read_text(encoding="utf-8")
-            for path in sorted(directory.rglob("*.json"))
-            if path.is_file() and not any(part.startswith(".") for part in
-                                          path.relative_to(directory).parts)}
+    files = {}
+    for path in sorted(directory.rglob("*.json")):
+        relative = path.relative_to(directory)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        try:
+            files[relative.as_posix()] = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise catalog.CatalogError(str(path), "is not UTF-8 text (Datadog exports UTF-8 JSON)") from None
+        except OSError as error:
+            raise catalog.CatalogError(str(path), f"cannot be read: {error.strerror}") from None
+    return files
 
 
 def catalog_objects(settings: Settings) -> tuple[catalog.CatalogObject, ...]:

@@ -126,3 +126,12 @@ def test_make_drift_names_a_catalog_object_changed_outside_the_stack():
     ]}
     assert drift.summarize_preview(document) == [
         "update   monitor-agent-up (datadog:index/monitorJson:MonitorJson): changed outside the stack: monitor"]
+
+
+def test_a_file_that_is_not_utf8_is_one_line_not_a_traceback(capsys, tmp_path):
+    root = catalog_dir(tmp_path, {})
+    (root / "monitors").mkdir(parents=True)
+    (root / "monitors" / "latin1.json").write_bytes('{"name": "caf\xe9"}'.encode("latin-1"))
+    config = write_config(tmp_path, **{"datadog-stack:catalogDir": str(root)})
+    code, _, err = run_cli(capsys, "--config-file", str(config))
+    assert code == 2 and err.count("\n") == 1 and "monitors/latin1.json: is not UTF-8 text" in err, err
