@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Mapping
 
 import pulumi
@@ -10,15 +11,18 @@ import pulumi
 from components.agent_host import AgentHost, AgentHostArgs
 from components.apm_dashboard import ApmDashboard, ApmDashboardArgs
 from components.apm_service import ApmService, ApmServiceArgs
+from components.catalog import Catalog, CatalogArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor, MetricMonitorArgs
 from components.timeboard import Timeboard, TimeboardArgs
-from rules.downtimes import off_hours_tag
+from rules import catalog
+from rules.downtimes import downtime_scope, off_hours_tag
 from settings import ConfigError, Host, Settings
 
 # Runs the program as if at another moment (ISO-8601 with a UTC offset): for the tests
 # and demos that move a stand-in's clock; unset, the program uses the real clock.
 CLOCK_VARIABLE = "DATADOG_STACK_NOW"
+PROJECT_DIR = Path(__file__).resolve().parent
 
 
 def clock(environ: Mapping[str, str] = os.environ) -> datetime:
@@ -38,7 +42,15 @@ def clock(environ: Mapping[str, str] = os.environ) -> datetime:
 
 def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
     """Declare every resource; return the stack outputs. `now` sets the downtimes' starts."""
+    # The catalog first: a bad file fails (rules.catalog.CatalogError) before any resource.
+    objects = catalog_objects(settings)
     outputs = _datadog(settings, now)
+    if objects:
+        owned = Catalog("catalog", CatalogArgs(
+            monitors={o.name: o.text for o in objects if o.kind == catalog.MONITOR},
+            dashboards={o.name: o.text for o in objects if o.kind == catalog.DASHBOARD},
+            app_url=settings.app_url))
+        outputs["catalogUrls"] = owned.urls
     agents = {host.name: AgentHost(f"{host.name}-agent", agent_host_args(settings, host))
               for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.
@@ -51,6 +63,38 @@ def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
                          "checkResult": agent.check_result, "appUrl": apps[name].url}
                   for name, agent in agents.items()},
     }
+
+
+def catalog_files(directory: Path) -> dict[str, str]:
+    """`monitors/x.json` -> text for every JSON file under the catalog directory (none when
+    it is absent); rules.catalog judges where each file sits and what it holds."""
+    if not directory.is_dir():
+        return {}
+    files = {}
+    for path in sorted(directory.rglob("*.json")):
+        relative = path.relative_to(directory)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        try:
+            files[relative.as_posix()] = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise catalog.CatalogError(str(path), "is not UTF-8 text (Datadog exports UTF-8 JSON)") from None
+        except OSError as error:
+            raise catalog.CatalogError(str(path), f"cannot be read: {error.strerror}") from None
+    return files
+
+
+def catalog_objects(settings: Settings) -> tuple[catalog.CatalogObject, ...]:
+    """The catalog's objects for this stack, or CatalogError naming the file and JSON path."""
+    directory = PROJECT_DIR / settings.catalog_dir  # an absolute catalogDir stays as it is
+    if directory.exists() and not directory.is_dir():
+        raise ConfigError("datadog-stack:catalogDir", f"{settings.catalog_dir!r} is a file, "
+                          "not a directory of monitors/ and dashboards/")
+    values = catalog.placeholder_values(
+        stack=settings.stack, env=settings.env,
+        host_scope=downtime_scope(host.name for host in settings.hosts), notify=settings.notify,
+        downtime_tag=off_hours_tag(pulumi.get_project(), settings.stack))
+    return catalog.objects(catalog_files(directory), values, settings.catalog_dir)
 
 
 def agent_host_args(settings: Settings, host: Host) -> AgentHostArgs:

@@ -53,6 +53,8 @@ DEFAULTS: dict[str, Any] = {
     # Empty: the commands log in with sshPrivateKey. A path: through that ssh-agent's
     # socket instead (exactly one of the two is set).
     "sshAgentSocket": "",
+    # The team's own monitors and dashboards, relative to the project (docs/catalog.md).
+    "catalogDir": "catalog",
 }
 # Every pattern is matched against the whole value (re.fullmatch): `$` would also match
 # before a trailing newline, and a pasted "team:a\n" would reach datadog.yaml.
@@ -64,6 +66,9 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 _TAG_VALUE = re.compile(r"[A-Za-z0-9_.:/-]{1,200}")  # a Datadog tag value: no spaces
 _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _CLOCK = re.compile(r"(\d{2}):(\d{2})")
+# A local path: no control characters (a pasted "catalog\n" would name no directory and
+# silently mean "no catalog"), no surrounding spaces.
+_PATH = re.compile(r"[^\x00-\x1f\x7f\s](?:[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s])?")
 # Tag keys Datadog reserves (https://docs.datadoghq.com/getting_started/tagging/, the
 # "reserved tag keys" table: host, device, source, service, env, version; env has its own
 # setting). The Agent, its integrations and the tracer set them per source of data.
@@ -162,6 +167,7 @@ class Settings:
     install_agent: bool
     apm: Apm
     secrets: Secrets
+    catalog_dir: str = DEFAULTS["catalogDir"]  # relative to the project directory
     # datadog:validate: off only for offline previews; then the monitor skips the
     # provider's plan-time validation call too (see components/monitor.py).
     validate: bool = True
@@ -612,6 +618,8 @@ def load(source: ConfigSource, stack: str) -> Settings:
         logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled")),
         install_agent=_boolean(_k("installAgent"), read.value("installAgent")),
         apm=_apm(read, database),
+        catalog_dir=_string(_k("catalogDir"), read.value("catalogDir"), _PATH,
+                            "a directory path without control characters or surrounding spaces"),
         validate=_boolean("datadog:validate", read.value("datadog:validate") or "true"),
         secrets=Secrets(
             api_key=read.secret(SECRET_KEYS[0], _key_problem),

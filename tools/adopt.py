@@ -2,6 +2,14 @@
 and write a `pulumi import --file` document that maps them onto the stack's own names.
 
     python -m tools.adopt [--stack NAME | --config-file PATH] [--output adopt.json]
+    python -m tools.adopt --catalog [--query TEXT] [--stack NAME | --config-file PATH] [--output adopt.json]
+
+`--catalog` adopts the account's other monitors and dashboards into the catalog instead:
+each one the stack does not manage (not one of its own resources, not tagged as made by
+this stack, not already a catalog file's object) whose name or title holds TEXT (any case)
+is written to the catalog directory as `monitors/<name>.json` / `dashboards/<title>.json`
+(never over an existing file), and all of them to the import file, so that `pulumi import
+--file` then `pulumi up` changes nothing (docs/catalog.md).
 
 Reads the account through Datadog's API (datadog-api-client) with the keys in
 DD_API_KEY/DD_APP_KEY (or DATADOG_API_KEY/DATADOG_APP_KEY), at the stack's
@@ -22,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 from rules import adopt as rules
+from rules import catalog as catalog_rules
 from tools import plan as offline
 from tools import stack_args
 from tools.graph_snapshot import InputError, keys  # the same key variables as make graph-snapshot
@@ -51,6 +60,7 @@ class Account:
         config = Configuration(host=url.rstrip("/"), return_http_data_only=True)
         config.api_key = {"apiKeyAuth": api_key, "appKeyAuth": app_key}
         self.url = url
+        self.keys = (api_key, app_key)
         self.client = ApiClient(config)
 
     def _read(self, call):
@@ -80,6 +90,26 @@ class Account:
         api = DashboardsApi(self.client)
         ids = self._read(lambda: [d.id for d in api.list_dashboards_with_pagination()])
         return [self._read(lambda i=i: api.get_dashboard(i).to_dict()) for i in ids]
+
+    def answer(self, kind: str, object_id: str) -> dict:
+        """`GET /api/v1/<kind>/<id>` as Datadog answers it, every field kept (the client's
+        models would convert or drop some: the catalog wants the JSON itself)."""
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            f"{self.url.rstrip('/')}/api/v1/{kind}/{object_id}", headers={
+                "DD-API-KEY": self.keys[0], "DD-APPLICATION-KEY": self.keys[1],
+                "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            raise AdoptError(f"the Datadog API at {self.url} answered {error.code} "
+                             f"{error.reason} for {kind} {object_id}") from None
+        except (urllib.error.URLError, OSError) as error:
+            raise AdoptError(f"cannot reach the Datadog API at {self.url}: "
+                             f"{getattr(error, 'reason', error)}") from None
 
     def downtimes(self) -> list[dict]:
         """Every v2 downtime. Downtimes made with the v1 API or the old UI are listed here
@@ -175,18 +205,85 @@ def adopt(config_path: Path, stack: str, out: Path, env: dict[str, str],
     return 0, lines + [f"wrote {out} ({count} objects to import); next: " + NEXT_STEPS.format(out=out)]
 
 
+def managed_by_stack(plan: offline.Plan, monitors: list[dict], dashboards: list[dict]) -> set[tuple[str, str]]:
+    """(kind, id) of what the stack already manages or would adopt as its own resources:
+    every candidate of its typed resources, and every object tagged as made by this stack."""
+    resources = stack_resources(plan)
+    hosts = {h.name for h in plan.settings.hosts}
+    found = {(catalog_rules.MONITOR if m.resource.type == rules.MONITOR else catalog_rules.DASHBOARD, c.id)
+             for m in rules.match(resources, monitors, dashboards, hosts) for c in m.candidates}
+    ours = set(plan.settings.resource_tags)
+    found |= {(catalog_rules.MONITOR, str(m["id"])) for m in monitors if ours <= set(m.get("tags") or [])}
+    return found
+
+
+def adopt_catalog(config_path: Path, stack: str, out: Path, env: dict[str, str],
+                  query: str | None) -> tuple[int, list[str]]:
+    import program
+
+    api_key, app_key = keys(env)
+    config = offline.StackConfig.from_file(config_path)
+    plan = offline.run(config, stack)
+    account = Account(api_url(config, plan.settings), api_key, app_key)
+    monitors, dashboards = account.monitors(), account.dashboards()
+    managed = managed_by_stack(plan, monitors, dashboards)
+    directory = program.PROJECT_DIR / plan.settings.catalog_dir
+    existing = program.catalog_files(directory)
+    cataloged = [(o.kind, o.body) for o in program.catalog_objects(plan.settings)]
+    lines = [f"stack {stack}: read {len(monitors)} monitors, {len(dashboards)} dashboards at "
+             f"{account.url}; catalog {directory}"]
+    found = []
+    for kind, listed in [(catalog_rules.MONITOR, monitors), (catalog_rules.DASHBOARD, dashboards)]:
+        label = "name" if kind == catalog_rules.MONITOR else "title"
+        for item in listed:
+            object_id = str(item["id"])
+            if (kind, object_id) in managed or (query and query.lower() not in str(item.get(label, "")).lower()):
+                continue
+            answer = account.answer(kind, object_id)
+            if any(k == kind and not catalog_rules.diff(kind, body, answer) for k, body in cataloged):
+                lines.append(f"{'skipped':<9}  {kind} {object_id} {answer.get(label)!r}: already in the catalog")
+                continue
+            found.append((kind, answer))
+    adopted = catalog_rules.adoptions(found, managed, set(existing), query)
+    if not adopted:
+        return 0, lines + ["nothing to adopt: nothing written"]
+    for item in adopted:
+        target = directory / item.file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(target, item.text)
+        lines.append(f"{'adopted':<9}  {item.name} <- {item.kind} {item.id} {item.label!r}: "
+                     f"{plan.settings.catalog_dir}/{item.file}")
+    write_atomically(out, catalog_rules.adoption_import(adopted))
+    return 0, lines + [f"wrote {out} ({len(adopted)} objects to import); next: " + NEXT_STEPS.format(out=out)]
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.adopt", description=__doc__.split("\n\n")[0])
     stack_args.add(parser)
     parser.add_argument("--output", type=Path, default=Path("adopt.json"), help="import file to write")
+    parser.add_argument("--catalog", action="store_true",
+                        help="adopt the account's other monitors and dashboards into the catalog")
+    parser.add_argument("--query", help="with --catalog: only objects whose name or title holds TEXT")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.query is not None and not args.catalog:
+        parser.error("--query goes with --catalog")
     path, stack = stack_args.resolve(args)
     from settings import ConfigError
 
     try:
         if not path.is_file():
             raise AdoptError(f"no stack config file {path}")
-        code, lines = adopt(path, stack, args.output, dict(os.environ), dt.datetime.now(dt.timezone.utc))
+        if args.catalog:
+            code, lines = adopt_catalog(path, stack, args.output, dict(os.environ), args.query)
+        else:
+            code, lines = adopt(path, stack, args.output, dict(os.environ), dt.datetime.now(dt.timezone.utc))
     except (AdoptError, InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -61,6 +61,39 @@ def engine(count: int) -> None:
             standin.stop()
 
 
+def catalog_preview(count: int = 100) -> None:
+    """Issue 20 item 7: the real preview of the dev stack with `count` catalog objects
+    against the same preview without (median of 3 each, same run; goal <= 3 s more)."""
+    import statistics
+
+    from tests.e2e.lifecycle import Lifecycle
+    from tests.standins.datadog_api import start_server
+    from tests.standins.ssh_hosts import HostSpec, TestHosts
+    from tools.bench import config_with_catalog
+
+    import yaml
+
+    directory = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
+    catalog_dir = yaml.safe_load(config_with_catalog(count, directory).read_text())[
+        "config"]["datadog-stack:catalogDir"]
+    standin = start_server(0, tempfile.mkdtemp(prefix="bench-standin-"), clock_offset=0)
+    with TestHosts([HostSpec()], progress=quiet) as hosts:
+        life = Lifecycle(hosts, standin)
+        try:
+            medians = {}
+            for label, where in (("with", catalog_dir), ("without", str(directory / "none"))):
+                life.set_config({"datadog-stack:catalogDir": where})
+                life.up(f"up {label} the catalog")
+                medians[label] = statistics.median(
+                    life.preview(f"preview {label} the catalog").seconds for _ in range(3))
+            print(f"engine: preview with {count} catalog objects {medians['with']:.1f} s, without "
+                  f"{medians['without']:.1f} s: +{medians['with'] - medians['without']:.1f} s "
+                  "(median of 3; goal <= 3 s)", flush=True)
+        finally:
+            life.close()
+            standin.stop()
+
+
 def import_floor() -> float:
     """What any real preview pays first: the Python SDK importing pulumi_datadog."""
     started = time.monotonic()
@@ -88,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for count in counts:
                 engine(count)
+            catalog_preview()
     return 0
 
 

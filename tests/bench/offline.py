@@ -47,6 +47,45 @@ def plan_resources(path: Path) -> int:
     return len(json.loads(out.stdout)["resources"])
 
 
+def config_with_catalog(count: int, directory: Path) -> Path:
+    """The dev stack with a catalog of `count` Datadog-authored objects from the test corpus
+    (monitors and dashboards alternating, as far as each kind goes)."""
+    from tests.catalog_corpus.build import corpus
+    from tests.standins.datadog_api.replay import cassette_dir
+
+    # one sample per cassette or asset: a GET answer and its UI export are the same object
+    samples = [s for s in corpus(cassette_dir()) if s.shape not in ("ui-monitor", "ui-dashboard")]
+    monitors = [s for s in samples if s.kind == "monitor"]
+    dashboards = [s for s in samples if s.kind == "dashboard"]
+    mixed = [s for pair in zip(monitors, dashboards) for s in pair] + monitors[len(dashboards):] \
+        + dashboards[len(monitors):]
+    root = directory / f"catalog{count}"
+    for sample in mixed[:count]:
+        (root / sample.file).parent.mkdir(parents=True, exist_ok=True)
+        (root / sample.file).write_text(json.dumps(sample.raw))
+    document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"]["datadog-stack:catalogDir"] = str(root)
+    path = directory / f"Pulumi.catalog{count}.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def catalog(floor: float, runs: int) -> None:
+    """The offline plan with 100 catalog objects against the import floor (issue 20: <= 1.1x),
+    and the round trip of the whole catalog corpus through the stand-in."""
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        empty, hundred = config_with_catalog(0, Path(tmp)), config_with_catalog(100, Path(tmp))
+        t0 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(empty)], runs)
+        t100 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(hundred)], runs)
+        print(f"plan   no catalog:        {t0:6.2f} s = {t0 / floor:.2f}x floor")
+        print(f"plan   100 catalog objects: {t100:6.2f} s = {t100 / floor:.2f}x floor (goal <= 1.1x), "
+              f"{t100 / t0:.2f}x the plan without, "
+              f"{plan_resources(hundred) - plan_resources(empty)} more resources")
+    from tests.catalog_corpus import roundtrip
+    roundtrip.main([])
+
+
 def standin_replay() -> None:
     """How many of Datadog's recorded exchanges the API stand-in agrees with (issue 11)."""
     from tests.standins.datadog_api import replay
@@ -125,6 +164,7 @@ def main() -> None:
         print(f"plan   1 host:   {t1:6.2f} s, {plan_resources(one)} resources")
         print(f"plan   100 hosts:{t100:6.2f} s, {plan_resources(hundred)} resources "
               f"= {t100 / t1:.2f}x the 1-host plan (goal <= 20x)")
+    catalog(floor, runs)
     standin_replay()
     suite = wall([py, "-m", "pytest", "-q", "-n", "2", "tests/unit"], 1)
     print(f"suite  unit tier, 2 workers (one run):   {suite:6.2f} s = {suite / floor:.2f}x floor")

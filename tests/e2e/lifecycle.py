@@ -22,6 +22,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+# The dev stack's example catalog (catalog/): objects every e2e stack creates besides its own.
+SHIPPED_CATALOG = {kind: len(list((REPO / "catalog" / kind).glob("*.json")))
+                   for kind in ("monitors", "dashboards")}
 POLICY = REPO / "policy"
 PLUGINS = {"datadog": "5.8.0", "command": "1.2.1"}
 STACK = "e2e"
@@ -33,7 +36,7 @@ CANARIES = {
 }
 # The program's files; copied to a work dir so the stack file never lands in the checkout.
 PROGRAM = ("Pulumi.yaml", "__main__.py", "program.py", "settings.py", "pulumi_config.py",
-           "components", "rules",
+           "components", "rules", "catalog",
            "agent_files", "app")
 
 

@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.lifecycle import STACK, Lifecycle, live, missing
+from tests.e2e.lifecycle import SHIPPED_CATALOG, STACK, Lifecycle, live, missing
 from tests.remote.conftest import start_hosts
 from tests.standins.ssh_hosts import HostSpec
 from tests.unit.adopt_fixtures import SEED_HOST, SEED_OBJECTS
@@ -88,8 +88,10 @@ def monkeypatch_module():
 def test_up_after_import_takes_the_seed_objects_over_without_duplicates(standin, adopted):
     assert adopted["up"].ok, adopted["up"].output
     objects = live(standin.objects())
-    assert objects["monitors"] == [str(adopted["monitor"]["id"])]
-    assert adopted["board"]["id"] in objects["dashboards"] and len(objects["dashboards"]) == 2, \
+    assert str(adopted["monitor"]["id"]) in objects["monitors"] and \
+        len(objects["monitors"]) == 1 + SHIPPED_CATALOG["monitors"], "no second my_metric monitor"
+    assert adopted["board"]["id"] in objects["dashboards"] and \
+        len(objects["dashboards"]) == 2 + SHIPPED_CATALOG["dashboards"], \
         "the timeboard adopted, the APM dashboard created"
 
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from agent_files import render
-from tests.e2e.lifecycle import CANARIES, Lifecycle, live, missing
+from tests.e2e.lifecycle import CANARIES, SHIPPED_CATALOG, Lifecycle, live, missing
 from tests.remote.conftest import start_hosts
 from tests.standins.ssh_hosts import SUDO_USER, HostSpec, diff
 
@@ -163,7 +163,8 @@ def test_up_from_empty_installs_the_rendered_files_on_each_host(hosts, created):
 def test_up_from_empty_creates_the_datadog_objects_of_the_plan(standin, created):
     objects = live(standin.objects())
     assert {k: len(objects[k]) for k in ("monitors", "dashboards", "downtimes")} == \
-        {"monitors": 1, "dashboards": 2, "downtimes": 2}
+        {"monitors": 1 + SHIPPED_CATALOG["monitors"], "dashboards": 2 + SHIPPED_CATALOG["dashboards"],
+         "downtimes": 2}
 
 
 # --- 2. no-op up -------------------------------------------------------------------------

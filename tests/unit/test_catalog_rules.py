@@ -1,0 +1,217 @@
+"""rules/catalog.py: a catalog file, in any shape Datadog exports, becomes the API body the
+stack sends; a bad file is one error naming the file and the JSON path; the provider's own
+diff (reproduced from terraform-provider-datadog c17cf16) sees what a user would see."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rules import catalog
+from tests.catalog_corpus.build import HERE
+
+pytestmark = pytest.mark.unit
+
+VALUES = catalog.placeholder_values(stack="dev", env="dev-env", host_scope="host:(vm1 OR vm2)",
+                                    notify="@ops@example.com",
+                                    downtime_tag="off-hours-downtimes:datadog-stack/dev")
+MONITOR = {"name": "m", "type": "query alert", "query": "avg(last_5m):avg:a{*} > 2",
+           "message": "hi", "tags": ["b:1", "a:1"], "options": {"thresholds": {"critical": 2}}}
+DASHBOARD = {"title": "d", "layout_type": "ordered", "widgets": [
+    {"definition": {"type": "note", "content": "x"}}]}
+
+
+def one(file: str, content) -> catalog.CatalogObject:
+    text = content if isinstance(content, str) else json.dumps(content)
+    (found,) = catalog.objects({file: text}, VALUES)
+    return found
+
+
+def recommended(name: str) -> dict:
+    return json.loads((HERE / "integrations-core" / name).read_text())
+
+
+# -- shapes -----------------------------------------------------------------------------
+
+def test_a_recommended_monitor_is_its_definition_with_numbers_as_numbers():
+    body = one("monitors/pg.json", recommended("postgres-percent_usage_connections.json")).body
+    assert body["name"].startswith("[Postgres] Number of connections"), "the wrapper's definition is the monitor"
+    assert body["options"]["renotify_interval"] == 0, '"renotify_interval": "0" is sent as the number 0'
+    assert "version" not in body and "definition" not in body, "the wrapper's own keys are not sent"
+
+
+@pytest.mark.parametrize("field", ["id", "org_id", "creator", "created", "modified", "overall_state",
+                                   "overall_state_modified", "deleted", "multi", "matching_downtimes",
+                                   "draft_status", "restricted_roles", "restriction_policy"])
+def test_a_monitor_get_body_loses_its_server_side_fields(field):
+    body = one("monitors/m.json", {**MONITOR, field: {"id": 5} if field != "restricted_roles" else None}).body
+    assert field not in body, f"{field} is Datadog's to set (monitorComputedFields, or null/separate)"
+
+
+def test_a_monitor_loses_its_mutes_which_downtimes_own():
+    body = one("monitors/m.json", {**MONITOR, "options": {**MONITOR["options"], "silenced": {"*": None}}}).body
+    assert "silenced" not in body["options"], "options.silenced is computed by the provider"
+
+
+@pytest.mark.parametrize("field,value", [("id", "abc-def-ghi"), ("author_handle", "a@b.c"),
+                                         ("author_name", "A"), ("created_at", "2026-01-01"),
+                                         ("modified_at", "2026-01-01"), ("url", "/dashboard/x"),
+                                         ("is_read_only", False), ("pause_auto_refresh", False)])
+def test_a_dashboard_export_loses_what_datadog_does_not_take_back(field, value):
+    assert field not in one("dashboards/d.json", {**DASHBOARD, field: value}).body, \
+        f"{field} is computed, deprecated or not answered back"
+
+
+def test_a_paused_dashboard_keeps_its_pause():
+    assert one("dashboards/d.json", {**DASHBOARD, "pause_auto_refresh": True}).body["pause_auto_refresh"] is True
+
+
+@pytest.mark.parametrize("kind,content,key,value", [
+    ("monitors", MONITOR, ("options", "notify_audit"), False),
+    ("monitors", MONITOR, ("options", "include_tags"), True),
+    ("monitors", MONITOR, ("priority",), None),
+    ("monitors", {**MONITOR, "options": {}}, ("options", "thresholds", "critical"), 2),
+    ("monitors", {**MONITOR, "type": "log alert", "query": 'logs("x").index("*").rollup("count").last("5m") > 1'},
+     ("options", "groupby_simple_monitor"), False),
+    ("monitors", MONITOR, ("tags",), ["a:1", "b:1"]),
+    ("dashboards", DASHBOARD, ("description",), None),
+    ("dashboards", DASHBOARD, ("notify_list",), []),
+])
+def test_what_datadog_fills_in_is_in_the_body(kind, content, key, value):
+    body = one(f"{kind}/x.json", content).body
+    for part in key:
+        body = body[part]
+    assert body == value, f"{'.'.join(key)} is what Datadog answers when it is left out"
+
+
+def test_same_file_gives_the_same_input_whatever_its_key_order():
+    shuffled = dict(reversed(list(MONITOR.items())))
+    assert one("monitors/m.json", MONITOR).text == one("monitors/m.json", shuffled).text
+
+
+def test_the_resource_is_named_after_the_kind_and_the_file():
+    assert one("monitors/postgres-connections.json", MONITOR).name == "monitor-postgres-connections"
+    assert one("dashboards/mysql.json", DASHBOARD).name == "dashboard-mysql"
+
+
+# -- placeholders -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("placeholder,value", [
+    ("<<stack.env>>", "dev-env"), ("<<stack.name>>", "dev"), ("<<stack.hosts>>", "host:(vm1 OR vm2)"),
+    ("<<stack.notify>>", "@ops@example.com"), ("<<stack.downtimeTag>>", "off-hours-downtimes:datadog-stack/dev")])
+def test_a_placeholder_becomes_the_stacks_value(placeholder, value):
+    body = one("monitors/m.json", {**MONITOR, "message": f"see {placeholder} now"}).body
+    assert body["message"] == f"see {value} now"
+
+
+@pytest.mark.parametrize("text", ["{{host.name}} is {{value}}", "{{#is_alert}}x{{/is_alert}}",
+                                  "avg:a{$host,$env.value}", "@slack-ops <!here>", "a << b >> c",
+                                  "<<env>>"])
+def test_datadogs_own_variables_pass_through_untouched(text):
+    assert one("monitors/m.json", {**MONITOR, "message": text}).body["message"] == text
+
+
+@pytest.mark.parametrize("content,path", [
+    ({**MONITOR, "message": "<<stack.region>>"}, "$.message"),
+    ({**MONITOR, "tags": ["env:<<stack.Env>>"]}, "$.tags[0]"),
+    ({**MONITOR, "message": "<<stack.env"}, "$.message"),
+])
+def test_an_unknown_placeholder_names_file_and_path(content, path):
+    with pytest.raises(catalog.CatalogError) as error:
+        one("monitors/m.json", content)
+    assert str(error.value).startswith(f"catalog/monitors/m.json at {path}: "), str(error.value)
+
+
+def test_no_corpus_object_uses_the_placeholder_syntax():
+    from tests.standins.datadog_api.replay import cassette_dir
+    from tests.catalog_corpus.build import corpus
+
+    clashing = [s.name for s in corpus(cassette_dir()) if "<<stack." in json.dumps(s.raw)]
+    assert not clashing, "the placeholder syntax must not occur in Datadog's own objects"
+
+
+# -- bad files ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("file,text,message", [
+    ("monitors/m.json", "{not json", "catalog/monitors/m.json: is not JSON: Expecting property name"),
+    ("monitors/m.json", "[1, 2]", "catalog/monitors/m.json at $: must be a JSON object (a monitor), not a list"),
+    ("monitors/m.json", json.dumps({"name": "x", "type": "query alert"}),
+     "catalog/monitors/m.json at $: is not a monitor: it has no 'query'"),
+    ("monitors/m.json", json.dumps(DASHBOARD), "catalog/monitors/m.json: is a dashboard, not a monitor"),
+    ("dashboards/d.json", json.dumps(MONITOR), "catalog/dashboards/d.json: is a monitor, not a dashboard"),
+    ("monitors/m.json", json.dumps({**MONITOR, "options": {"thresholds": {"critical": "high"}}}),
+     "catalog/monitors/m.json at $.options.thresholds.critical: 'high' is not a number"),
+    ("monitors/m.json", json.dumps({**MONITOR, "tags": "a:b"}),
+     "catalog/monitors/m.json at $.tags: must be a list of strings, not a string"),
+    ("monitors/m.json", json.dumps({**MONITOR, "options": {"renotify_interval": 1.5}}),
+     "catalog/monitors/m.json at $.options.renotify_interval: 1.5 is not a whole number"),
+    ("monitors/m.json", json.dumps({**MONITOR, "priority": 9}), "catalog/monitors/m.json at $.priority: 9 is outside 1-5"),
+    ("dashboards/d.json", json.dumps({**DASHBOARD, "layout_type": "grid"}),
+     "catalog/dashboards/d.json at $.layout_type: 'grid' is not a layout"),
+    ("dashboards/d.json", json.dumps({**DASHBOARD, "widgets": [{"definition": {"title": "t"}}]}),
+     "catalog/dashboards/d.json at $.widgets[0].definition.type: must be a string, not null"),
+    ("monitor/m.json", json.dumps(MONITOR), "catalog/monitor/m.json: is not in monitors/ or dashboards/"),
+    ("monitors/a b.json", json.dumps(MONITOR), "catalog/monitors/a b.json: has a name that cannot name a resource"),
+])
+def test_a_bad_file_is_one_line_naming_file_and_path(file, text, message):
+    with pytest.raises(catalog.CatalogError) as error:
+        catalog.objects({file: text}, VALUES)
+    assert str(error.value).startswith(message), str(error.value)
+    assert "\n" not in str(error.value), "one line"
+
+
+@pytest.mark.parametrize("first,second,message", [
+    ({**MONITOR, "id": 7}, {**MONITOR, "id": 7, "name": "other"}, "(both have id 7)"),
+    (MONITOR, {**MONITOR, "tags": list(reversed(MONITOR["tags"]))}, "is the same monitor as catalog/monitors/a.json"),
+])
+def test_two_files_for_one_object_are_refused(first, second, message):
+    with pytest.raises(catalog.CatalogError) as error:
+        catalog.objects({"monitors/a.json": json.dumps(first), "monitors/b.json": json.dumps(second)}, VALUES)
+    assert str(error.value).startswith("catalog/monitors/b.json") and message in str(error.value)
+
+
+# -- the provider's diff ------------------------------------------------------------------
+
+ANSWERED_MONITOR = {**MONITOR, "tags": ["a:1", "b:1"], "id": 1, "org_id": 2, "multi": False,
+                    "created": "t", "modified": "t", "creator": {}, "overall_state": "OK",
+                    "restricted_roles": None, "restriction_policy": None, "assets": [],
+                    "draft_status": "published", "priority": None,
+                    "options": {"thresholds": {"critical": 2.0}, "silenced": {}}}
+
+
+@pytest.mark.parametrize("config,answer", [
+    # computed fields, nulls and a float for an integer (Go decodes both as float64)
+    ({**MONITOR, "tags": ["a:1", "b:1"], "priority": None}, ANSWERED_MONITOR),
+    # the provider trims name and message on the config side (monitor_json.go:81-90)
+    ({**MONITOR, "tags": ["a:1", "b:1"], "priority": None, "name": "m  "}, ANSWERED_MONITOR),
+])
+def test_the_provider_sees_no_change_in_what_datadog_adds(config, answer):
+    assert catalog.diff(catalog.MONITOR, config, answer) == []
+
+
+def test_the_provider_sees_a_changed_threshold():
+    answer = {**ANSWERED_MONITOR, "options": {"thresholds": {"critical": 3.0}}}
+    assert catalog.diff(catalog.MONITOR, {**MONITOR, "tags": ["a:1", "b:1"], "priority": None}, answer) == [
+        "$.options.thresholds.critical: 2 in the file, 3.0 in Datadog's answer"]
+
+
+def test_the_provider_ignores_widget_ids_and_maps_tab_ids_to_positions():
+    config = {**DASHBOARD, "widgets": [{"definition": {"type": "note"}}, {"definition": {"type": "note"}}],
+              "tabs": [{"name": "t", "widget_ids": ["@2"]}], "notify_list": ["b", "a"]}
+    answer = {**config, "id": "abc", "url": "/d", "widgets": [{"definition": {"type": "note"}, "id": 11},
+                                                              {"definition": {"type": "note"}, "id": 12}],
+              "tabs": [{"id": "uuid", "name": "t", "widget_ids": [12]}], "notify_list": ["a", "b"],
+              "is_read_only": False}
+    assert catalog.diff(catalog.DASHBOARD, config, answer) == []
+
+
+def test_the_provider_sees_a_key_datadog_does_not_answer():
+    """The #2956 / PR #4256 case: a UI export's pause_auto_refresh: false is never answered."""
+    config = {**DASHBOARD, "pause_auto_refresh": False}
+    assert catalog.diff(catalog.DASHBOARD, config, DASHBOARD) == ["$.pause_auto_refresh: only in the file"]
+
+
+def test_the_provider_drops_assets_it_was_not_given():
+    config = {**MONITOR, "tags": ["a:1", "b:1"], "priority": None}
+    assert catalog.read_query(catalog.MONITOR, config) == "?with_restricted_roles=false"
+    assert catalog.diff(catalog.MONITOR, config, {**ANSWERED_MONITOR, "assets": []}) == []
