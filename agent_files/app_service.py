@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import Protocol
 
-from settings import Apm, Host
+from domain import Apm, Host
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 # Files shipped to the host, from app/ (the unit is rendered, not read).

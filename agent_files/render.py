@@ -31,27 +31,12 @@ import stringprep
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
 from agent_files import tarball
-from settings import Database, Host
-
-
-class AgentSettings(Protocol):
-    """What the Agent's files are rendered from: settings.Settings and
-    components.agent_host.AgentHostArgs both carry it."""
-
-    stack: str
-    env: str
-    site: str
-    host_tags: tuple[str, ...]
-    database: Database
-    check_interval: int
-    logs_enabled: bool
-    install_agent: bool
-
+from domain import AgentSettings, Host
 
 AGENT_DIR = "/etc/datadog-agent"
 DATADOG_YAML = f"{AGENT_DIR}/datadog.yaml"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from agent_files import render
-from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from domain import AgentSettings, Database, Host
 
 pytestmark = pytest.mark.unit
 
@@ -24,31 +24,27 @@ HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="vagrant")
 TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*:[A-Za-z0-9_./:-]+$")
 
 
-def make_settings(kind: str = "postgres", **overrides) -> Settings:
-    base = Settings(
-        stack="dev", env="dev", site="datadoghq.com", hosts=(HOST,),
+def make_settings(kind: str = "postgres", **overrides) -> AgentSettings:
+    base = AgentSettings(
+        stack="dev", env="dev", site="datadoghq.com",
         host_tags=("greeting:hello_datadog_team", "region:eastus", "role:database"),
         database=Database(kind=kind, host="localhost",
                           port=5432 if kind == "postgres" else 3306,
                           name="postgres" if kind == "postgres" else "mysql"),
-        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
-        timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=45,
-        logs_enabled=False, install_agent=False,
-        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
-        secrets=Secrets(api_key=None, database_password=None, ssh_private_key=None),
+        check_interval=45, logs_enabled=False, install_agent=False,
     )
     return replace(base, **overrides)
 
 
-def files(settings: Settings | None = None) -> dict[str, bytes]:
+def files(settings: AgentSettings | None = None) -> dict[str, bytes]:
     return render.render_host_files(settings or make_settings(), HOST, API_KEY, PASSWORD)
 
 
-def load(settings: Settings | None, path: str) -> dict:
+def load(settings: AgentSettings | None, path: str) -> dict:
     return yaml.safe_load(files(settings)[path])
 
 
-def bundle_members(settings: Settings) -> dict[str, bytes]:
+def bundle_members(settings: AgentSettings) -> dict[str, bytes]:
     data = render.build_bundle(settings, HOST, API_KEY, PASSWORD)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:  # "r:": uncompressed only
         return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
