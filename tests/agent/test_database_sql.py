@@ -23,7 +23,7 @@ import yaml
 pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (tests/requirements/agent.txt)")
 from datadog_checks.base.stubs import aggregator
 
-from agent_files import render
+from agent_files import db_auth, render
 from tests import needs
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, free_port, make_settings
 from tests.agent.standins.datadog_agent import run_custom_queries
@@ -162,7 +162,7 @@ def test_postgres_stores_the_rendered_scram_verifier_as_is(postgres):
     stored = _run("psql", "-X", "-At", "-h", postgres["socket_dir"], "-p", postgres["port"],
                   "-d", "postgres", "-c", "SELECT rolpassword FROM pg_authid WHERE rolname = 'datadog'",
                   user="postgres").stdout.strip()
-    assert stored == render.postgres_verifier(PASSWORD) and stored.startswith("SCRAM-SHA-256$4096:")
+    assert stored == db_auth.postgres_verifier(PASSWORD) and stored.startswith("SCRAM-SHA-256$4096:")
 
 
 def test_postgres_datadog_logs_in_with_a_non_ascii_password(postgres):
