@@ -28,7 +28,7 @@ WORKERS = 2
 
 
 class AppSettings(Protocol):
-    """What the app's files are rendered from: settings.Settings and
+    """What the app's files are rendered from: domain.Settings and
     components.apm_service.ApmServiceArgs both carry it."""
 
     stack: str
