@@ -6,10 +6,10 @@ The types are declared in domain.py, which the rest of the code imports them fro
 module is the parser, the key registry (`KNOWN_KEYS`, `DEFAULTS`, the secrets) and the
 checks. The source is anything with the `ConfigSource` methods
 (`pulumi_config.PulumiConfig` under the engine), so this module imports no Pulumi SDK:
-the Agent tier reads the real settings without one. Secrets stay opaque values (Pulumi secret Outputs): their plain text is
-read once, from the source, to refuse what cannot work (an error names the key, never
-the value), and is never kept. `DEFAULTS` is the one table of defaults: Pulumi.yaml and
-the README's table are tested against it.
+the Agent tier reads the real settings without one. Secrets stay opaque values (Pulumi
+secret Outputs): their plain text is read once, from the source, to refuse what cannot
+work (an error names the key, never the value), and is never kept. `DEFAULTS` is the one
+table of defaults: Pulumi.yaml and the README's table are tested against it.
 """
 from __future__ import annotations
 
