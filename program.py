@@ -15,9 +15,10 @@ from components.catalog import Catalog, CatalogArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor, MetricMonitorArgs
 from components.timeboard import Timeboard, TimeboardArgs
+from domain import Host, Settings
 from rules import catalog
 from rules.downtimes import downtime_scope, off_hours_tag
-from settings import ConfigError, Host, Settings
+from settings import ConfigError
 
 # Runs the program as if at another moment (ISO-8601 with a UTC offset): for the tests
 # and demos that move a stand-in's clock; unset, the program uses the real clock.
@@ -99,10 +100,7 @@ def catalog_objects(settings: Settings) -> tuple[catalog.CatalogObject, ...]:
 
 def agent_host_args(settings: Settings, host: Host) -> AgentHostArgs:
     return AgentHostArgs(
-        host=host, stack=settings.stack, env=settings.env, site=settings.site,
-        host_tags=settings.host_tags, database=settings.database,
-        check_interval=settings.check_interval, logs_enabled=settings.logs_enabled,
-        install_agent=settings.install_agent, api_key=settings.secrets.api_key,
+        host=host, agent=settings.agent, api_key=settings.secrets.api_key,
         database_password=settings.secrets.database_password,
         ssh_private_key=settings.secrets.ssh_private_key,
         ssh_agent_socket=settings.ssh_agent_socket)

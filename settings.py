@@ -1,13 +1,15 @@
 """Typed, validated settings: every config key is read and checked here, once.
 
-`load(source, stack)` returns a frozen `Settings` or raises `ConfigError(key, problem)`;
-`__main__` turns that error into one line on stderr before any resource exists. The
-source is anything with the `ConfigSource` methods (`pulumi_config.PulumiConfig` under
-the engine), so this module imports no Pulumi SDK: the Agent's and the VM's code use
-the same types. Secrets stay opaque values (Pulumi secret Outputs): their plain text is
-read once, from the source, to refuse what cannot work (an error names the key, never
-the value), and is never kept. `DEFAULTS` is the one table of defaults: Pulumi.yaml and
-the README's table are tested against it.
+`load(source, stack)` returns a frozen `domain.Settings` or raises `ConfigError(key,
+problem)`; `__main__` turns that error into one line on stderr before any resource exists.
+The types are declared in domain.py, which the rest of the code imports them from; this
+module is the parser, the key registry (`KNOWN_KEYS`, `DEFAULTS`, the secrets) and the
+checks. The source is anything with the `ConfigSource` methods
+(`pulumi_config.PulumiConfig` under the engine), so this module imports no Pulumi SDK:
+the Agent tier reads the real settings without one. Secrets stay opaque values (Pulumi
+secret Outputs): their plain text is read once, from the source, to refuse what cannot
+work (an error names the key, never the value), and is never kept. `DEFAULTS` is the one
+table of defaults: Pulumi.yaml and the README's table are tested against it.
 """
 from __future__ import annotations
 
@@ -16,11 +18,11 @@ import json
 import math
 import re
 import zoneinfo
-from dataclasses import dataclass
 from datetime import time
 from typing import Any, Callable, Mapping, Protocol
 
-from rules.downtimes import OfficeHours, clock_change_problem, label
+from domain import AgentSettings, Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from rules.downtimes import clock_change_problem, label
 from rules.host_names import AGENT_HOSTNAME, AGENT_HOSTNAME_MAX, agent_hostname_problem, \
     reserved_reason
 
@@ -102,88 +104,6 @@ class ConfigError(Exception):
         super().__init__(f"{key}: {problem}")
         self.key = key
         self.problem = problem
-
-
-@dataclass(frozen=True)
-class Host:
-    name: str  # the Datadog hostname and the resource name
-    address: str
-    ssh_port: int
-    ssh_user: str
-
-
-@dataclass(frozen=True)
-class Database:
-    kind: str  # "postgres" | "mysql"
-    host: str
-    port: int
-    name: str
-    install: bool = False  # installDatabase: install.sh installs the server package if missing
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The monitor alerts on a 5-minute average above `warning`/`critical`, and leaves
-    each state only at or below its recovery threshold (Datadog's hysteresis)."""
-
-    warning: float
-    critical: float
-    warning_recovery: float
-    critical_recovery: float
-
-
-@dataclass(frozen=True)
-class Apm:
-    service: str
-    version: str
-    port: int
-    bind_address: str  # the IP address gunicorn listens on
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Secret inputs as Pulumi secret Outputs; never unwrapped outside an apply."""
-
-    api_key: Any
-    database_password: Any
-    ssh_private_key: Any
-
-
-@dataclass(frozen=True)
-class Settings:
-    stack: str
-    env: str
-    site: str
-    hosts: tuple[Host, ...]
-    host_tags: tuple[str, ...]
-    database: Database
-    thresholds: Thresholds
-    no_data_minutes: int
-    notify: str
-    timezone: str
-    office_hours: OfficeHours
-    check_interval: int
-    logs_enabled: bool
-    install_agent: bool
-    apm: Apm
-    secrets: Secrets
-    catalog_dir: str = DEFAULTS["catalogDir"]  # relative to the project directory
-    # datadog:validate: off only for offline previews; then the monitor skips the
-    # provider's plan-time validation call too (see components/monitor.py).
-    validate: bool = True
-    # sshAgentSocket: the ssh-agent socket the commands log in through; "" when they use
-    # secrets.ssh_private_key (then set; else None).
-    ssh_agent_socket: str = ""
-
-    @property
-    def app_url(self) -> str:
-        """The web app of the site: app.datadoghq.com, app.datadoghq.eu, us3.datadoghq.com."""
-        return f"https://app.{self.site}" if self.site.count(".") == 1 else f"https://{self.site}"
-
-    @property
-    def resource_tags(self) -> tuple[str, ...]:
-        """Tags on every Datadog object, so a search finds what this stack owns."""
-        return ("managed-by:pulumi", f"stack:{self.stack}", f"env:{self.env}")
 
 
 class ConfigSource(Protocol):
@@ -599,24 +519,32 @@ def load(source: ConfigSource, stack: str) -> Settings:
     for key in PROVIDER_SECRET_KEYS:
         read.secret(key, _key_problem)
     database = _database(read)
-    return Settings(
-        stack=stack,
-        env=_string(_k("env"), read.value("env", stack), _NAME, "an env tag value"),
-        site=_site(read),
-        hosts=_hosts(read),
-        host_tags=_host_tags(read),
-        database=database,
-        thresholds=_thresholds(read),
-        no_data_minutes=_integer(_k("noDataTimeframe"), read.value("noDataTimeframe"),
-                                 1, 1440, " minutes"),
-        notify=_string(_k("notify"), read.value("notify"), _HANDLE,
-                       "an email @-handle such as @ops@example.com"),
-        timezone=_timezone(read, office_hours),
-        office_hours=office_hours,
+    # Read in the order the keys have always been checked: the first bad one is reported.
+    env = _string(_k("env"), read.value("env", stack), _NAME, "an env tag value")
+    site = _site(read)
+    hosts = _hosts(read)
+    host_tags = _host_tags(read)
+    thresholds = _thresholds(read)
+    no_data_minutes = _integer(_k("noDataTimeframe"), read.value("noDataTimeframe"),
+                               1, 1440, " minutes")
+    notify = _string(_k("notify"), read.value("notify"), _HANDLE,
+                     "an email @-handle such as @ops@example.com")
+    timezone = _timezone(read, office_hours)
+    agent = AgentSettings(
+        stack=stack, env=env, site=site, host_tags=host_tags, database=database,
         check_interval=_integer(_k("checkInterval"), read.value("checkInterval"),
                                 1, 86400, " seconds"),
         logs_enabled=_boolean(_k("logsEnabled"), read.value("logsEnabled")),
         install_agent=_boolean(_k("installAgent"), read.value("installAgent")),
+    )
+    return Settings(
+        agent=agent,
+        hosts=hosts,
+        thresholds=thresholds,
+        no_data_minutes=no_data_minutes,
+        notify=notify,
+        timezone=timezone,
+        office_hours=office_hours,
         apm=_apm(read, database),
         catalog_dir=_string(_k("catalogDir"), read.value("catalogDir"), _PATH,
                             "a directory path without control characters or surrounding spaces"),

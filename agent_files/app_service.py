@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import Protocol
 
-from settings import Apm, Host
+from domain import Apm, Host
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 # Files shipped to the host, from app/ (the unit is rendered, not read).
@@ -28,7 +28,7 @@ WORKERS = 2
 
 
 class AppSettings(Protocol):
-    """What the app's files are rendered from: settings.Settings and
+    """What the app's files are rendered from: domain.Settings and
     components.apm_service.ApmServiceArgs both carry it."""
 
     stack: str

@@ -16,7 +16,8 @@ agent_files(settings, host, api_key, db_password) -> tuple[AgentFile, ...]
 file_attributes(settings) -> dict[str, tuple[int, str]]
     Absolute VM path -> (mode, owner), without needing any secret.
 database_user_sql(settings, db_password) -> bytes
-    Idempotent SQL creating/updating the `datadog` user (PostgreSQL or MySQL/MariaDB).
+    Idempotent SQL creating/updating the `datadog` user (PostgreSQL or MySQL/MariaDB), with
+    the password as the verifier or hash agent_files/db_auth.py computes.
 build_bundle(settings, host, api_key, db_password) -> bytes
     Deterministic uncompressed USTAR tar of the bundle install.sh consumes (layout in
     BUNDLE_LAYOUT). Not compressed on purpose: gzip output differs between zlib builds, and
@@ -24,34 +25,16 @@ build_bundle(settings, host, api_key, db_password) -> bytes
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import stringprep
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
 from agent_files import tarball
-from settings import Database, Host
-
-
-class AgentSettings(Protocol):
-    """What the Agent's files are rendered from: settings.Settings and
-    components.agent_host.AgentHostArgs both carry it."""
-
-    stack: str
-    env: str
-    site: str
-    host_tags: tuple[str, ...]
-    database: Database
-    check_interval: int
-    logs_enabled: bool
-    install_agent: bool
-
+from agent_files.db_auth import DATADOG_DB_USER, mysql_native_hash, postgres_verifier
+from domain import AgentSettings, Host
 
 AGENT_DIR = "/etc/datadog-agent"
 DATADOG_YAML = f"{AGENT_DIR}/datadog.yaml"
@@ -88,7 +71,6 @@ secret.env        DD_API_KEY=..., only when installAgent is true (for Datadog's 
                   install.sh deletes it as soon as the Agent is present
 """
 HEADER = b"# Managed by Pulumi (datadog-stack); local edits are overwritten on the next `pulumi up`.\n"
-DATADOG_DB_USER = "datadog"
 MAX_USER_CONNECTIONS = 5
 # Printed by database.sql when it is about to create the user (install.sh greps for it).
 DB_USER_CREATED = "datadog-stack: created the datadog user"
@@ -219,90 +201,6 @@ def _pg_literal(value: str) -> str:
 
 def _pg_ident(value: str) -> str:
     return '"' + value.replace('"', '""') + '"'
-
-
-# --- password verifiers: the SQL never carries the plaintext password ----------------------
-# psql and mysql quote the failing statement in their error output, and pulumi-command logs
-# that output: with a verifier in the SQL there is no plaintext to leak.
-
-SCRAM_ITERATIONS = 4096  # PostgreSQL's default scram_iterations
-SCRAM_SALT_CONTEXT = b"datadog-stack scram salt:"
-
-
-def saslprep(password: str) -> bytes:
-    """The bytes PostgreSQL (server and libpq alike) feeds SCRAM for `password`.
-
-    As PostgreSQL's pg_saslprep (src/common/saslprep.c, RFC 4013): pure ASCII is used as is;
-    otherwise map non-ASCII spaces to U+0020 and drop the "commonly mapped to nothing"
-    characters, then NFKC-normalize. If the mapped string is empty or holds a prohibited or
-    unassigned character or violates the bidi rules (PostgreSQL checks the mapped string,
-    before normalization), PostgreSQL falls back to the raw UTF-8 bytes, so this does too.
-    """
-    raw = password.encode()
-    if password.isascii():
-        return raw
-    mapped = "".join(" " if stringprep.in_table_c12(c) else c
-                     for c in password if not stringprep.in_table_b1(c))
-    prohibited = (stringprep.in_table_a1, stringprep.in_table_c12, stringprep.in_table_c21_c22,
-                  stringprep.in_table_c3, stringprep.in_table_c4, stringprep.in_table_c5,
-                  stringprep.in_table_c6, stringprep.in_table_c7, stringprep.in_table_c8,
-                  stringprep.in_table_c9)
-    if not mapped or any(table(c) for c in mapped for table in prohibited):
-        return raw
-    if any(stringprep.in_table_d1(c) for c in mapped):
-        if any(stringprep.in_table_d2(c) for c in mapped) or not (
-                stringprep.in_table_d1(mapped[0]) and stringprep.in_table_d1(mapped[-1])):
-            return raw
-    return unicodedata.normalize("NFKC", mapped).encode()
-
-
-def scram_keys(password: str, salt: bytes, iterations: int = SCRAM_ITERATIONS) -> tuple[bytes, bytes]:
-    """(StoredKey, ServerKey) of SCRAM-SHA-256 (RFC 5802 section 3, RFC 7677)."""
-    salted = hashlib.pbkdf2_hmac("sha256", saslprep(password), salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
-    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
-    return hashlib.sha256(client_key).digest(), server_key
-
-
-def scram_salt(password: str, username: str = DATADOG_DB_USER) -> bytes:
-    """Deterministic (rendering must be: the SQL's hash is a trigger) yet secret-derived, so it
-    differs per password and per user: the first 16 bytes of HMAC-SHA256(password, context)."""
-    return hmac.new(password.encode(), SCRAM_SALT_CONTEXT + username.encode(),
-                    hashlib.sha256).digest()[:16]
-
-
-def postgres_verifier(password: str, username: str = DATADOG_DB_USER) -> str:
-    """The SCRAM-SHA-256 secret PostgreSQL stores in pg_authid.rolpassword. Given to
-    `ALTER ROLE ... PASSWORD '<verifier>'`, PostgreSQL stores it as is (PostgreSQL 10+)."""
-    salt = scram_salt(password, username)
-    stored_key, server_key = scram_keys(password, salt)
-    salt64, stored64, server64 = (base64.b64encode(raw).decode() for raw in (salt, stored_key, server_key))
-    return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{salt64}${stored64}:{server64}"
-
-
-def mysql_password_bytes(password: str) -> bytes:
-    """The bytes the Agent's mysql integration logs in with: it hands PyMySQL the password as
-    a `str` (integrations-core mysql/datadog_checks/mysql/mysql.py `_get_connection_args`:
-    `connection_args.update({'user': ..., 'passwd': self._config.password})`), and PyMySQL
-    encodes a `str` password as latin-1 (PyMySQL 1.1.1 pymysql/connections.py,
-    `Connection.__init__`: `self.password = self.password.encode("latin1")`). A password
-    with a character outside latin-1 cannot be sent at all (UnicodeEncodeError in the
-    Agent): settings refuse it for databaseKind mysql; this guard names it if one gets here."""
-    try:
-        return password.encode("latin-1")
-    except UnicodeEncodeError as exc:
-        raise ValueError(
-            f"databasePassword: character {password[exc.start]!r} (position {exc.start + 1}) is "
-            "not latin-1, and the Agent's mysql integration (PyMySQL) sends the password "
-            "latin-1 encoded: it could never log in; use latin-1 characters only") from None
-
-
-def mysql_native_hash(password: str) -> str:
-    """mysql_native_password's authentication string: '*' + upper hex SHA1(SHA1(bytes)), over
-    the bytes the integration's driver sends (mysql_password_bytes), as the server computes
-    it from the bytes it receives (MariaDB sql/password.c `my_make_scrambled_password`)."""
-    raw = mysql_password_bytes(password)
-    return "*" + hashlib.sha1(hashlib.sha1(raw).digest()).hexdigest().upper()
 
 
 def database_user_sql(settings: AgentSettings, db_password: str) -> bytes:

@@ -35,7 +35,7 @@ from pulumi_command import remote
 
 from agent_files import render, tarball
 from components import ssh
-from settings import Database, Host
+from domain import AgentSettings, Host
 
 TYPE = "datadog-stack:host:AgentHost"
 BUNDLE_SHA = "bundle"  # key of the whole bundle's hash in file_hashes
@@ -91,27 +91,13 @@ def remove_command(host: Host, root: str = "") -> str:
 
 @dataclass(frozen=True)
 class AgentHostArgs:
-    """What one host's Agent configuration is made of; the fields from `stack` to
-    `install_agent` are the ones agent_files.render reads (render.AgentSettings)."""
+    """What one host's Agent configuration is made of."""
 
     host: Host
     """The VM: its Datadog hostname, SSH address, port and user."""
-    stack: str
-    """The Pulumi stack: tags the check's metrics (stack:<name>)."""
-    env: str
-    """Datadog env of the host and its metrics."""
-    site: str
-    """Datadog site the Agent reports to (datadoghq.com, datadoghq.eu...)."""
-    host_tags: tuple[str, ...]
-    """Host tags (`key:value`) in datadog.yaml, before env:<env>."""
-    database: Database
-    """The database the Agent's integration monitors on the host."""
-    check_interval: int
-    """Seconds between two runs of the my_metric check (min_collection_interval)."""
-    logs_enabled: bool
-    """Whether the Agent collects logs."""
-    install_agent: bool
-    """Whether install.sh installs the Agent when it is missing (needs the API key there)."""
+    agent: AgentSettings
+    """What the Agent's files are rendered from (stack, env, site, host tags, database,
+    check interval, logs, whether to install the Agent): the same for every host."""
     api_key: pulumi.Input[str]
     """Datadog API key (secret): goes into datadog.yaml."""
     database_password: pulumi.Input[str]
@@ -125,13 +111,13 @@ class AgentHostArgs:
 
 def _render(args: AgentHostArgs, api_key: str, db_password: str) -> dict:
     """Runs inside Output.apply: the only place the secrets are plain strings."""
-    bundle = render.build_bundle(args, args.host, api_key, db_password)
-    files = render.agent_files(args, args.host, api_key, db_password)
+    bundle = render.build_bundle(args.agent, args.host, api_key, db_password)
+    files = render.agent_files(args.agent, args.host, api_key, db_password)
     return {
         "bundle": tarball.stdin(bundle),
         "hashes": {
             **{f.path: render.sha256(f.content) for f in files},
-            "database.sql": render.sha256(render.database_user_sql(args, db_password)),
+            "database.sql": render.sha256(render.database_user_sql(args.agent, db_password)),
             BUNDLE_SHA: render.sha256(bundle),
         },
     }
@@ -162,7 +148,7 @@ class AgentHost(pulumi.ComponentResource):
 
         # Non-secret files do not depend on the secrets, so rendering them with placeholders
         # gives their real content: their hashes stay readable. Secret-bearing ones are secret.
-        placeholder = render.agent_files(args, host, "[secret]", "[secret]")
+        placeholder = render.agent_files(args.agent, host, "[secret]", "[secret]")
         hashes: dict = {}
         for f in placeholder:
             hashes[f.path] = (pulumi.Output.secret(rendered.apply(lambda r, p=f.path: r["hashes"][p]))

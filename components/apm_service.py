@@ -39,7 +39,7 @@ from pulumi_command import remote
 from agent_files import app_service, tarball
 from agent_files.app_service import app_root, unit_name
 from components import ssh
-from settings import Apm, Host
+from domain import Apm, Host
 
 TYPE = "datadog-stack:apm:ApmService"
 

@@ -7,7 +7,8 @@ from datetime import datetime
 import pulumi
 import pulumi_datadog as datadog
 
-from rules.downtimes import OfficeHours, Schedule, content_key, first_start, off_hours_schedules, \
+from domain import OfficeHours
+from rules.downtimes import Schedule, content_key, first_start, off_hours_schedules, \
     schedule_inputs
 
 TYPE = "datadog-stack:monitoring:OffHoursDowntimes"

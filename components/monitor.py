@@ -7,7 +7,7 @@ import pulumi
 import pulumi_datadog as datadog
 
 from rules.monitor import monitor_message, monitor_name, monitor_query, monitor_thresholds
-from settings import Thresholds
+from domain import Thresholds
 
 TYPE = "datadog-stack:monitoring:MetricMonitor"
 

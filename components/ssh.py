@@ -6,7 +6,7 @@ import shlex
 import pulumi
 from pulumi_command import remote
 
-from settings import Host
+from domain import Host
 
 
 def connection(host: Host, private_key: pulumi.Input[str] | None = None,

@@ -34,6 +34,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+from domain import OfficeHours
+
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR")
 WEEKEND = ("SA", "SU")
 WEEKDAY_CODES = WEEKDAYS + WEEKEND  # indexed by date.weekday(), Monday first
@@ -48,14 +50,6 @@ EARLY_END = DST_CHANGES_BEFORE + DST_SHIFT
 START_MARGIN = timedelta(minutes=5)
 # Local times as Datadog takes a recurrence start: no UTC offset.
 START_FORMAT = "%Y-%m-%dT%H:%M:%S"
-
-
-@dataclass(frozen=True)
-class OfficeHours:
-    """Monday-Friday, [start, end) local wall-clock time; end may be 24:00."""
-
-    start_minutes: int
-    end_minutes: int
 
 
 @dataclass(frozen=True)

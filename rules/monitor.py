@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from settings import Thresholds
+from domain import Thresholds
 
 METRIC = "my_metric"
 WINDOW = "last_5m"

@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import replace
 from typing import Iterable, Iterator
 
-from settings import Thresholds
+from domain import Thresholds
 
 OK, WARN, ALERT = "OK", "Warn", "Alert"
 EVALUATION_EVERY = 60  # seconds

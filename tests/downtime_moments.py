@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from rules.downtimes import DAY, OfficeHours, clock_changes, first_start, off_hours_schedules
+from domain import OfficeHours
+from rules.downtimes import DAY, clock_changes, first_start, off_hours_schedules
 
 UTC = timezone.utc
 # The zones the moments-of-change proof runs in: the dev stack's first.

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from rules.downtimes import START_FORMAT, START_MARGIN, OfficeHours
+from domain import OfficeHours
+from rules.downtimes import START_FORMAT, START_MARGIN
 
 UTC = timezone.utc
 READINGS = ("start-is-occurrence", "rule-matches-only")

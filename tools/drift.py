@@ -46,7 +46,7 @@ def ssh_command(host, identity: Path | None, known_hosts: Path | None) -> list[s
 
 def check_host(settings, host, hashes: dict[str, str], identity, known_hosts) -> tuple[list[str], list[str]]:
     """(findings, problems) of one host, from one SSH session."""
-    files = render.agent_files(settings, host, offline.SECRET, offline.SECRET)
+    files = render.agent_files(settings.agent, host, offline.SECRET, offline.SECRET)
     expected = rules.expected_files(files, hashes)
     script = rules.remote_script(sorted(expected), rules.watched_dirs(expected))
     try:

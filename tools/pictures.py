@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 import settings
+from domain import OfficeHours, Settings
 from rules import downtimes as dt
 from rules import monitor_states as ms
 
@@ -55,7 +56,7 @@ COLOURS = {"office": "#4c9be8", "muted": "#9c9c9c", "either": "#d9d9d9",
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Mon")
 
 
-def dev_settings() -> settings.Settings:
+def dev_settings() -> Settings:
     from tools.plan import StackConfig
 
     return settings.load(StackConfig.from_file(ROOT / "Pulumi.dev.yaml"), "dev")
@@ -85,7 +86,7 @@ def occurrences(recurrence: dt.Recurrence, zone: str, monday: date):
                _hours_since(monday, (local + length).replace(tzinfo=tz), tz))
 
 
-def office_hours(hours: dt.OfficeHours) -> list[tuple[float, float]]:
+def office_hours(hours: OfficeHours) -> list[tuple[float, float]]:
     return [(day * 24 + hours.start_minutes / 60, (hours.end_minutes - hours.start_minutes) / 60)
             for day in range(5)]
 
@@ -116,7 +117,7 @@ def _merged(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     return [(start, end - start) for start, end in out]
 
 
-def downtime_week(config: settings.Settings, zone: str, monday: date) -> Figure:
+def downtime_week(config: Settings, zone: str, monday: date) -> Figure:
     hours = config.office_hours
     rows: list[tuple[str, list[tuple[float, float, float]]]] = []
     for schedule in dt.off_hours_schedules(hours):
@@ -178,11 +179,11 @@ def _runs(history: list[str], first: int) -> dict[str, list[tuple[float, float]]
     return runs
 
 
-def monitor_states(config: settings.Settings) -> Figure:
+def monitor_states(config: Settings) -> Figure:
     """The first day of the seeded week: the average against the thresholds, and the
     states with and without recovery thresholds; the titles count the whole week."""
     t = config.thresholds
-    averages = list(ms.window_averages(ms.check_values(SEED, config.check_interval, WEEK_SECONDS)))
+    averages = list(ms.window_averages(ms.check_values(SEED, config.agent.check_interval, WEEK_SECONDS)))
     # evaluation i happens at WINDOW + i minutes: day 1 is the evaluations from 00:00 to 24:00
     first = ms.WINDOW // ms.EVALUATION_EVERY
     per_day = 86400 // ms.EVALUATION_EVERY
@@ -204,7 +205,7 @@ def monitor_states(config: settings.Settings) -> Figure:
     top.set_ylim(0, 1000)
     top.set_ylabel("5-minute average")
     top.set_title(f"my_metric's 5-minute average, first day of a simulated week (the check "
-                  f"every {config.check_interval} s, evaluated each minute)", loc="left", fontsize=10)
+                  f"every {config.agent.check_interval} s, evaluated each minute)", loc="left", fontsize=10)
     for row, (name, thresholds) in enumerate(cases, start=1):
         history = ms.states(averages, thresholds)
         ax = fig.add_subplot(grid[row], sharex=top)
@@ -227,7 +228,7 @@ def monitor_states(config: settings.Settings) -> Figure:
 
 # --- files -----------------------------------------------------------------------------
 
-def figures(config: settings.Settings | None = None) -> dict[str, Callable[[], Figure]]:
+def figures(config: Settings | None = None) -> dict[str, Callable[[], Figure]]:
     config = config or dev_settings()
     return {
         "downtimes-week.svg": lambda: downtime_week(config, config.timezone, ORDINARY_WEEK),
@@ -245,7 +246,7 @@ def render(figure: Figure, fmt: str = "svg") -> bytes:
     return buffer.getvalue()
 
 
-def pictures(config: settings.Settings | None = None) -> dict[str, bytes]:
+def pictures(config: Settings | None = None) -> dict[str, bytes]:
     """File name under docs/ -> SVG bytes."""
     out = {}
     for name, draw in figures(config).items():

@@ -170,9 +170,9 @@ def host_files(loaded) -> dict[str, dict[str, bytes]]:
            if name in ("app.py", "requirements.txt")}
     app[f"/etc/systemd/system/{app_service.unit_name(loaded)}"] = \
         app_service.render_unit(loaded).encode()
-    return {host.name: {**render.render_host_files(loaded, host, SECRET, SECRET),
+    return {host.name: {**render.render_host_files(loaded.agent, host, SECRET, SECRET),
                         f"{render.BUNDLE_DIR}/database.sql":
-                            render.database_user_sql(loaded, SECRET),
+                            render.database_user_sql(loaded.agent, SECRET),
                         **app}
             for host in loaded.hosts}
 

@@ -11,21 +11,23 @@ from dataclasses import replace
 
 import settings as stack_settings
 from agent_files import render
+from domain import AgentSettings, Host
 from tools.plan import StackConfig
 
 REPO = Path(__file__).resolve().parents[2]
 STANDINS = Path(__file__).resolve().parent / "standins"
 API_KEY = "canary-api-key-0123456789abcdef"
 PASSWORD = "canary-pw-O'Brien\\\"$x;--"  # quote, backslash, double quote, $, ; and --
-HOST = stack_settings.Host(name="vm1", address="127.0.0.1", ssh_port=22, ssh_user="root")
+HOST = Host(name="vm1", address="127.0.0.1", ssh_port=22, ssh_user="root")
 
 
-def make_settings(kind: str = "postgres", **overrides) -> stack_settings.Settings:
-    """The dev stack's settings for a database kind, with attributes replaced."""
+def make_settings(kind: str = "postgres", **overrides) -> AgentSettings:
+    """The dev stack's Agent settings (what the files are rendered from) for a database
+    kind, with attributes replaced."""
     config = StackConfig.from_file(REPO / "Pulumi.dev.yaml")
     config.values.update({"datadog-stack:databaseKind": kind,
                           "datadog-stack:databaseName": "postgres" if kind == "postgres" else "mysql"})
-    return replace(stack_settings.load(config, "dev"), **overrides)
+    return replace(stack_settings.load(config, "dev").agent, **overrides)
 
 
 def free_port() -> int:

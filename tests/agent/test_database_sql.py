@@ -23,7 +23,7 @@ import yaml
 pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (tests/requirements/agent.txt)")
 from datadog_checks.base.stubs import aggregator
 
-from agent_files import render
+from agent_files import db_auth, render
 from tests import needs
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, free_port, make_settings
 from tests.agent.standins.datadog_agent import connect, run_custom_queries
@@ -34,7 +34,7 @@ PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 # ligature NFKC-normalizes to "fi"; PostgreSQL's client and server both apply it.
 UNICODE_PASSWORD = "canary-pw-\u00e4\u00f6\u00a0\ufb01\u00ad-\u00df"
 # What the Agent's mysql integration can send: PyMySQL encodes a str password as latin-1
-# (render.mysql_password_bytes); settings refuse anything else for databaseKind mysql.
+# (db_auth.mysql_password_bytes); settings refuse anything else for databaseKind mysql.
 LATIN1_PASSWORD = "canary-pw-caf\u00e9-Stra\u00dfe-\u00a7\u00b1\u00ff"
 PASSWORDS = {"postgres": UNICODE_PASSWORD, "mysql": LATIN1_PASSWORD}
 
@@ -186,7 +186,7 @@ def test_postgres_stores_the_rendered_scram_verifier_as_is(postgres):
     stored = _run("psql", "-X", "-At", "-h", postgres["socket_dir"], "-p", postgres["port"],
                   "-d", "postgres", "-c", "SELECT rolpassword FROM pg_authid WHERE rolname = 'datadog'",
                   user="postgres").stdout.strip()
-    assert stored == render.postgres_verifier(PASSWORD) and stored.startswith("SCRAM-SHA-256$4096:")
+    assert stored == db_auth.postgres_verifier(PASSWORD) and stored.startswith("SCRAM-SHA-256$4096:")
 
 
 def test_postgres_datadog_logs_in_with_a_non_ascii_password(postgres):

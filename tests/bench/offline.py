@@ -135,7 +135,7 @@ def flapping(days: int = 7) -> None:
     pulumi.runtime.set_all_config(dict(config.values), config.secret_keys)
     dev = settings.load(PulumiConfig(), "dev")
     t = dev.thresholds
-    averages = list(model.window_averages(model.check_values(0, dev.check_interval, days * 86400)))
+    averages = list(model.window_averages(model.check_values(0, dev.agent.check_interval, days * 86400)))
     for label, thresholds in (("without recovery thresholds", model.without_recovery(t)),
                               (f"recovery {t.warning_recovery:g} / {t.critical_recovery:g}", t)):
         history = model.states(averages, thresholds)

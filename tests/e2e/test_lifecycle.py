@@ -154,7 +154,7 @@ def test_up_from_empty_installs_the_rendered_files_on_each_host(hosts, created):
     _, settings = plan(hosts, hosts.private_key, stack="e2e")
     for host in hosts:
         spec = next(h for h in settings.hosts if h.name == host.name)
-        files = render.render_host_files(settings, spec, CANARIES["datadog:apiKey"],
+        files = render.render_host_files(settings.agent, spec, CANARIES["datadog:apiKey"],
                                          CANARIES["datadog-stack:databasePassword"])
         for path, content in files.items():
             assert host.path(path).read_bytes() == content, f"{host.name}:{path}"

@@ -32,7 +32,7 @@ def deploy(hosts, work: Path) -> list[str]:
     secrets = (CANARIES["datadog:apiKey"], CANARIES["datadog-stack:databasePassword"])
     (work / "hashes.json").write_text(json.dumps({
         host.name: {"fileHashes": {f.path: hashlib.sha256(f.content).hexdigest()
-                                   for f in render.agent_files(settings, host, *secrets)}}
+                                   for f in render.agent_files(settings.agent, host, *secrets)}}
         for host in settings.hosts}))
     (work / "known_hosts").write_text("".join(
         f"[{h.address}]:{h.port} {h.path('/etc/ssh/ssh_host_ed25519_key.pub').read_text()}"

@@ -76,7 +76,7 @@ def test_the_api_key_file_for_the_installer_is_deleted_once_the_agent_is_install
 
 def test_the_mysql_integration_file_matches_the_render(host, first):
     spec = first["settings"].hosts[0]
-    files = render.render_host_files(first["settings"], spec, CANARIES["datadog:apiKey"],
+    files = render.render_host_files(first["settings"].agent, spec, CANARIES["datadog:apiKey"],
                                      CANARIES["datadog-stack:databasePassword"])
     path = "/etc/datadog-agent/conf.d/mysql.d/conf.yaml"
     assert host.path(path).read_bytes() == files[path]

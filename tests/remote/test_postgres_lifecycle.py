@@ -89,7 +89,7 @@ def destroyed(hosts, failed, engine):
 
 def _agent_files(settings, host):
     spec = next(h for h in settings.hosts if h.name == host.name)
-    return render.render_host_files(settings, spec, CANARIES["datadog:apiKey"],
+    return render.render_host_files(settings.agent, spec, CANARIES["datadog:apiKey"],
                                     CANARIES["datadog-stack:databasePassword"])
 
 

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import ast
-import base64
-import hashlib
-import hmac
 import io
 import re
 import tarfile
@@ -13,8 +10,8 @@ from dataclasses import replace
 import pytest
 import yaml
 
-from agent_files import render
-from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from agent_files import db_auth, render
+from domain import AgentSettings, Database, Host
 
 pytestmark = pytest.mark.unit
 
@@ -24,31 +21,27 @@ HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="vagrant")
 TAG = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*:[A-Za-z0-9_./:-]+$")
 
 
-def make_settings(kind: str = "postgres", **overrides) -> Settings:
-    base = Settings(
-        stack="dev", env="dev", site="datadoghq.com", hosts=(HOST,),
+def make_settings(kind: str = "postgres", **overrides) -> AgentSettings:
+    base = AgentSettings(
+        stack="dev", env="dev", site="datadoghq.com",
         host_tags=("greeting:hello_datadog_team", "region:eastus", "role:database"),
         database=Database(kind=kind, host="localhost",
                           port=5432 if kind == "postgres" else 3306,
                           name="postgres" if kind == "postgres" else "mysql"),
-        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
-        timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=45,
-        logs_enabled=False, install_agent=False,
-        apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
-        secrets=Secrets(api_key=None, database_password=None, ssh_private_key=None),
+        check_interval=45, logs_enabled=False, install_agent=False,
     )
     return replace(base, **overrides)
 
 
-def files(settings: Settings | None = None) -> dict[str, bytes]:
+def files(settings: AgentSettings | None = None) -> dict[str, bytes]:
     return render.render_host_files(settings or make_settings(), HOST, API_KEY, PASSWORD)
 
 
-def load(settings: Settings | None, path: str) -> dict:
+def load(settings: AgentSettings | None, path: str) -> dict:
     return yaml.safe_load(files(settings)[path])
 
 
-def bundle_members(settings: Settings) -> dict[str, bytes]:
+def bundle_members(settings: AgentSettings) -> dict[str, bytes]:
     data = render.build_bundle(settings, HOST, API_KEY, PASSWORD)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:  # "r:": uncompressed only
         return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
@@ -221,45 +214,7 @@ def test_postgres_sql_sets_the_password_as_a_scram_sha_256_verifier():
     verifier = re.search(r"ALTER ROLE datadog WITH LOGIN PASSWORD '([^']*)';", sql).group(1)
     assert re.fullmatch(r"SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}:[A-Za-z0-9+/=]{44}",
                         verifier), f"PostgreSQL stores a SCRAM verifier as is: {verifier}"
-    assert verifier == render.postgres_verifier(PASSWORD)
-
-
-def test_scram_keys_authenticate_the_rfc_7677_exchange():
-    """RFC 7677's SCRAM-SHA-256 example (user "user", password "pencil"): the StoredKey lets
-    the server verify the client's proof, the ServerKey yields the server's signature."""
-    salt = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")
-    nonce = "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
-    auth_message = (f"n=user,r=rOprNGfwEbeRWgbNEkqO,r={nonce},s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,"
-                    f"c=biws,r={nonce}").encode()
-    stored_key, server_key = render.scram_keys("pencil", salt, 4096)
-    proof = base64.b64decode("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
-    client_signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
-    client_key = bytes(a ^ b for a, b in zip(proof, client_signature))
-    assert hashlib.sha256(client_key).digest() == stored_key, "the client's proof verifies"
-    assert base64.b64encode(hmac.new(server_key, auth_message, hashlib.sha256).digest()) == \
-        b"6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
-
-
-def test_scram_salt_is_stable_for_a_password_and_differs_between_passwords():
-    """Rendering is deterministic (the SQL's hash is a trigger), yet two passwords (or two
-    stacks' users) never share a salt."""
-    assert render.postgres_verifier(PASSWORD) == render.postgres_verifier(PASSWORD)
-    salts = {render.scram_salt(PASSWORD), render.scram_salt("other"),
-             render.scram_salt(PASSWORD, "someone-else")}
-    assert len(salts) == 3 and all(len(s) == 16 for s in salts)
-
-
-@pytest.mark.parametrize("password,prepared", [
-    ("user", b"user"),                   # RFC 4013 section 3 examples
-    ("I\u00adX", b"IX"),                 # soft hyphen: mapped to nothing
-    ("\u00aa", b"a"),                    # NFKC
-    ("\u2168", b"IX"),                   # NFKC
-    ("a\u00a0b", b"a b"),                # non-ASCII space: mapped to SPACE
-    ("\u0627\u0031", "\u0627\u0031".encode()),  # bidi violation: PostgreSQL uses the raw bytes
-    ("a\u0007\u00e9", "a\u0007\u00e9".encode()),  # prohibited control character: raw bytes
-])
-def test_saslprep_prepares_the_password_as_postgresql_does(password, prepared):
-    assert render.saslprep(password) == prepared
+    assert verifier == db_auth.postgres_verifier(PASSWORD), "the verifier db_auth computes"
 
 
 def test_mysql_sql_identifies_the_user_by_the_native_password_hash():

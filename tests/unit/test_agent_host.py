@@ -22,7 +22,7 @@ import pytest
 import program
 from agent_files import render
 from components.agent_host import AgentHost, AgentHostArgs, copy_command, remove_command
-from settings import Database, Host
+from domain import AgentSettings, Database, Host
 from tools import mock_engine
 from tools.mock_engine import RecordingMonitor, is_secret, plain
 
@@ -40,15 +40,19 @@ def monitor() -> RecordingMonitor:
     return mock_engine.start(mocks, stack="dev", preview=False)
 
 
+AGENT = AgentSettings(
+    stack="dev", env="dev", site="datadoghq.com", host_tags=("role:database",),
+    database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
+    check_interval=45, logs_enabled=False, install_agent=False)
+
+
 def make_args(host: Host, **overrides) -> AgentHostArgs:
-    base = AgentHostArgs(
-        host=host, stack="dev", env="dev", site="datadoghq.com", host_tags=("role:database",),
-        database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
-        check_interval=45, logs_enabled=False, install_agent=False,
+    """AgentHostArgs for `host`; `overrides` replace the Agent's settings (check_interval=30)."""
+    return AgentHostArgs(
+        host=host, agent=replace(AGENT, **overrides),
         api_key=pulumi.Output.secret(API_KEY), database_password=pulumi.Output.secret(PASSWORD),
         ssh_private_key=pulumi.Output.secret(SSH_KEY),
     )
-    return replace(base, **overrides)
 
 
 def deploy(monitor: RecordingMonitor, user: str = "vagrant", **overrides) -> RecordingMonitor:
@@ -185,7 +189,7 @@ ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
 
 
 def bundle_bytes(**overrides) -> bytes:
-    return render.build_bundle(make_args(ROOT_HOST, **overrides), ROOT_HOST, API_KEY, PASSWORD)
+    return render.build_bundle(make_args(ROOT_HOST, **overrides).agent, ROOT_HOST, API_KEY, PASSWORD)
 
 
 def run_command(command: str, stdin: bytes = b"", path_prefix: Path | None = None):
@@ -318,21 +322,20 @@ def test_teardown_leaves_no_stack_directory_behind(tmp_path):
         "the host is as before the stack: /var/lib/datadog-stack goes too"
 
 
-def test_args_built_from_the_stack_settings_render_the_same_bundle():
-    """program.py builds the args from Settings: the files must be what Settings renders."""
-    from settings import Apm, OfficeHours, Secrets, Settings, Thresholds
+def test_args_built_from_the_stack_settings_carry_its_agent_settings_and_secrets():
+    """program.py builds each host's args from Settings: the Agent's files are rendered from
+    the one AgentSettings that settings.load built, with the stack's secrets."""
+    from domain import Apm, OfficeHours, Secrets, Settings, Thresholds
 
     args = make_args(ROOT_HOST)
     settings = Settings(
-        stack=args.stack, env=args.env, site=args.site, hosts=(ROOT_HOST,),
-        host_tags=args.host_tags, database=args.database,
+        agent=AGENT, hosts=(ROOT_HOST,),
         thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10, notify="@ops@example.com",
-        timezone="UTC", office_hours=OfficeHours(540, 1140), check_interval=args.check_interval,
-        logs_enabled=args.logs_enabled, install_agent=args.install_agent,
+        timezone="UTC", office_hours=OfficeHours(540, 1140),
         apm=Apm(service="flask-app", version="1.0.0", port=5050, bind_address="127.0.0.1"),
         secrets=Secrets(api_key=args.api_key, database_password=args.database_password,
                         ssh_private_key=args.ssh_private_key))
     from_settings = program.agent_host_args(settings, ROOT_HOST)
-    assert from_settings == args
-    assert render.build_bundle(from_settings, ROOT_HOST, API_KEY, PASSWORD) == \
-        render.build_bundle(settings, ROOT_HOST, API_KEY, PASSWORD)
+    assert from_settings == args, "the host's args are the stack's host, Agent settings and secrets"
+    assert from_settings.agent is settings.agent, \
+        "one AgentSettings for every host, the one Settings holds (not a copy field by field)"

@@ -23,7 +23,7 @@ import program
 from agent_files import app_service, tarball
 from components import apm_service
 from components.apm_service import ApmService, ApmServiceArgs
-from settings import Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from domain import AgentSettings, Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
 from tools import mock_engine
 from tools.mock_engine import is_secret, plain
 
@@ -41,12 +41,13 @@ def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, e
                   site="datadoghq.com", bind="127.0.0.1") -> Settings:
     hosts = hosts or (Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user="vagrant"),)
     return Settings(
-        stack="dev", env=env, site=site, hosts=tuple(hosts), host_tags=("role:database",),
-        database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
-        thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10,
+        agent=AgentSettings(
+            stack="dev", env=env, site=site, host_tags=("role:database",),
+            database=Database(kind="postgres", host="localhost", port=5432, name="postgres"),
+            check_interval=45, logs_enabled=False, install_agent=False),
+        hosts=tuple(hosts), thresholds=Thresholds(500, 800, 200, 650), no_data_minutes=10,
         notify="@ops@example.com", timezone="UTC",
         office_hours=OfficeHours(start_minutes=9 * 60, end_minutes=19 * 60),
-        check_interval=45, logs_enabled=False, install_agent=False,
         apm=Apm(service=service, version=version, port=port, bind_address=bind),
         secrets=Secrets(api_key=pulumi.Output.secret("api-key"),
                         database_password=pulumi.Output.secret("db-pass"),

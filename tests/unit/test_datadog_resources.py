@@ -15,7 +15,7 @@ import pytest
 
 from components.monitor import MetricMonitor, MetricMonitorArgs
 from components.timeboard import Timeboard, TimeboardArgs
-from settings import Thresholds
+from domain import Thresholds
 from tools import mock_engine
 from tools.plan import StackConfig, run
 

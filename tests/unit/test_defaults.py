@@ -35,3 +35,14 @@ def test_settings_and_rules_import_no_pulumi_sdk():
     code = f"import sys, settings, {', '.join(rules)}; sys.exit('pulumi' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0, \
         "settings or a rule imports the Pulumi SDK"
+
+
+def test_the_domain_types_default_as_settings_defaults_say():
+    import dataclasses
+
+    import domain
+    fields = {f.name: f.default for f in dataclasses.fields(domain.Settings)}
+    assert fields["catalog_dir"] == settings.DEFAULTS["catalogDir"], (
+        "domain.Settings.catalog_dir's default must be settings.DEFAULTS['catalogDir']")
+    assert fields["ssh_agent_socket"] == settings.DEFAULTS["sshAgentSocket"], (
+        "domain.Settings.ssh_agent_socket's default must be settings.DEFAULTS['sshAgentSocket']")

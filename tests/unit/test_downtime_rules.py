@@ -16,7 +16,7 @@ import pytest
 
 from rules.downtimes import (DAY, START_FORMAT, Recurrence, clock_change_problem, first_start,
                              off_hours_schedules, weekday_nights, weekends)
-from settings import OfficeHours
+from domain import OfficeHours
 from tests.downtime_moments import CHANGE_ZONES, NINE_TO_SEVEN, change_moments, recurrences_at
 from tests.downtime_reading import READINGS, SEMANTICS, mute_intervals, wrong_minutes
 

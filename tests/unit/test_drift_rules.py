@@ -103,7 +103,7 @@ def test_secret_files_are_compared_only_with_the_deployed_hash(tmp_path):
     from tools import plan as offline
 
     settings = offline.run(offline.StackConfig.from_file(seed_stack_config(tmp_path)), "seed").settings
-    files = render.agent_files(settings, settings.hosts[0], "[secret]", "[secret]")
+    files = render.agent_files(settings.agent, settings.hosts[0], "[secret]", "[secret]")
     without = rules.expected_files(files, {})
     assert rules.unchecked(without) == sorted(f.path for f in files if f.secret)
     deployed = {render.DATADOG_YAML: "d" * 64}

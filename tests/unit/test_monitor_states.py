@@ -6,6 +6,7 @@ import pulumi
 import pytest
 
 import settings
+from domain import Settings, Thresholds
 from pulumi_config import PulumiConfig
 from rules.monitor_states import (ALERT, OK, WARN, changes, check_values, next_state, states,
                                   window_averages, without_recovery)
@@ -14,11 +15,11 @@ from tools.plan import StackConfig
 
 WEEK = 7 * 86400
 SEVERITY = {OK: 0, WARN: 1, ALERT: 2}
-T = settings.Thresholds(warning=500, critical=800, warning_recovery=200, critical_recovery=650)
+T = Thresholds(warning=500, critical=800, warning_recovery=200, critical_recovery=650)
 
 
 @pytest.fixture(scope="module")
-def dev() -> settings.Settings:
+def dev() -> Settings:
     """The dev stack's settings: seed thresholds, default recovery thresholds."""
     config = StackConfig.from_file(DEV)
     pulumi.runtime.set_all_config(dict(config.values), config.secret_keys)
@@ -28,7 +29,7 @@ def dev() -> settings.Settings:
 @pytest.fixture(scope="module")
 def week(dev) -> list[float]:
     """A week of 5-minute averages of the check, run every checkInterval (seeded)."""
-    return list(window_averages(check_values(seed=0, interval=dev.check_interval,
+    return list(window_averages(check_values(seed=0, interval=dev.agent.check_interval,
                                              duration=WEEK)))
 
 

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 import settings
+from domain import Settings
 from pulumi_config import PulumiConfig
 from tests import needs
 
@@ -82,7 +83,7 @@ def test_dev_stack_values_have_the_declared_type(key):
         f"the engine would fail: Stack 'dev' with configuration key '{key}' must be of type {spec['type']}"
 
 
-def load(values: dict) -> settings.Settings:
+def load(values: dict) -> Settings:
     import pulumi
 
     secrets = {key: "x" for key in settings.SECRET_KEYS + settings.PROVIDER_SECRET_KEYS}
@@ -97,12 +98,10 @@ def test_engine_applied_defaults_equal_the_programs_own():
     with_engine_defaults = {**required, **{key: spec["default"] for key, spec in
                                            PROJECT["config"].items() if "default" in spec}}
     engine, program = load(with_engine_defaults), load(required)
-    assert (engine.thresholds, engine.office_hours, engine.check_interval, engine.site,
-            engine.timezone, engine.apm, engine.host_tags, engine.logs_enabled,
-            engine.install_agent, engine.no_data_minutes) == \
-        (program.thresholds, program.office_hours, program.check_interval, program.site,
-         program.timezone, program.apm, program.host_tags, program.logs_enabled,
-         program.install_agent, program.no_data_minutes), \
+    assert (engine.thresholds, engine.office_hours, engine.agent, engine.timezone, engine.apm,
+            engine.no_data_minutes) == \
+        (program.thresholds, program.office_hours, program.agent, program.timezone, program.apm,
+         program.no_data_minutes), \
         "the engine fills in Pulumi.yaml's defaults before the program runs: they must equal settings.py's"
 
 

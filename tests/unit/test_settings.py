@@ -46,7 +46,7 @@ def error_for(**overrides) -> settings.ConfigError:
 def test_dev_stack_loads_with_seed_values():
     loaded = load()
     assert (loaded.thresholds.warning, loaded.thresholds.critical) == (500, 800)
-    assert loaded.no_data_minutes == 10 and loaded.check_interval == 45
+    assert loaded.no_data_minutes == 10 and loaded.agent.check_interval == 45
     assert loaded.hosts[0].name == "vm1" and loaded.database.kind == "postgres"
     assert loaded.database.port == 5432, "postgres defaults to its standard port"
 
@@ -55,7 +55,7 @@ def test_defaults_apply_to_unset_keys():
     loaded = load(warningThreshold=None, criticalThreshold=None, timezone=None,
                   officeHoursStart=None, officeHoursEnd=None, checkInterval=None)
     assert (loaded.thresholds.warning, loaded.thresholds.critical) == (500, 800)
-    assert loaded.timezone == "UTC" and loaded.check_interval == 45
+    assert loaded.timezone == "UTC" and loaded.agent.check_interval == 45
     assert (loaded.office_hours.start_minutes, loaded.office_hours.end_minutes) == (540, 1140)
 
 
@@ -362,8 +362,8 @@ def test_a_secret_the_drivers_can_send_is_accepted_and_renders(secrets):
     loaded = plan_with_secrets(secrets).settings
     api_key = secrets.get("datadog:apiKey", "[secret]")
     password = secrets.get(DB_PASSWORD, "[secret]")
-    files = render.render_host_files(loaded, loaded.hosts[0], api_key, password)
-    assert files and render.database_user_sql(loaded, password), \
+    files = render.render_host_files(loaded.agent, loaded.hosts[0], api_key, password)
+    assert files and render.database_user_sql(loaded.agent, password), \
         "an accepted secret renders into the Agent's files and the database user's SQL"
 
 

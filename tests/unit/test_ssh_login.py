@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 import settings
+from domain import Settings
 from pulumi_config import PulumiConfig
 from tools.plan import StackConfig, run
 
@@ -36,7 +37,7 @@ def stack_file(tmp_path: Path, **config) -> Path:
     return path
 
 
-def load(values: dict[str, str | None]) -> settings.Settings:
+def load(values: dict[str, str | None]) -> Settings:
     """Settings of the dev stack with these keys set (None: unset); secrets marked secret."""
     config = StackConfig.from_file(DEV)
     merged = {**config.values, **values}

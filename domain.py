@@ -1,0 +1,138 @@
+"""The stack's domain types, each declared once: what validated settings are made of.
+
+`settings.load` builds them from config (and is the only place that validates); `rules/`,
+`agent_files/`, `components/` and `program.py` read them. This module imports nothing of the
+project (no parser, no rules, no Pulumi SDK), so the Agent's and the VM's code can use it,
+and it leaves annotations evaluated (no `from __future__ import annotations`): the
+components' Args carry these types, and a schema analyzer must be able to resolve them.
+"""
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str  # the Datadog hostname and the resource name
+    address: str
+    ssh_port: int
+    ssh_user: str
+
+
+@dataclass(frozen=True)
+class Database:
+    kind: str  # "postgres" | "mysql"
+    host: str
+    port: int
+    name: str
+    install: bool = False  # installDatabase: install.sh installs the server package if missing
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The monitor alerts on a 5-minute average above `warning`/`critical`, and leaves
+    each state only at or below its recovery threshold (Datadog's hysteresis)."""
+
+    warning: float
+    critical: float
+    warning_recovery: float
+    critical_recovery: float
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """Monday-Friday, [start, end) local wall-clock time; end may be 24:00."""
+
+    start_minutes: int
+    end_minutes: int
+
+
+@dataclass(frozen=True)
+class Apm:
+    service: str
+    version: str
+    port: int
+    bind_address: str  # the IP address gunicorn listens on
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secret inputs as Pulumi secret Outputs; never unwrapped outside an apply."""
+
+    api_key: Any
+    database_password: Any
+    ssh_private_key: Any
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """What every host's Agent files are rendered from (agent_files/render.py): `Settings`
+    holds it as `agent`, and `components.agent_host.AgentHostArgs` carries it to each host."""
+
+    stack: str
+    """The Pulumi stack: tags the check's metrics (stack:<name>)."""
+    env: str
+    """Datadog env of the host and its metrics."""
+    site: str
+    """Datadog site the Agent reports to (datadoghq.com, datadoghq.eu...)."""
+    host_tags: tuple[str, ...]
+    """Host tags (`key:value`) in datadog.yaml, before env:<env>."""
+    database: Database
+    """The database the Agent's integration monitors on the host."""
+    check_interval: int
+    """Seconds between two runs of the my_metric check (min_collection_interval)."""
+    logs_enabled: bool
+    """Whether the Agent collects logs."""
+    install_agent: bool
+    """Whether install.sh installs the Agent when it is missing (needs the API key there)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every validated setting of one stack (`settings.load`)."""
+
+    agent: AgentSettings
+    """The stack, its env, site and database, and the Agent's options: the values the
+    Agent's files are rendered from; `stack`, `env`, `site` and `database` read them."""
+    hosts: tuple[Host, ...]
+    thresholds: Thresholds
+    no_data_minutes: int
+    notify: str
+    timezone: str
+    office_hours: OfficeHours
+    apm: Apm
+    secrets: Secrets
+    catalog_dir: str = "catalog"
+    """catalogDir: the team's own monitors/ and dashboards/ JSON, relative to the project
+    (settings.DEFAULTS holds the same default; tests/unit keep them equal)."""
+    # datadog:validate: off only for offline previews; then the monitor skips the
+    # provider's plan-time validation call too (see components/monitor.py).
+    validate: bool = True
+    # sshAgentSocket: the ssh-agent socket the commands log in through; "" when they use
+    # secrets.ssh_private_key (then set; else None).
+    ssh_agent_socket: str = ""
+
+    @property
+    def stack(self) -> str:
+        return self.agent.stack
+
+    @property
+    def env(self) -> str:
+        return self.agent.env
+
+    @property
+    def site(self) -> str:
+        return self.agent.site
+
+    @property
+    def database(self) -> Database:
+        return self.agent.database
+
+    @property
+    def app_url(self) -> str:
+        """The web app of the site: app.datadoghq.com, app.datadoghq.eu, us3.datadoghq.com."""
+        return f"https://app.{self.site}" if self.site.count(".") == 1 else f"https://{self.site}"
+
+    @property
+    def resource_tags(self) -> tuple[str, ...]:
+        """Tags on every Datadog object, so a search finds what this stack owns."""
+        return ("managed-by:pulumi", f"stack:{self.stack}", f"env:{self.env}")
