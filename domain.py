@@ -10,6 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class ConfigError(Exception):
+    """Bad input: names the config key (or the file and JSON path) and says what is wrong
+    with it. Raised by settings.load and the pure rules that judge input (rules/catalog)."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
 @dataclass(frozen=True)
 class Host:
     name: str  # the Datadog hostname and the resource name

@@ -21,7 +21,8 @@ import zoneinfo
 from datetime import time
 from typing import Any, Callable, Mapping, Protocol
 
-from domain import AgentSettings, Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
+from domain import (AgentSettings, Apm, ConfigError, Database, Host, OfficeHours, Secrets, Settings,
+                    Thresholds)
 from rules.downtimes import clock_change_problem, label
 from rules.host_names import AGENT_HOSTNAME, AGENT_HOSTNAME_MAX, agent_hostname_problem, \
     reserved_reason
@@ -95,15 +96,6 @@ FIRST_UNPRIVILEGED_PORT = 1024
 # (see downtime_rules): DST changes happen before 04:00 local, so office hours must
 # start at 06:00 or later (04:00 plus the one hour a DST change can shift a window).
 EARLIEST_OFFICE_START = time(6, 0)
-
-
-class ConfigError(Exception):
-    """Bad input: names the config key and says what is wrong with it."""
-
-    def __init__(self, key: str, problem: str):
-        super().__init__(f"{key}: {problem}")
-        self.key = key
-        self.problem = problem
 
 
 class ConfigSource(Protocol):

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from settings import ConfigError
+from domain import ConfigError
 
 MONITOR, DASHBOARD = "monitor", "dashboard"
 DIRECTORIES = {"monitors": MONITOR, "dashboards": DASHBOARD}
