@@ -2,9 +2,12 @@
 # Installs (or removes) the Datadog Agent configuration bundle rendered by agent_files/render.py.
 #
 #   install.sh install <bundle_dir>   stage, back up, install atomically, restart, verify the
-#                                     Agent, apply the database SQL, verify the database
-#                                     integration; on ANY failure (or HUP, INT, TERM, PIPE)
-#                                     restore the previous files byte for byte and exit non-zero
+#                                     Agent, back up the datadog database user's credentials,
+#                                     apply the database SQL, verify the database integration;
+#                                     on ANY failure (or HUP, INT, TERM, PIPE) restore the
+#                                     previous files byte for byte and the user's previous
+#                                     credentials (its previous password logs in again), exit
+#                                     non-zero
 #   install.sh remove  <bundle_dir>   put back the files the installed ones replaced, delete
 #                                     those (and the directories) that did not exist before,
 #                                     restart the Agent
@@ -12,7 +15,10 @@
 # Crash safety: every change to /etc/datadog-agent happens inside a transaction directory
 # ($STATE/txn) that records, before each step, how to undo it. A run that dies without
 # cleaning up (SIGKILL, power loss) leaves that directory behind, and the next run of either
-# action first rolls it back, so it starts from the last good state. `remove` is resumable:
+# action first rolls it back, so it starts from the last good state. The database user's
+# credentials are part of it: database-backup.sql's answer (the SQL writing them back) is
+# saved in the transaction before database.sql runs, and a rollback applies it; a commit
+# discards it with the transaction directory, in the same rename. `remove` is resumable:
 # its state file shrinks one path at a time. A restart owed to the Agent (files changed but
 # no successful restart since) is remembered in $STATE/restart-pending.
 #
@@ -46,6 +52,9 @@ readonly VERIFY_ATTEMPTS="${DD_STACK_VERIFY_ATTEMPTS:-10}"
 readonly VERIFY_DELAY="${DD_STACK_VERIFY_DELAY:-3}"
 readonly INSTALL_SCRIPT_URL="https://install.datadoghq.com/scripts/install_script_agent7.sh"
 readonly DB_USER_CREATED="datadog-stack: created the datadog user"  # render.DB_USER_CREATED
+readonly DB_UNRESTORABLE="datadog-stack: cannot back up"  # render.DB_UNRESTORABLE
+readonly DB_RESTORE="database-restore.sql"  # in $TXN (or $STATE): what puts the user's credentials back
+DB_RESTORE_DIR=""  # $STATE while an install outside a transaction may have changed the credentials
 AGENT_ERROR=""   # the Agent's (or a tool's) own message about the failed step
 CHECK_OUTPUT=""  # the verified check outputs: stdout on success (checkResult)
 VERIFY_STEP=""   # the verification step that ran last
@@ -78,12 +87,14 @@ scrub() {
 on_signal() {
     trap '' HUP INT TERM PIPE
     [[ $IN_TXN -eq 1 ]] && rollback "interrupted by SIG$1"
+    restore_outside_txn
     die "interrupted by SIG$1"
 }
 # on_exit: EXIT trap: roll back a transaction still open (an unexpected exit), report. Sets IN_TXN, FAILED.
 on_exit() {
     local rc=$?
     [[ $IN_TXN -eq 1 ]] && rollback "unexpected exit (status $rc)"
+    restore_outside_txn
     report
     exit $rc
 }
@@ -289,6 +300,45 @@ drop_database_user() {
     log "dropped the database user datadog"
 }
 
+# save_credentials DIR: before database.sql changes the datadog user, keep what puts its
+# credentials back (database-backup.sql's answer: ALTER ROLE/USER with the stored verifier or
+# hash, or DROP for a user that does not exist yet) in DIR/$DB_RESTORE, with the server's
+# kind and port. Only stdout is kept. Sets AGENT_ERROR (on failure).
+save_credentials() {
+    local err target="$1/$DB_RESTORE"
+    if ! err=$(run_sql "$DB_KIND" "$DB_PORT" "$BUNDLE/database-backup.sql" 2>&1 >"$target.new"); then
+        AGENT_ERROR=$err; rm -f "$target.new"; return 1
+    fi
+    if grep -qF "$DB_UNRESTORABLE" "$target.new"; then
+        AGENT_ERROR="$(grep -F "$DB_UNRESTORABLE" "$target.new"); not changing a user whose credentials could not be put back"
+        rm -f "$target.new"; return 1
+    fi
+    printf 'DB_KIND=%s\nDB_PORT=%s\n' "$DB_KIND" "$DB_PORT" >"$1/database-restore.env" &&
+        mv -f "$target.new" "$target"
+}
+
+# restore_credentials DIR: apply DIR/$DB_RESTORE (if any), then forget it; kept on failure,
+# so the next run retries. Sets AGENT_ERROR (on failure).
+restore_credentials() {
+    local out
+    [[ -f "$1/$DB_RESTORE" ]] || return 0
+    if [[ -s "$1/$DB_RESTORE" ]] && ! out=$(run_sql "$(read_env "$1/database-restore.env" DB_KIND)" \
+        "$(read_env "$1/database-restore.env" DB_PORT)" "$1/$DB_RESTORE" 2>&1); then
+        AGENT_ERROR=$out
+        log "could not restore the database user's previous credentials (the next run retries)"
+        return 1
+    fi
+    rm -f "$1/$DB_RESTORE" "$1/database-restore.env"
+    log "restored the database user's previous credentials"
+}
+
+# restore_outside_txn: the credentials changed by an install whose files were unchanged (no
+# transaction) go back. Sets DB_RESTORE_DIR.
+restore_outside_txn() {
+    [[ -n "$DB_RESTORE_DIR" ]] || return 0
+    restore_credentials "$DB_RESTORE_DIR" && DB_RESTORE_DIR=""
+}
+
 # ensure_agent: the Agent is installed (Datadog's install script if installAgent), and the
 # API key file is gone. Sets FAILED (on failure).
 ensure_agent() {
@@ -381,7 +431,7 @@ begin_txn() {
     rm -rf "$TXN_NEW" && mkdir -p "$TXN_NEW/backup" "$TXN_NEW/state" &&
         : >"$TXN_NEW/created" && : >"$TXN_NEW/claimed" && : >"$TXN_NEW/dirs" || return 1
     local f
-    for f in installed dirs; do  # the state files as they were, restored by a rollback
+    for f in installed dirs database-drop.sql database.env; do  # the state files as they were, restored by a rollback
         if [[ -f "$STATE/$f" ]]; then cp -p "$STATE/$f" "$TXN_NEW/state/$f" || return 1; fi
     done
     mv -T "$TXN_NEW" "$TXN" || return 1
@@ -428,6 +478,7 @@ release() {
 undo_txn() {
     local rel f failed=0
     [[ -d "$TXN" ]] || return 0
+    restore_credentials "$TXN" || failed=1  # before the files: the restored Agent logs in with them
     while IFS= read -r rel; do
         put "$TXN/backup/$rel" "$ROOT/$rel" || { log "could not restore /$rel"; failed=1; }
         put_temps_rm "$ROOT/$rel"
@@ -445,7 +496,7 @@ undo_txn() {
     while IFS= read -r rel; do  # directories the transaction created, deepest first, if empty
         [[ -n "$rel" ]] && [[ -d "$ROOT/$rel" ]] && { rmdir "$ROOT/$rel" 2>/dev/null || log "kept /$rel (not empty)"; }
     done < <(lines "$TXN/dirs" | sort -ru)
-    for f in installed dirs; do
+    for f in installed dirs database-drop.sql database.env; do
         if [[ -f "$TXN/state/$f" ]]; then put "$TXN/state/$f" "$STATE/$f" || failed=1; else rm -f "$STATE/$f"; fi
     done
     [[ $failed -eq 0 ]] || return 1  # keep $TXN: the next run retries the undo
@@ -492,6 +543,10 @@ recover() {
     flock -w 300 9 || die "another install.sh holds $STATE/lock"
     rm -rf "$TXN_NEW" "$TXN_ABORTED"
     [[ -d "$TXN_COMMITTED" ]] && finish_commit
+    if [[ -f "$STATE/$DB_RESTORE" ]]; then
+        log "an earlier run was interrupted: restoring the database user's credentials it started from"
+        restore_credentials "$STATE" || die "could not restore the database user's credentials an interrupted run changed; nothing else was changed"
+    fi
     if [[ -d "$TXN" ]]; then
         log "an earlier run was interrupted: restoring the configuration it started from"
         trap '' HUP INT TERM PIPE
@@ -502,7 +557,7 @@ recover() {
 }
 
 # cmd_install BUNDLE_DIR: the install action (see the top of this file). Sets AGENT_ERROR (a
-# failed restart) and, through its callees, everything they name.
+# failed restart), DB_RESTORE_DIR and, through its callees, everything they name.
 cmd_install() {
     recover
     load_bundle "$@"
@@ -530,8 +585,11 @@ cmd_install() {
             restart_agent || die "systemctl restart datadog-agent failed"
         fi
         verify_agent || die "$VERIFY_STEP failed (configuration files unchanged)"
+        save_credentials "$STATE" || die "backing up the database user's credentials failed"
+        DB_RESTORE_DIR=$STATE  # from here, any exit puts the credentials back (on_exit)
         apply_sql || die "applying the database SQL failed"
         verify_database || die "$VERIFY_STEP failed (configuration files unchanged)"
+        rm -f "$STATE/$DB_RESTORE" "$STATE/database-restore.env"; DB_RESTORE_DIR=""
         consume_bundle
         printf '%s' "$CHECK_OUTPUT" | scrub
         return 0
@@ -555,6 +613,7 @@ cmd_install() {
     done
     restart_agent || { AGENT_ERROR=$(systemctl status datadog-agent 2>&1); rollback "systemctl restart datadog-agent"; }
     verify_agent || rollback "$VERIFY_STEP"
+    save_credentials "$TXN" || rollback "backing up the database user's credentials"
     apply_sql || rollback "applying the database SQL"
     verify_database || rollback "$VERIFY_STEP"
     commit_txn || rollback "recording the installed files"

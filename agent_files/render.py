@@ -78,6 +78,8 @@ files/<path>      the content of each installed file; install.sh deletes files/ 
                   `consumed`) once they are installed and verified: they hold the secrets
 database.sql      idempotent SQL for the datadog database user (applied as DB superuser); it
                   carries a password verifier/hash, never the plaintext password
+database-backup.sql read-only SQL printing what puts the user's current credentials back;
+                  install.sh runs it before database.sql and applies its answer if the install fails
 database-drop.sql SQL dropping that user (kept by install.sh if its SQL created the user)
 settings.env      KEY=value lines read without eval: HOST_NAME, HOST_ADDRESS (for messages),
                   DB_KIND, DB_PORT, DB_METRIC (the custom gauge to verify), INSTALL_AGENT,
@@ -278,9 +280,29 @@ def postgres_verifier(password: str, username: str = DATADOG_DB_USER) -> str:
     return f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{salt64}${stored64}:{server64}"
 
 
+def mysql_password_bytes(password: str) -> bytes:
+    """The bytes the Agent's mysql integration logs in with: it hands PyMySQL the password as
+    a `str` (integrations-core mysql/datadog_checks/mysql/mysql.py `_get_connection_args`:
+    `connection_args.update({'user': ..., 'passwd': self._config.password})`), and PyMySQL
+    encodes a `str` password as latin-1 (PyMySQL 1.1.1 pymysql/connections.py,
+    `Connection.__init__`: `self.password = self.password.encode("latin1")`). A password
+    with a character outside latin-1 cannot be sent at all (UnicodeEncodeError in the
+    Agent): settings refuse it for databaseKind mysql; this guard names it if one gets here."""
+    try:
+        return password.encode("latin-1")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"databasePassword: character {password[exc.start]!r} (position {exc.start + 1}) is "
+            "not latin-1, and the Agent's mysql integration (PyMySQL) sends the password "
+            "latin-1 encoded: it could never log in; use latin-1 characters only") from None
+
+
 def mysql_native_hash(password: str) -> str:
-    """mysql_native_password's authentication string: '*' + upper hex SHA1(SHA1(password))."""
-    return "*" + hashlib.sha1(hashlib.sha1(password.encode()).digest()).hexdigest().upper()
+    """mysql_native_password's authentication string: '*' + upper hex SHA1(SHA1(bytes)), over
+    the bytes the integration's driver sends (mysql_password_bytes), as the server computes
+    it from the bytes it receives (MariaDB sql/password.c `my_make_scrambled_password`)."""
+    raw = mysql_password_bytes(password)
+    return "*" + hashlib.sha1(hashlib.sha1(raw).digest()).hexdigest().upper()
 
 
 def database_user_sql(settings: AgentSettings, db_password: str) -> bytes:
@@ -356,6 +378,60 @@ $datadog$;
     return sql.encode()
 
 
+# Printed by database-backup.sql for an account whose credentials it cannot write back as
+# SQL (install.sh then stops before changing anything).
+DB_UNRESTORABLE = "datadog-stack: cannot back up"
+_PG_DROP_ONE_LINE = ("DO $r$ BEGIN IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = "
+                     "'datadog') THEN EXECUTE 'DROP OWNED BY datadog'; EXECUTE 'DROP ROLE datadog'; "
+                     "END IF; END $r$;")
+
+
+def database_backup_sql(settings: AgentSettings) -> bytes:
+    """SQL whose answer is SQL: run as the superuser just before database_user_sql, it prints
+    the statements that put the datadog user's credentials back as they are now (install.sh
+    keeps them until the new ones are verified and applies them on any failure, so the
+    previous password keeps working). Read-only; what it prints carries the stored verifier
+    or hash (never a plaintext password), as database.sql does.
+
+    PostgreSQL: pg_authid.rolpassword (SCRAM or md5 verifier, stored as is by ALTER ROLE ...
+    PASSWORD '<verifier>') and rolcanlogin; no role: the statement dropping it.
+    MariaDB/MySQL: each account's plugin, authentication_string and max_user_connections
+    (mysql.user: a view over mysql.global_priv on MariaDB 10.4+), written back with
+    `ALTER USER ... IDENTIFIED WITH <plugin> AS '<string>'`; a missing account: DROP USER.
+    mysql's batch output escapes backslashes and MariaDB's `AS` takes no hex literal, so an
+    authentication string that is not plain base64/hex text (MySQL 8's binary
+    caching_sha2_password) is reported (DB_UNRESTORABLE) instead of backed up wrongly.
+    The grants database.sql adds (read-only monitoring) are not taken back."""
+    if settings.database.kind == "postgres":
+        drop = _pg_literal(_PG_DROP_ONE_LINE)
+        sql = f"""\
+-- Managed by Pulumi (datadog-stack): prints what restores the datadog role's credentials.
+SELECT format('ALTER ROLE datadog WITH %s PASSWORD %s;',
+              CASE WHEN rolcanlogin THEN 'LOGIN' ELSE 'NOLOGIN' END,
+              COALESCE(quote_literal(rolpassword), 'NULL'))
+  FROM pg_catalog.pg_authid WHERE rolname = 'datadog';
+SELECT {drop} WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'datadog');
+"""
+    else:
+        hosts = ("localhost", "127.0.0.1")
+        lines = ["-- Managed by Pulumi (datadog-stack): prints what restores the datadog user's credentials.",
+                 "SET SESSION sql_mode = '';",
+                 "SELECT IF(authentication_string REGEXP '^[A-Za-z0-9*+/=._$-]*$', "
+                 "CONCAT('ALTER USER ', QUOTE(User), '@', QUOTE(Host), ' IDENTIFIED WITH ', "
+                 "IF(plugin = '', 'mysql_native_password', plugin), ' AS ', "
+                 "QUOTE(authentication_string), ' WITH MAX_USER_CONNECTIONS ', "
+                 "max_user_connections, ';'), "
+                 f"CONCAT('{DB_UNRESTORABLE} ', User, '@', Host, "
+                 "': its authentication string is not plain text')) "
+                 "FROM mysql.user WHERE User = 'datadog' "
+                 f"AND Host IN ('{hosts[0]}', '{hosts[1]}') ORDER BY Host;"]
+        for where in hosts:
+            lines.append(f"SELECT 'DROP USER IF EXISTS ''datadog''@''{where}'';' FROM DUAL WHERE NOT "
+                         f"EXISTS (SELECT 1 FROM mysql.user WHERE User = 'datadog' AND Host = '{where}');")
+        sql = "\n".join(lines) + "\n"
+    return sql.encode()
+
+
 def agent_files(settings: AgentSettings, host: Host, api_key: str,
                 db_password: str) -> tuple[AgentFile, ...]:
     files = [
@@ -402,6 +478,7 @@ def bundle_members(settings: AgentSettings, host: Host, api_key: str,
         "manifest": ("".join(f"{f.mode:04o} {f.owner} {sha256(f.content)} {f.path.lstrip('/')}\n"
                              for f in files).encode(), 0o600),
         "database.sql": (database_user_sql(settings, db_password), 0o600),
+        "database-backup.sql": (database_backup_sql(settings), 0o600),
         "database-drop.sql": (database_drop_sql(settings), 0o600),
         "settings.env": (_env_file({
             "HOST_NAME": host.name,

@@ -12,12 +12,14 @@ from tests.agent.helpers import PYTHON, STANDINS
 
 # The server's side of the datadog user, as the rendered SQL sees it: the file $STANDIN_DIR/<role>
 # exists while the user does (STANDIN_USER_EXISTS: it existed before the stack). The SQL's
-# guarded SELECT prints the "created" line only when the user is absent; a DROP removes it.
+# guarded SELECT prints the "created" line only when the user is absent; the drop SQL (its
+# header says it "removes the Agent's monitoring" user) removes it. The backup SQL, which only
+# reads, answers nothing here: there is no stored credential to print.
 SERVER_USER_TABLE = (
     'if grep -q "created the datadog user" <<<"$sql"; then '
     '[ -n "${{STANDIN_USER_EXISTS:-}}" ] || [ -e "$STANDIN_DIR/{role}" ] || '
     '{{ echo "datadog-stack: created the datadog user"; : >"$STANDIN_DIR/{role}"; }}; fi; '
-    'if grep -q "DROP" <<<"$sql"; then rm -f "$STANDIN_DIR/{role}"; fi; ')
+    'if grep -q "): removes the Agent" <<<"$sql"; then rm -f "$STANDIN_DIR/{role}"; fi; ')
 
 SCRIPTS = {
     # systemctl: record; fail when asked to. Once per test, when asked to: send a signal to
@@ -49,6 +51,10 @@ SCRIPTS = {
             'esac\n'
             'echo "psql $*" >>"$STANDIN_LOG"; echo "$PWD" >>"$STANDIN_DIR/psql.cwd"; '
             'sql=$(cat); printf "%s\\n" "$sql" >>"$STANDIN_DIR/psql.stdin"; '
+            # The credentials' backup only reads: the faults below are the SQL's that writes.
+            # Its answer (the SQL putting the credentials back) is STANDIN_BACKUP_ANSWER.
+            'case "$sql" in *"prints what restores"*) '
+            'printf "%s\\n" "${STANDIN_BACKUP_ANSWER-$STANDIN_RESTORE_SQL}"; exit 0;; esac; '
             + SERVER_USER_TABLE.format(role="pg-role") +
             '[ -z "${STANDIN_PSQL_STDERR:-}" ] || printf "%s\\n" "$STANDIN_PSQL_STDERR" >&2; '
             '[ -z "${STANDIN_PSQL_QUOTE_SQL:-}" ] || sed "s/^/psql:<stdin>: ERROR: /" "$STANDIN_DIR/psql.stdin" >&2; '
@@ -91,6 +97,11 @@ SCRIPTS = {
             'cp "$STANDIN_DIR/datadog-agent.packaged" "$STANDIN_BIN/datadog-agent"\n'
             'SCRIPT',
 }
+
+
+# The stand-in server's answer to database-backup.sql: what install.sh applies to put the
+# datadog user's credentials back (a real server prints ALTER ROLE ... PASSWORD '<verifier>').
+RESTORE_SQL = "SELECT 'standin: the previous credentials are back';"
 
 
 @pytest.fixture
@@ -152,6 +163,10 @@ class Env:
             "STANDIN_DIR": str(self.base),
             "STANDIN_BIN": str(self.bin),
             "STANDIN_INSTALLER_FAIL": "",
+            # No database server here: the stand-in Agent's database check logs in through
+            # the stand-in psql/mysql above instead of the integrations' drivers.
+            "DD_STANDIN_DB_LOGIN": "client",
+            "STANDIN_RESTORE_SQL": RESTORE_SQL,
             **extra_env,
         }
 

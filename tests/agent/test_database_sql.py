@@ -26,19 +26,43 @@ from datadog_checks.base.stubs import aggregator
 from agent_files import render
 from tests import needs
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, free_port, make_settings
-from tests.agent.standins.datadog_agent import run_custom_queries
+from tests.agent.standins.datadog_agent import connect, run_custom_queries
 
 pytestmark = pytest.mark.agent
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 # Non-ASCII, exercising SASLprep: NBSP maps to a space, the soft hyphen to nothing, the "fi"
 # ligature NFKC-normalizes to "fi"; PostgreSQL's client and server both apply it.
 UNICODE_PASSWORD = "canary-pw-\u00e4\u00f6\u00a0\ufb01\u00ad-\u00df"
+# What the Agent's mysql integration can send: PyMySQL encodes a str password as latin-1
+# (render.mysql_password_bytes); settings refuse anything else for databaseKind mysql.
+LATIN1_PASSWORD = "canary-pw-caf\u00e9-Stra\u00dfe-\u00a7\u00b1\u00ff"
+PASSWORDS = {"postgres": UNICODE_PASSWORD, "mysql": LATIN1_PASSWORD}
+
+
+def driver_login(kind: str, port: int, password: str) -> str:
+    """Log in as datadog exactly as the Agent's integration would with the rendered
+    conf.yaml (its driver, its arguments: the stand-in Agent's `connect`) and run SELECT 1;
+    '' on success, else the driver's error."""
+    settings = make_settings(kind)
+    settings = replace(settings, database=replace(settings.database, port=port))
+    conf = render.render_host_files(settings, HOST, API_KEY, password)[render.DB_CONF[kind]]
+    instance = yaml.safe_load(conf)["instances"][0]
+    try:
+        connection = connect(kind, instance)
+    except Exception as exc:  # the driver's own error is the answer
+        return f"{type(exc).__name__}: {exc}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return "" if cursor.fetchone()[0] == 1 else "SELECT 1 answered otherwise"
+    finally:
+        connection.close()
 
 
 @pytest.mark.parametrize("kind", ["postgres", "mysql"])
 def test_the_sql_never_contains_the_password(kind):
     """psql and mysql quote a failing statement in their errors, which pulumi-command logs."""
-    for password in (PASSWORD, UNICODE_PASSWORD):
+    for password in (PASSWORD, PASSWORDS[kind]):
         sql = render.database_user_sql(make_settings(kind), password).decode()
         assert password not in sql and "canary-pw" not in sql
 
@@ -171,6 +195,54 @@ def test_postgres_datadog_logs_in_with_a_non_ascii_password(postgres):
     pg_apply(postgres, PASSWORD)
 
 
+@pytest.mark.parametrize("password", [
+    PASSWORD,
+    UNICODE_PASSWORD,
+    "emoji-\U0001f600-pw",
+    "full-width-\uff11\uff12\uff13",
+    "caf\u00e9-Stra\u00dfe-pw",
+    "  spaces and\ttab  ",
+], ids=["quotes", "saslprep", "emoji", "full-width", "latin-1", "whitespace"])
+def test_postgres_datadog_logs_in_through_psycopg_with_any_unicode_password(postgres, password):
+    pg_apply(postgres, password)
+    assert driver_login("postgres", postgres["port"], password) == "", \
+        "the verifier render.py computed accepts what psycopg (libpq's SASLprep) sends"
+    pg_apply(postgres, PASSWORD)
+
+
+def pg_backup(pg) -> str:
+    """As install.sh: database-backup.sql as postgres; its stdout is the restore SQL."""
+    return _run("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                "-h", pg["socket_dir"], "-p", pg["port"], "-d", "postgres", "-f", "-",
+                user="postgres", input=render.database_backup_sql(make_settings()).decode()).stdout
+
+
+def pg_superuser(pg, sql: str):
+    return _run("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                "-h", pg["socket_dir"], "-p", pg["port"], "-d", "postgres", "-f", "-",
+                user="postgres", input=sql)
+
+
+def test_postgres_backup_then_restore_gives_back_the_previous_password(postgres):
+    pg_apply(postgres, PASSWORD)
+    restore = pg_backup(postgres)
+    pg_apply(postgres, "")  # what CI gets when the secret is unset
+    pg_superuser(postgres, restore)
+    assert driver_login("postgres", postgres["port"], PASSWORD) == "", \
+        "after the restore, the previous password logs in through psycopg again"
+    assert driver_login("postgres", postgres["port"], "") != "", "the new one no longer does"
+
+
+def test_postgres_restore_of_a_role_that_did_not_exist_drops_it(postgres):
+    pg_drop(postgres)
+    restore = pg_backup(postgres)
+    pg_apply(postgres, PASSWORD)
+    pg_superuser(postgres, restore)
+    roles = pg_superuser(postgres, "SELECT count(*) FROM pg_roles WHERE rolname = 'datadog'").stdout
+    assert roles.strip() == "0", "a role the failed install created is gone again"
+    pg_apply(postgres, PASSWORD)
+
+
 def test_postgres_rerun_with_a_new_password_replaces_the_old_one(postgres):
     pg_apply(postgres, PASSWORD)
     pg_apply(postgres, "second-pw'x")
@@ -278,10 +350,69 @@ def test_debians_mariadb_says_mariadb_in_its_version(mariadb):
     assert "MariaDB" in version, version
 
 
-def test_mysql_datadog_logs_in_with_a_non_ascii_password(mariadb):
-    my_apply(mariadb, UNICODE_PASSWORD)
-    assert my_as_datadog(mariadb, UNICODE_PASSWORD, "SELECT 1").stdout.strip() == "1"
+@pytest.mark.parametrize("password", [
+    PASSWORD,
+    LATIN1_PASSWORD,
+    "caf\u00e9-Stra\u00dfe-pw",
+    "\u00bfQu\u00e9?-\u00d1and\u00fa-\u00bd",
+    "  spaces and\ttab  ",
+], ids=["quotes", "latin-1", "cafe-strasse", "spanish", "whitespace"])
+def test_mysql_datadog_logs_in_through_pymysql_with_a_latin1_password(mariadb, password):
+    my_apply(mariadb, password)
+    assert driver_login("mysql", mariadb["port"], password) == "", \
+        "the hash is over the latin-1 bytes PyMySQL sends, as the integration connects"
     my_apply(mariadb, PASSWORD)
+
+
+@pytest.mark.parametrize("password", ["emoji-\U0001f600-pw", "full-width-\uff11\uff12\uff13",
+                                      UNICODE_PASSWORD], ids=["emoji", "full-width", "ligature"])
+def test_mysql_password_pymysql_cannot_send_is_refused_naming_the_key(password):
+    with pytest.raises(ValueError, match=r"^databasePassword: character .* is not latin-1"):
+        render.database_user_sql(make_settings("mysql"), password)
+
+
+def my_backup(db) -> str:
+    """As install.sh: database-backup.sql as root; its stdout is the restore SQL."""
+    return _run("mariadb", f"--socket={db['socket']}", "-u", "root", "-N",
+                input=render.database_backup_sql(make_settings("mysql")).decode()).stdout
+
+
+def my_superuser(db, sql: str):
+    return _run("mariadb", f"--socket={db['socket']}", "-u", "root", "-N", input=sql)
+
+
+def test_mysql_backup_then_restore_gives_back_the_previous_password(mariadb):
+    my_apply(mariadb, LATIN1_PASSWORD)
+    restore = my_backup(mariadb)
+    my_apply(mariadb, "")  # what CI gets when the secret is unset
+    my_superuser(mariadb, restore)
+    assert driver_login("mysql", mariadb["port"], LATIN1_PASSWORD) == "", \
+        "after the restore, the previous password logs in through PyMySQL again"
+    assert driver_login("mysql", mariadb["port"], "") != "", "the new one no longer does"
+    my_apply(mariadb, PASSWORD)
+
+
+def test_mysql_restore_of_a_user_that_did_not_exist_drops_both_accounts(mariadb):
+    my_drop(mariadb)
+    restore = my_backup(mariadb)
+    my_apply(mariadb, PASSWORD)
+    my_superuser(mariadb, restore)
+    users = my_superuser(mariadb, "SELECT COUNT(*) FROM mysql.user WHERE User = 'datadog'").stdout
+    assert users.strip() == "0", "the accounts the failed install created are gone again"
+    my_apply(mariadb, PASSWORD)
+
+
+def test_mysql_backup_refuses_an_account_it_could_not_write_back(mariadb):
+    """An authentication string with a quote or backslash would not survive mysql's batch
+    output: the backup names it instead (install.sh then changes nothing)."""
+    my_apply(mariadb, PASSWORD)
+    # As a plugin with binary authentication strings would store it (mysql.global_priv).
+    my_superuser(mariadb, "UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.authentication_string', "
+                          "'x\\\\y') WHERE User = 'datadog' AND Host = 'localhost'; FLUSH PRIVILEGES;")
+    try:
+        assert render.DB_UNRESTORABLE + " datadog@localhost" in my_backup(mariadb)
+    finally:
+        my_apply(mariadb, PASSWORD)
 
 
 def test_mysql_rerun_with_a_new_password_replaces_the_old_one(mariadb):

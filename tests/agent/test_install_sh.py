@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("datadog_checks.base", reason="the Agent tier runs in venv-agent (tests/requirements/agent.txt)")
 
 from agent_files import render
+from tests.agent.conftest import RESTORE_SQL
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, make_settings, write_bundle
 
 pytestmark = pytest.mark.agent
@@ -70,8 +71,8 @@ def test_the_database_check_runs_after_the_sql_that_creates_its_user(env):
     assert env.run("install", bundle(env)).returncode == 0
     order = [line.split(" -")[0] for line in env.log.read_text().splitlines()
              if line.startswith(("psql", "datadog-login"))]
-    assert order[0] == "psql" and order[1:] and set(order[1:]) == {"datadog-login psql"}, \
-        "the datadog role exists before the check logs in"
+    assert order[:2] == ["psql", "psql"] and order[2:] and set(order[2:]) == {"datadog-login psql"}, \
+        "the datadog role exists (the credentials' backup, then the SQL) before the check logs in"
 
 
 @pytest.mark.parametrize("kind", ["postgres", "mysql"])
@@ -103,17 +104,19 @@ def test_a_failed_verification_names_the_host_and_the_step_first(env):
 
 def test_install_applies_the_sql_as_postgres_in_one_transaction(env):
     assert env.run("install", bundle(env)).returncode == 0
-    assert env.calls("runuser postgres") == ["runuser postgres psql"]
-    (psql,) = env.calls("psql")
-    assert "-v ON_ERROR_STOP=1 --single-transaction -p 5432 -d postgres -f -" in psql
+    assert env.calls("runuser postgres") == ["runuser postgres psql"] * 2, \
+        "the credentials' backup, then the SQL, each as postgres"
+    for psql in env.calls("psql"):
+        assert "-v ON_ERROR_STOP=1 --single-transaction -p 5432 -d postgres -f -" in psql
     sql = (env.base / "psql.stdin").read_bytes()
-    assert sql == render.database_user_sql(make_settings(), PASSWORD), "the SQL arrives on stdin"
+    assert sql == render.database_backup_sql(make_settings()) + \
+        render.database_user_sql(make_settings(), PASSWORD), "the SQL arrives on stdin"
 
 
 def test_psql_runs_from_the_root_directory_which_user_postgres_can_enter(env):
     """From root's home, psql as postgres prints `could not change directory to "/root"`."""
     assert env.run("install", bundle(env)).returncode == 0
-    assert (env.base / "psql.cwd").read_text() == "/\n"
+    assert (env.base / "psql.cwd").read_text() == "/\n/\n", "the backup's psql and the SQL's"
 
 
 def test_install_applies_the_sql_as_mysql_root_for_mysql(env):
@@ -166,6 +169,55 @@ def test_failed_verification_restores_the_previous_files_byte_for_byte(env, brea
     assert expected in result.stderr, "the Agent's own error output is shown"
     assert "CREATE USER" not in (env.base / "mysql.stdin").read_text(), \
         "the SQL runs only after a successful verification"
+
+
+# --- the database user's credentials ---------------------------------------------------
+
+@pytest.mark.parametrize("files", ["changed", "unchanged"])
+def test_a_failed_database_check_puts_back_the_users_previous_credentials(env, files):
+    first = bundle(env)
+    assert env.run("install", first).returncode == 0
+    second = bundle(env, "b2", check_interval=30) if files == "changed" else bundle(env, "b1-again")
+    result = env.run("install", second, STANDIN_DB_LOGIN_FAIL="1")
+    assert result.returncode != 0
+    assert (env.base / "psql.stdin").read_text().endswith(RESTORE_SQL + "\n"), \
+        "the backup's answer is applied after the SQL that changed the user"
+    assert "install.sh: restored the database user's previous credentials" in result.stderr
+
+
+def test_a_successful_install_applies_no_restore_and_keeps_none(env):
+    assert env.run("install", bundle(env)).returncode == 0
+    assert RESTORE_SQL not in (env.base / "psql.stdin").read_text()
+    assert not list((env.root / STATE).rglob("database-restore*")), \
+        "the saved credentials go with the committed transaction"
+
+
+def test_credentials_left_by_an_interrupted_run_are_restored_first(env):
+    """An install outside a transaction (files unchanged) killed after its SQL leaves
+    state/database-restore.sql: the next run applies it before anything else."""
+    b = bundle(env)
+    assert env.run("install", b).returncode == 0
+    (env.root / STATE / "database-restore.sql").write_text(RESTORE_SQL + "\n")
+    (env.root / STATE / "database-restore.env").write_text("DB_KIND=postgres\nDB_PORT=5432\n")
+    before = (env.base / "psql.stdin").read_text()
+    result = env.run("install", b)
+    assert result.returncode == 0, result.stderr
+    assert (env.base / "psql.stdin").read_text()[len(before):].startswith(RESTORE_SQL), \
+        "the interrupted run's starting credentials come back before this run's SQL"
+    assert not (env.root / STATE / "database-restore.sql").exists()
+
+
+def test_an_account_the_backup_cannot_write_back_stops_the_install_before_the_sql(env):
+    before = {p: v[:4] for p, v in env.snapshot().items()}
+    result = env.run("install", bundle(env), STANDIN_BACKUP_ANSWER=(
+        f"{render.DB_UNRESTORABLE} datadog@localhost: its authentication string is not plain text"))
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == (
+        "install.sh: vm1 (127.0.0.1): backing up the database user's credentials failed; "
+        "the previous configuration is restored")
+    assert "ALTER ROLE datadog WITH LOGIN" not in (env.base / "psql.stdin").read_text(), \
+        "the user is not changed"
+    assert {p: v[:4] for p, v in env.snapshot().items()} == before
 
 
 def test_failed_first_install_leaves_the_packaged_files_alone(env):
@@ -228,7 +280,7 @@ def test_remove_keeps_a_database_user_that_existed_before_the_stack(env):
     b = bundle(env)
     assert env.run("install", b, STANDIN_USER_EXISTS="1").returncode == 0
     assert env.run("remove", b).returncode == 0
-    assert "DROP" not in (env.base / "psql.stdin").read_text(), \
+    assert render.database_drop_sql(make_settings()).decode() not in (env.base / "psql.stdin").read_text(), \
         "a user the stack did not create is not the stack's to drop"
 
 

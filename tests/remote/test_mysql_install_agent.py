@@ -91,6 +91,11 @@ def test_the_datadog_user_logs_in_to_mariadb_with_the_stack_password(host, first
     assert done.stdout.strip() == "1", done.stderr
 
 
+def test_the_datadog_user_logs_in_through_pymysql_as_the_integration_does(host, first):
+    assert host.database_login(CANARIES["datadog-stack:databasePassword"]) == "", \
+        "PyMySQL, with the deployed conf.yaml's arguments, logs in"
+
+
 def test_destroy_runs_every_delete_step(destroyed):
     assert not destroyed["outcome"].failed, "\n\n".join(r.error for r in destroyed["outcome"].failed)
 

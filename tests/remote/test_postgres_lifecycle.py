@@ -76,8 +76,9 @@ def failed(hosts, interval, engine):
     finally:
         vm2.fail_agent_check(None)
     snapshot = {h.name: h.snapshot() for h in hosts}
+    login = {h.name: h.database_login(CANARIES["datadog-stack:databasePassword"]) for h in hosts}
     rerun = engine.up(commands)
-    return {"outcome": outcome, "snapshot": snapshot, "rerun": rerun}
+    return {"outcome": outcome, "snapshot": snapshot, "rerun": rerun, "login_after_failure": login}
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +136,12 @@ def test_first_deploy_datadog_user_logs_in_with_the_stack_password(hosts, first)
             env={**os.environ, "PGPASSWORD": CANARIES["datadog-stack:databasePassword"]},
             capture_output=True, text=True)
         assert done.stdout.strip() == "t", f"{host.name}: {done.stderr}"
+
+
+def test_first_deploy_datadog_user_logs_in_through_the_integrations_driver(hosts, first):
+    for host in hosts:
+        assert host.database_login(CANARIES["datadog-stack:databasePassword"]) == "", \
+            f"{host.name}: psycopg, with the deployed conf.yaml's arguments, logs in"
 
 
 def test_first_deploy_leaves_secrets_only_in_the_files_that_need_them(hosts, first):
@@ -235,6 +242,12 @@ def test_a_failing_verification_names_the_host_on_the_first_line(hosts, failed):
     first_line = (result.stdout + result.stderr).splitlines()[0]
     vm2 = hosts.hosts[1]
     assert vm2.name in first_line and vm2.address in first_line, first_line
+
+
+def test_a_failing_verification_keeps_the_stack_password_working_through_the_driver(hosts, failed):
+    """Checked right after the failed deploy, before its rerun (the fixture's `after`)."""
+    assert failed["login_after_failure"] == {h.name: "" for h in hosts}, \
+        "nothing lost: psycopg, as the integration connects, still logs in with the password"
 
 
 def test_a_rerun_after_the_fault_converges(hosts, failed):

@@ -25,6 +25,7 @@ clients look for the local server (/run/postgresql, /run/mysqld).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -37,6 +38,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from tests.standins.ssh_hosts import databases, view
 
@@ -316,14 +319,30 @@ class Host:
         log = self.control / "systemctl.log"
         return log.read_text().splitlines() if log.exists() else []
 
-    def fail_agent_check(self, message: str | None) -> None:
-        """Make (or stop making) `datadog-agent check` fail on this host with `message`."""
-        fault = self.control / "agent-check-fails"
+    def fail_agent_check(self, message: str | None, check: str | None = None) -> None:
+        """Make (or stop making) `datadog-agent check` (only `check <check>` if given) fail on
+        this host with `message`."""
+        fault = self.control / ("agent-check-fails" + (f"-{check}" if check else ""))
         if message is None:
             fault.unlink(missing_ok=True)
         else:
             fault.write_text(message + "\n")
             fault.chmod(0o644)
+
+    def database_login(self, password: str) -> str:
+        """Log in to this host's database as the Agent's integration would with the deployed
+        conf.yaml but `password`: the same driver and arguments (the stand-in Agent's
+        `connect`, under venv-agent), over the host's own loopback (its network namespace),
+        then SELECT 1. '' on success, else the driver's error."""
+        conf = self.path(f"/etc/datadog-agent/conf.d/{self.spec.database}.d/conf.yaml")
+        instance = {**yaml.safe_load(conf.read_text())["instances"][0], "password": password}
+        done = subprocess.run(
+            ["nsenter", f"--target={self.pid}", "--net", "--", str(AGENT_PYTHON), "-c", _LOGIN,
+             str(AGENT_STANDINS), self.spec.database],
+            input=json.dumps(instance), capture_output=True, text=True, timeout=60)
+        if done.returncode:
+            raise RuntimeError(f"{self.name}: the login helper failed: {done.stderr}")
+        return done.stdout.strip()
 
     def close(self) -> None:
         self.stop_sshd()
@@ -331,6 +350,23 @@ class Host:
             _kill_namespace(self.pid)
             self._holder.wait(timeout=10)
         self.database.stop()
+
+
+# Host.database_login's program (argv: the stand-ins' directory, the database kind; the
+# instance as JSON on stdin): prints '' or the driver's error.
+_LOGIN = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from datadog_agent import connect
+try:
+    connection = connect(sys.argv[2], json.load(sys.stdin))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone()[0] == 1
+    connection.close()
+except Exception as exc:
+    print(f"{type(exc).__name__}: {exc}")
+"""
 
 
 def _allow_traverse(directory: Path, uid: int) -> None:
