@@ -56,6 +56,7 @@ BUNDLES_DIR = f"{STACK_DIR}/bundles"
 BUNDLE_DIR = f"{STACK_DIR}/bundle"
 BUNDLE_LAYOUT = """\
 install.sh        the installer (agent_files/install.sh)
+install.d/*.sh    its parts, one concern a file, sourced by install.sh (agent_files/install.d)
 manifest          one line per installed file: <octal mode> <owner> <sha256> <path relative to />
 files/<path>      the content of each installed file; install.sh deletes files/ (and writes
                   `consumed`) once they are installed and verified: they hold the secrets
@@ -360,6 +361,12 @@ def install_script() -> bytes:
     return (Path(__file__).parent / "install.sh").read_bytes()
 
 
+def install_parts() -> dict[str, bytes]:
+    """install.sh's parts, bundle-relative path (install.d/<name>.sh) -> content."""
+    return {f"install.d/{part.name}": part.read_bytes()
+            for part in sorted((Path(__file__).parent / "install.d").glob("*.sh"))}
+
+
 def _env_file(values: dict[str, str]) -> bytes:
     for key, value in values.items():
         if "\n" in value or "\r" in value:
@@ -373,6 +380,7 @@ def bundle_members(settings: AgentSettings, host: Host, api_key: str,
     files = agent_files(settings, host, api_key, db_password)
     members: dict[str, tuple[bytes, int]] = {
         "install.sh": (install_script(), 0o700),
+        **{path: (content, 0o600) for path, content in install_parts().items()},
         "manifest": ("".join(f"{f.mode:04o} {f.owner} {sha256(f.content)} {f.path.lstrip('/')}\n"
                              for f in files).encode(), 0o600),
         "database.sql": (database_user_sql(settings, db_password), 0o600),

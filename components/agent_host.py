@@ -2,15 +2,17 @@
 
 Three `pulumi_command.remote.Command`s per host, nothing else touches the VM:
 
-1. `<name>-teardown` prepares the state directory once; its delete step runs
-   `install.sh remove` (put back exactly what was installed) and, only if that succeeded,
-   removes the bundle (a failed remove fails the destroy, which can then be retried).
-2. `<name>-bundle` pipes the rendered bundle (a deterministic uncompressed tar, base64)
-   through the SSH session's stdin, unpacks it into BUNDLES_DIR/<sha256> (root-only) and
-   switches the BUNDLE_DIR symlink to it atomically (`ln -sfn` + `mv -T`): at every instant
-   BUNDLE_DIR is a complete bundle, the previous or the new one. The bundle exists only in
-   memory here and, as the secret `stdin` input, encrypted in the state: nothing with a
-   secret is written to the checkout or to plaintext state.
+1. `<name>-teardown` prepares the state directory once; its delete step
+   (agent_files/remove_bundle.sh) runs `install.sh remove` (put back exactly what was
+   installed) and, only if that succeeded, removes the bundle (a failed remove fails the
+   destroy, which can then be retried).
+2. `<name>-bundle` (agent_files/receive_bundle.sh) pipes the rendered bundle (a
+   deterministic uncompressed tar, base64) through the SSH session's stdin, unpacks it
+   into BUNDLES_DIR/<sha256> (root-only) and switches the BUNDLE_DIR symlink to it
+   atomically (`ln -sfn` + `mv -T`): at every instant BUNDLE_DIR is a complete bundle, the
+   previous or the new one. The bundle exists only in memory here and, as the secret
+   `stdin` input, encrypted in the state: nothing with a secret is written to the
+   checkout or to plaintext state.
 3. `<name>-install` runs `install.sh install BUNDLE_DIR` (verify + rollback, see
    agent_files/install.sh).
 
@@ -21,6 +23,10 @@ no diff and opens no SSH session. pulumi-command replaces a command whose trigge
 lives on the teardown command, whose inputs never follow the content. A change therefore
 costs exactly two SSH sessions: copy, install.
 
+Every line of shell the commands run is in a file ShellCheck reads: a command carries its
+script's text as `sh -c`'s argument and the paths as the script's arguments, each word
+quoted (components/ssh.py `root_script`); no secret is ever an argument.
+
 The command builders take `root`, a path prefix like install.sh's DD_STACK_ROOT: empty on
 a VM; the tests run the rendered commands for real under a throwaway directory.
 """
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 import pulumi
@@ -39,31 +46,17 @@ from domain import AgentSettings, Host
 
 TYPE = "datadog-stack:host:AgentHost"
 BUNDLE_SHA = "bundle"  # key of the whole bundle's hash in file_hashes
+# The copy and teardown scripts; each command carries its file's text (ssh.root_script).
+RECEIVE_BUNDLE_SH = Path(render.__file__).parent / "receive_bundle.sh"
+REMOVE_BUNDLE_SH = Path(render.__file__).parent / "remove_bundle.sh"
 
 
 def copy_command(host: Host, root: str = "") -> str:
-    """Unpack the base64 tar on stdin into BUNDLES_DIR/<its sha256>, point the BUNDLE_DIR
-    symlink at it (atomic rename), then delete the other versions."""
-    bundles = shlex.quote(root + render.BUNDLES_DIR)
-    link = shlex.quote(root + render.BUNDLE_DIR)
-    link_new = shlex.quote(root + render.BUNDLE_DIR + ".new")
-    versions = render.BUNDLES_DIR.rsplit("/", 1)[1]
-    script = (
-        f"set -e; umask 077; mkdir -p {bundles}; cd {bundles}; rm -rf .incoming.* .trash.*; "
-        "new=$(mktemp -d .incoming.XXXXXX); base64 -d >\"$new.tar\"; "
-        "sum=$(sha256sum \"$new.tar\" | cut -d \" \" -f 1); "
-        "tar -xf \"$new.tar\" --no-same-owner -C \"$new\"; rm -f \"$new.tar\"; "
-        # The same version again is kept, unless install.sh consumed it (deleted its files
-        # after a verified install): then the fresh copy replaces it.
-        "if [ -d \"$sum\" ] && [ ! -e \"$sum/consumed\" ]; then rm -rf \"$new\"; "
-        "else if [ -d \"$sum\" ]; then mv -T \"$sum\" \".trash.$sum\"; fi; mv -T \"$new\" \"$sum\"; fi; "
-        f"rm -rf {link_new}; ln -sfn \"{versions}/$sum\" {link_new}; "
-        # A bundle directory left by an earlier version of this command moves aside (once).
-        f"if [ -d {link} ] && [ ! -L {link} ]; then mv -T {link} .trash.legacy; fi; "
-        f"mv -T {link_new} {link}; "
-        "for old in *; do if [ \"$old\" != \"$sum\" ]; then mv -T \"$old\" \".trash.$old\"; fi; done; "
-        "rm -rf .trash.*")
-    return ssh.root_script(host, script)
+    """agent_files/receive_bundle.sh: unpack the base64 tar on stdin into
+    BUNDLES_DIR/<its sha256>, point the BUNDLE_DIR symlink at it (atomic rename), then
+    delete the other versions."""
+    return ssh.root_script(host, RECEIVE_BUNDLE_SH, root + render.BUNDLES_DIR,
+                           root + render.BUNDLE_DIR)
 
 
 def install_command(host: Host, root: str = "") -> str:
@@ -76,17 +69,11 @@ def prepare_command(host: Host, root: str = "") -> str:
 
 
 def remove_command(host: Host, root: str = "") -> str:
-    """Remove what install.sh installed, then the bundle and the stack directory: only after a
-    successful remove, so a failed one fails the destroy (and a retry still finds install.sh)."""
-    bundle = shlex.quote(root + render.BUNDLE_DIR)
-    bundles = shlex.quote(root + render.BUNDLES_DIR)
-    stack = shlex.quote(root + render.STACK_DIR)
-    # The stack directory goes last, if empty: install.sh remove deleted its state.
-    script = (f"set -e; if [ -e {bundle}/install.sh ]; then "
-              f"bash {bundle}/install.sh remove {bundle} || exit $?; fi; "
-              f"rm -rf {bundle} {bundles} {shlex.quote(root + render.BUNDLE_DIR + '.new')}; "
-              f"if [ -d {stack} ]; then rmdir {stack} 2>/dev/null || echo \"kept {stack}: not empty\" >&2; fi")
-    return ssh.root_script(host, script)
+    """agent_files/remove_bundle.sh: remove what install.sh installed, then the bundle and the
+    stack directory: only after a successful remove, so a failed one fails the destroy (and
+    a retry still finds install.sh)."""
+    return ssh.root_script(host, REMOVE_BUNDLE_SH, root + render.BUNDLE_DIR,
+                           root + render.BUNDLES_DIR, root + render.STACK_DIR)
 
 
 @dataclass(frozen=True)

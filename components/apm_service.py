@@ -64,61 +64,51 @@ class ApmServiceArgs:
 
 
 
-def _deploy_env(settings: app_service.AppSettings) -> str:
-    return " ".join(f"{k}={shlex.quote(v)}" for k, v in (
-        ("APP_NAME", settings.apm.service),
-        ("APP_ROOT", app_root(settings)),
-        ("APP_STACK", settings.stack),
-        ("APP_PORT", str(settings.apm.port)),
-        ("APP_HOST", app_service.local_address(settings)),
-    ))
+# The shell scripts the app's commands run; each command carries its file's text
+# (components/ssh.py `script_command`).
+RECEIVE_SH = app_service.APP_DIR / "receive.sh"
+PREFLIGHT_SH = app_service.APP_DIR / "preflight.sh"
+REMOVE_SH = app_service.APP_DIR / "remove.sh"
+
+
+def _deploy_env(settings: app_service.AppSettings) -> dict[str, str]:
+    """deploy.sh's interface: its APP_* variables (none of them a secret)."""
+    return {
+        "APP_NAME": settings.apm.service,
+        "APP_ROOT": app_root(settings),
+        "APP_STACK": settings.stack,
+        "APP_PORT": str(settings.apm.port),
+        "APP_HOST": app_service.local_address(settings),
+    }
 
 
 def install_command(settings: app_service.AppSettings, host: Host) -> str:
-    """As root: unpack the bundle from stdin into a temp dir and run `deploy.sh install`."""
-    return ssh.root_script(host, "; ".join([
-        "set -eu",
-        'bundle=$(mktemp -d)',
-        'trap \'rm -rf "$bundle"\' EXIT',
-        'base64 -d | tar -xf - --no-same-owner -C "$bundle"',
-        f'env {_deploy_env(settings)} bash "$bundle/deploy.sh" install "$bundle"',
-    ]))
+    """As root, app/receive.sh: unpack the bundle from stdin into a temp dir and run
+    `deploy.sh install`."""
+    return ssh.root_script(host, RECEIVE_SH, env=_deploy_env(settings))
 
 
 def smoke_command(settings: app_service.AppSettings, host: Host) -> str:
     """Call every route on the host; fail with the app's journal tail if one is not 200."""
-    deploy = shlex.quote(app_root(settings) + "/deploy.sh")
-    return ssh.as_root(host, f"env {_deploy_env(settings)} bash {deploy} smoke")
+    env = [f"{key}={value}" for key, value in _deploy_env(settings).items()]
+    return ssh.as_root(host, shlex.join(["env", *env, "bash", app_root(settings) + "/deploy.sh",
+                                         "smoke"]))
 
 
 def preflight_command(settings: app_service.AppSettings, host: Host) -> str:
-    """Check once that the host can take the app: root, systemd, Python 3.10-3.14. Runs as
-    the SSH user, so that a missing sudo is reported in words."""
-    return "\n".join([
-        "set -eu",
-        f'{ssh.as_root(host, "true")} || {{ echo "the SSH user needs root or passwordless sudo" >&2; exit 1; }}',
-        '[ -d /run/systemd/system ] || { echo "systemd is not running here" >&2; exit 1; }',
-        "python3 -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 15))' "
-        '|| { echo "python3 3.10-3.14 is required (gunicorn 27, ddtrace 4.16)" >&2; exit 1; }',
-        f"echo {shlex.quote(f'host ready for {unit_name(settings)} in {app_root(settings)}')}",
-    ])
+    """app/preflight.sh: check once that the host can take the app: root, systemd, Python
+    3.10-3.14. Runs as the SSH user, so that a missing sudo is reported in words."""
+    return ssh.script_command(PREFLIGHT_SH, unit_name(settings), app_root(settings),
+                              *shlex.split(ssh.as_root(host, "true")))
 
 
 def remove_command(settings: app_service.AppSettings, host: Host) -> str:
-    """`deploy.sh remove` from the app dir: it stops, disables and deletes the unit and the
-    app dir, each only if this stack created it, and names in one line what it keeps. Runs
-    only where the dir's marker names this stack (install puts the marker and deploy.sh
-    there before anything else); elsewhere nothing of this stack's exists: nothing runs."""
-    root = app_root(settings)
-    marker = shlex.quote(f"{root}/{app_service.OWNER_FILE}")
-    stack = shlex.quote(settings.stack)
-    script = shlex.quote(f"{root}/deploy.sh")
-    return ssh.root_script(host, "; ".join([
-        "set -eu",
-        f"if [ \"$(cat {marker} 2>/dev/null)\" = {stack} ] && [ -f {script} ]; then "
-        f"exec env {_deploy_env(settings)} bash {script} remove; fi",
-        f"echo {shlex.quote(f'deploy.sh: no {root} created by stack {settings.stack} here: nothing removed')} >&2",
-    ]))
+    """app/remove.sh: `deploy.sh remove` from the app dir: it stops, disables and deletes the
+    unit and the app dir, each only if this stack created it, and names in one line what it
+    keeps. Runs only where the dir's marker names this stack (install puts the marker and
+    deploy.sh there before anything else); elsewhere nothing of this stack's exists:
+    nothing runs."""
+    return ssh.root_script(host, REMOVE_SH, app_service.OWNER_FILE, env=_deploy_env(settings))
 
 
 def teardown_triggers(settings: app_service.AppSettings) -> list[str]:

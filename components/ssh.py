@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
+from pathlib import Path
 
 import pulumi
 from pulumi_command import remote
@@ -39,6 +41,17 @@ def as_root(host: Host, command: str) -> str:
     return command if host.ssh_user == "root" else f"sudo -n {command}"
 
 
-def root_script(host: Host, script: str) -> str:
-    """A shell script run as root by `sh -c` (one sudo for the whole script)."""
-    return as_root(host, f"sh -c {shlex.quote(script)}")
+def script_command(script: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """The shell script file `script` run by `sh -c` as one simple command: the file's text
+    is the script (so every line of it is one ShellCheck reads), `args` its $1, $2...,
+    `env` set by env(1). Every word is quoted for the remote shell that parses the string;
+    the string is the same for the same file and arguments. Never pass a secret here: a
+    command line is visible to every user of the host (ps) and kept in the state."""
+    words = [*(["env", *(f"{key}={value}" for key, value in env.items())] if env else []),
+             "sh", "-c", script.read_text(), script.name, *args]
+    return shlex.join(words)
+
+
+def root_script(host: Host, script: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """`script_command` run as root (one sudo for the whole script)."""
+    return as_root(host, script_command(script, *args, env=env))

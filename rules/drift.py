@@ -2,14 +2,15 @@
 
 pulumi-command never reads a VM back (pulumi/pulumi-command#20), so an edit made with `vi`
 goes unnoticed until the next content change overwrites it. One read-only script per host
-(`remote_script`) reports every file the stack installs and every file beside them in the
-directories it owns; `compare` turns that report into findings.
+(`remote_script`: agent_files/drift_report.sh, its `remote_args` on the command line)
+reports every file the stack installs and every file beside them in the directories it
+owns; `compare` turns that report into findings.
 """
 from __future__ import annotations
 
 import posixpath
-import shlex
 from dataclasses import dataclass
+from pathlib import Path
 
 from agent_files import render
 
@@ -19,6 +20,7 @@ AGENT_SERVICE = "datadog-agent"
 # postgres/datadog_checks/postgres/data/), and some checks a conf.yaml.default.
 PACKAGED_SUFFIXES = (".example", ".default")
 PACKAGED_NAMES = ("auto_conf.yaml",)
+REPORT_SH = Path(render.__file__).parent / "drift_report.sh"
 
 
 @dataclass(frozen=True)
@@ -50,22 +52,15 @@ def watched_dirs(paths) -> list[str]:
     return sorted({posixpath.dirname(p) for p in paths} - {render.AGENT_DIR})
 
 
-def remote_script(paths, dirs, service: str = AGENT_SERVICE) -> str:
-    """POSIX sh, read-only: `F <octal mode> <owner> <sha256> <path>` per file, `A <state>`."""
-    quoted_paths = " ".join(shlex.quote(p) for p in paths)
-    globs = " ".join(f"{shlex.quote(d)}/* {shlex.quote(d)}/.[!.]*" for d in dirs)
-    return "\n".join([
-        "set -u",
-        "emit() { printf 'F %s %s %s %s\\n' \"$(stat -c %a \"$1\")\" \"$(stat -c %U \"$1\")\" "
-        "\"$(sha256sum < \"$1\" | cut -d ' ' -f 1)\" \"$1\"; }",
-        f"for f in {quoted_paths} {globs}; do [ -f \"$f\" ] && [ ! -L \"$f\" ] && emit \"$f\"; done",
-        # systemctl is-active: exit 0 when active; its word otherwise ("inactive", "failed").
-        f"state=$(systemctl is-active {shlex.quote(service)} 2>/dev/null); code=$?",
-        "[ \"$code\" -eq 0 ] && state=active",
-        "[ -n \"$state\" ] || { [ \"$code\" -eq 127 ] && state=unknown || state=inactive; }",
-        "printf 'A %s\\n' \"$state\"",
-        "exit 0",
-    ]) + "\n"
+def remote_script() -> str:
+    """The read-only host script, POSIX sh (agent_files/drift_report.sh), sent as `sh -s`'s
+    stdin: `F <octal mode> <owner> <sha256> <path>` per file, then `A <state>`."""
+    return REPORT_SH.read_text()
+
+
+def remote_args(paths, dirs, service: str = AGENT_SERVICE) -> list[str]:
+    """The script's arguments: the service, the files, `--`, the directories to list."""
+    return [service, *paths, "--", *dirs]
 
 
 def parse_report(text: str) -> tuple[dict[str, Seen], str]:

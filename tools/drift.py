@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -33,14 +34,18 @@ from tools import stack_args
 SSH_TIMEOUT = 60  # seconds for one host's whole session
 
 
-def ssh_command(host, identity: Path | None, known_hosts: Path | None) -> list[str]:
-    """`ssh` that never prompts: key login only, the host key checked against known_hosts."""
+def ssh_command(host, identity: Path | None, known_hosts: Path | None,
+                script_args: list[str]) -> list[str]:
+    """`ssh` that never prompts: key login only, the host key checked against known_hosts;
+    the remote `sh -s` reads the script on stdin, `script_args` quoted for the remote shell."""
     cmd = ["ssh", "-p", str(host.ssh_port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=15"]
     if identity:
         cmd += ["-i", str(identity), "-o", "IdentitiesOnly=yes"]
     if known_hosts:
         cmd += ["-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes"]
-    remote = "sh -s" if host.ssh_user == "root" else "sudo -n sh -s"
+    remote = shlex.join(["sh", "-s", "--", *script_args])
+    if host.ssh_user != "root":
+        remote = f"sudo -n {remote}"
     return cmd + [f"{host.ssh_user}@{host.address}", remote]
 
 
@@ -48,9 +53,10 @@ def check_host(settings, host, hashes: dict[str, str], identity, known_hosts) ->
     """(findings, problems) of one host, from one SSH session."""
     files = render.agent_files(settings.agent, host, offline.SECRET, offline.SECRET)
     expected = rules.expected_files(files, hashes)
-    script = rules.remote_script(sorted(expected), rules.watched_dirs(expected))
+    script_args = rules.remote_args(sorted(expected), rules.watched_dirs(expected))
     try:
-        proc = subprocess.run(ssh_command(host, identity, known_hosts), input=script,
+        proc = subprocess.run(ssh_command(host, identity, known_hosts, script_args),
+                              input=rules.remote_script(),
                               capture_output=True, text=True, timeout=SSH_TIMEOUT)
     except subprocess.TimeoutExpired:
         return [], [f"no answer over SSH within {SSH_TIMEOUT} s"]

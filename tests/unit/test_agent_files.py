@@ -6,6 +6,7 @@ import io
 import re
 import tarfile
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import yaml
@@ -304,3 +305,15 @@ def test_bundle_manifest_lists_every_installed_file_with_mode_and_owner():
         assert (int(mode, 8), owner) == render.file_attributes(make_settings())["/" + rel]
     assert members["install.sh"] == render.install_script()
     assert b"DB_KIND=postgres\n" in members["settings.env"]
+
+
+def test_the_bundle_ships_every_part_install_sh_sources():
+    """install.sh sources its parts from install.d beside it: a part it names and the bundle
+    lacks would stop it on the VM before it changes anything, every time."""
+    members = bundle_members(make_settings())
+    sourced = re.findall(r'^source "\$PARTS/([\w-]+\.sh)"', render.install_script().decode(), re.M)
+    shipped = sorted(path.split("/", 1)[1] for path in members if path.startswith("install.d/"))
+    assert sorted(sourced) == shipped and len(set(sourced)) == len(sourced), (sourced, shipped)
+    for path in members:
+        if path.startswith("install.d/"):
+            assert members[path] == (Path(render.__file__).parent / path).read_bytes()

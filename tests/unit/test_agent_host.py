@@ -10,6 +10,7 @@ import base64
 import hashlib
 import io
 import os
+import shlex
 import subprocess
 import shutil
 import tarfile
@@ -21,7 +22,8 @@ import pytest
 
 import program
 from agent_files import render
-from components.agent_host import AgentHost, AgentHostArgs, copy_command, remove_command
+from components.agent_host import (REMOVE_BUNDLE_SH, AgentHost, AgentHostArgs, copy_command,
+                                   remove_command)
 from domain import AgentSettings, Database, Host
 from tools import mock_engine
 from tools.mock_engine import RecordingMonitor, is_secret, plain
@@ -119,9 +121,10 @@ def test_content_driven_commands_have_no_delete_step(monitor):
 
 def test_teardown_removes_the_installed_files_and_the_bundle_on_destroy(monitor):
     raw = deploy(monitor).raw("vm1-teardown")
-    assert raw["delete"].startswith("sudo -n sh -c ")
-    assert f"install.sh remove {render.BUNDLE_DIR}" in raw["delete"]
-    assert f"rm -rf {render.BUNDLE_DIR}" in raw["delete"]
+    assert shlex.split(raw["delete"]) == [
+        "sudo", "-n", "sh", "-c", REMOVE_BUNDLE_SH.read_text(), "remove_bundle.sh",
+        render.BUNDLE_DIR, render.BUNDLES_DIR, render.STACK_DIR], \
+        "destroy runs remove_bundle.sh (install.sh remove, then the bundle) on the stack's paths"
     assert "triggers" not in raw, "teardown's inputs never follow the content, so it is never replaced"
 
 
@@ -320,6 +323,30 @@ def test_teardown_leaves_no_stack_directory_behind(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / render.STACK_DIR.lstrip("/")).exists(), \
         "the host is as before the stack: /var/lib/datadog-stack goes too"
+
+
+# Paths reach the scripts as arguments, each word quoted by components/ssh.py: a path the
+# shell would split, glob or evaluate must arrive as the one path it is.
+HOSTILE_DIRS = ["two words", "it's", "$(touch pwned)", "`touch pwned`", "semi;colon & pipe|",
+                "glob*?[x]", "-dash", "new\nline"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_DIRS)
+def test_copy_and_teardown_take_a_path_with_shell_characters_as_one_path(tmp_path, name):
+    root = tmp_path / name
+    bundle = bundle_bytes()
+    copied = run_command(copy_command(ROOT_HOST, root=str(root)), base64.b64encode(bundle))
+    assert copied.returncode == 0, copied.stderr
+    link = bundle_link(root)
+    assert unpacked(link) == tar_files(bundle), "the bundle lands under the literal path"
+    calls = tmp_path / "calls"
+    (link / "install.sh").write_text(f'echo "$*" >>"{calls}"\n')
+    removed = run_command(remove_command(ROOT_HOST, root=str(root)))
+    assert removed.returncode == 0, removed.stderr
+    assert calls.read_text() == f"remove {link}\n", "install.sh remove gets the literal bundle path"
+    assert sorted(os.listdir(tmp_path)) == sorted(["calls", name]), \
+        "nothing is created anywhere else (no word was split or evaluated)"
+    assert not (root / render.STACK_DIR.lstrip("/")).exists()
 
 
 def test_args_built_from_the_stack_settings_carry_its_agent_settings_and_secrets():

@@ -216,10 +216,18 @@ def test_app_commands_run_as_root_through_sudo_for_a_non_root_user(build):
     assert "sudo" not in build(settings, ROOT_HOST), "root needs no sudo"
 
 
-def test_preflight_reports_a_user_without_passwordless_sudo_in_words():
+def test_preflight_reports_a_user_without_passwordless_sudo_in_words(tmp_path):
+    # sudo(8) -n: "If a password is required for the command to run, sudo will display an
+    # error message and exit" (status 1): a stand-in sudo that does exactly that.
+    (tmp_path / "sudo").write_text('#!/bin/sh\necho "sudo: a password is required" >&2; exit 1\n')
+    (tmp_path / "sudo").chmod(0o755)
     settings = make_args()
     command = apm_service.preflight_command(settings, settings.host)
-    assert 'sudo -n true || { echo "the SSH user needs root or passwordless sudo"' in command
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    assert (done.returncode, done.stderr.splitlines()[-1]) == (
+        1, "the SSH user needs root or passwordless sudo"), \
+        "the preflight names what the host lacks in words, before anything is installed"
 
 
 def test_deploy_script_checks_every_route_of_the_app():

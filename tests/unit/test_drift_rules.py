@@ -13,6 +13,7 @@ import pytest
 
 from agent_files import render
 from rules import drift as rules
+from settings import Host
 from tools import drift as tool
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
@@ -43,10 +44,16 @@ def host_dir(tmp_path):
     return tmp_path, expected
 
 
+ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
+
+
 def run_script(root: Path, expected: dict, agent_state: str = "active"):
+    """The script as tools.drift runs it: the remote command line tools.drift builds (its
+    arguments quoted there) parsed by a shell, the script on stdin."""
     dirs = rules.watched_dirs(expected) + [str(root / "conf.d/postgres.d")]
     env = {**os.environ, "PATH": f"{root / 'bin'}:{os.environ['PATH']}", "AGENT_STATE": agent_state}
-    proc = subprocess.run(["sh", "-s"], input=rules.remote_script(sorted(expected), dirs),
+    remote = tool.ssh_command(ROOT_HOST, None, None, rules.remote_args(sorted(expected), dirs))[-1]
+    proc = subprocess.run(["sh", "-c", remote], input=rules.remote_script(),
                           capture_output=True, text=True, env=env, check=True)
     return rules.compare(expected, *rules.parse_report(proc.stdout))
 
@@ -71,6 +78,23 @@ def test_a_stray_file_beside_ours_is_reported_added_but_packaged_ones_are_not(ho
     root, expected = host_dir
     (root / "checks.d/custom_random.py").write_text("# the seed's hand-made check\n")
     assert run_script(root, expected) == [f"added    {root}/checks.d/custom_random.py"]
+
+
+def test_a_directory_with_shell_characters_is_listed_as_the_one_directory_it_is(tmp_path):
+    """Paths travel as arguments on the SSH command line: the remote shell must not split,
+    glob or evaluate them."""
+    odd = tmp_path / "it's $(touch pwned) *"
+    odd.mkdir()
+    ours = odd / "my_metric.yaml"
+    ours.write_text("instances: [{}]\n")
+    ours.chmod(0o640)
+    (odd / "stray.yaml").write_text("x\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "systemctl").write_text("#!/bin/sh\necho active\n")
+    (tmp_path / "bin" / "systemctl").chmod(0o755)
+    expected = {str(ours): rules.Expected(sha(ours.read_bytes()), 0o640, OWNER)}
+    assert run_script(tmp_path, expected) == [f"added    {odd}/stray.yaml"]
+    assert not list(tmp_path.rglob("pwned")) and not Path("pwned").exists()
 
 
 def test_a_changed_mode_is_reported_with_both_modes(host_dir):
