@@ -6,7 +6,8 @@ each registration as the engine receives it; URNs and aliases are then resolved 
 engine does (pulumi/pulumi pkg/resource/deploy/step_generator.go, collapseAliasToUrn: an
 alias spec's empty name, type or parent is the resource's own, a parent that is the stack
 is none; the URN is the stack, the project, the types from the top-level component down
-joined by `$`, and the name). The engine refuses two resources claiming one old URN.
+joined by `$`, and the name; generateAliases: a child inherits its parent's aliases). The
+engine refuses two resources claiming one old URN.
 """
 from __future__ import annotations
 
@@ -67,26 +68,43 @@ class Registered:
         return urn(self.types(request), request.name)
 
     def alias_urns(self, request) -> set[str]:
-        """Each alias spec as the engine reads it: what it leaves empty is the resource's own.
+        """Every URN the resource's aliases stand for, as the engine reads them: an alias spec
+        leaves empty what is the resource's own (collapseAliasToUrn), and a child of an aliased
+        parent also goes by its own type and name, and by each of its aliases, under every
+        alias of the parent (generateAliases, same file)."""
+        inherited = {urn((*parent, request.type), request.name)
+                     for parent, _ in self._keys_of(self.parent(request))}
+        return inherited.union(*self.declared_alias_urns(request))
 
-        The aliases a child inherits from an aliased parent (the engine's generateAliases,
-        pulumi/pulumi pkg/resource/deploy/step_generator.go) are not modelled: no component's
-        URN has changed. A component renamed or retyped fails the tests below until they are.
-        """
-        urns = set()
-        for alias in request.aliases:
-            if alias.urn:
-                urns.add(alias.urn)
-                continue
-            spec = alias.spec
-            if spec.noParent:
-                parents: tuple[str, ...] = ()
-            elif spec.parentUrn:
-                parents = self.types(self.by_mock_urn[spec.parentUrn])
-            else:
-                parents = self.types(request)[:-1]
-            urns.add(urn((*parents, spec.type or request.type), spec.name or request.name))
-        return urns
+    def declared_alias_urns(self, request) -> list[set[str]]:
+        """Each alias the program declares: the URNs it stands for."""
+        return [{urn(types, name) for types, name in self._alias_keys(request, alias)}
+                for alias in request.aliases]
+
+    def parent(self, request):
+        parent = self.by_mock_urn.get(request.parent)
+        return None if parent is None or parent.type == ROOT_TYPE else parent
+
+    def _keys_of(self, request) -> set[tuple[tuple[str, ...], str]]:
+        """(types, name) of every alias URN of `request` (none for the stack)."""
+        if request is None:
+            return set()
+        inherited = {((*parent, request.type), request.name)
+                     for parent, _ in self._keys_of(self.parent(request))}
+        return inherited.union(*(self._alias_keys(request, a) for a in request.aliases))
+
+    def _alias_keys(self, request, alias) -> set[tuple[tuple[str, ...], str]]:
+        if alias.urn:
+            types, name = alias.urn.split("::", 3)[2:]
+            return {(tuple(types.split("$")), name)}
+        spec = alias.spec
+        type_, name = spec.type or request.type, spec.name or request.name
+        if spec.noParent:
+            return {((type_,), name)}
+        if spec.parentUrn:
+            return {((*self.types(self.by_mock_urn[spec.parentUrn]), type_), name)}
+        parents = {self.types(request)[:-1]} | {p for p, _ in self._keys_of(self.parent(request))}
+        return {((*parent, type_), name) for parent in parents}
 
     def claims(self) -> dict[str, list[str]]:
         """URN -> the resources that take it over: by being there, or by an alias."""
@@ -122,7 +140,8 @@ def test_the_renamed_monitor_and_timeboard_keep_their_deployed_objects(registere
 
 def test_every_alias_names_a_deployed_object(registered):
     deployed = {urn(t, n) for t, n in DEPLOYED}
-    stray = {r.name: sorted(registered.alias_urns(r) - deployed) for r in registered.requests}
+    stray = {r.name: [sorted(urns) for urns in registered.declared_alias_urns(r)
+                      if not urns & deployed] for r in registered.requests}
     assert {name: urns for name, urns in stray.items() if urns} == {}, \
         "an alias to a URN no stack ever had is a typo that protects nothing"
 
