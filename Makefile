@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
+.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -80,6 +80,10 @@ demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 # The committed offline-plan snapshot (tests/snapshots/dev-plan.json), rewritten from the plan.
 plan-snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
+
+# The committed package schema (tests/snapshots/package-schema.json), from the SDK's analyzer.
+package-schema: $(VENV)/.installed
+	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_package_schema.py -k snapshot
 
 # docs/configuration.md from Pulumi.yaml's config block and settings.py.
 docs: $(VENV)/.installed
