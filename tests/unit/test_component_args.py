@@ -48,11 +48,9 @@ def engine_form(value: Any) -> Any:
     return value
 
 
-@pytest.fixture(scope="module")
-def built() -> dict:
-    """Each component the dev stack declares, built in Python and through the provider:
-    {"python"|"provider": {resource name: (type, parent's name, inputs as sent)}}."""
-    settings = run(StackConfig.from_file(DEV), "dev").settings
+def declared_args(build) -> list[tuple[type, str, Any]]:
+    """Run `build()` under the installed mocks; return each component it declared, in order,
+    as (class, name, the Args it was given)."""
     declared: list[tuple[type, str, Any]] = []
     originals = {c: c.__init__ for c in served.COMPONENTS}
 
@@ -62,19 +60,33 @@ def built() -> dict:
             originals[cls](self, name, args, opts)
         return __init__
 
+    for cls in served.COMPONENTS:
+        cls.__init__ = recording(cls)
+    try:
+        mock_engine.run(build)
+    finally:
+        for cls, init in originals.items():
+            cls.__init__ = init
+    return declared
+
+
+def dev_settings():
+    return run(StackConfig.from_file(DEV), "dev").settings
+
+
+@pytest.fixture(scope="module")
+def built() -> dict:
+    """Each component the dev stack declares, built in Python and through the provider:
+    {"python"|"provider": {resource name: (type, parent's name, inputs as sent)}}."""
+    settings = dev_settings()
+
     def registrations(monitor) -> dict:
         by_urn = {monitor.urns[n]: n for n in monitor.requests}
         return {name: (r.type, by_urn.get(r.parent), monitor.raw(name))
                 for name, r in monitor.requests.items() if r.type != STACK_TYPE}
 
     monitor = mock_engine.start(mock_engine.Mocks(), stack="dev", preview=False)
-    for cls in served.COMPONENTS:
-        cls.__init__ = recording(cls)
-    try:
-        mock_engine.run(lambda: program.build(settings, NOW))
-    finally:
-        for cls, init in originals.items():
-            cls.__init__ = init
+    declared = declared_args(lambda: program.build(settings, NOW))
     python = registrations(monitor)
 
     provider = ComponentProvider(served.COMPONENTS, package.NAME, package.VERSION)

@@ -90,3 +90,28 @@ def test_secret_inputs_are_inputs_so_a_secret_stays_one_across_the_package(schem
 def test_the_package_is_named_and_versioned(schema):
     assert (schema["name"], schema["version"]) == (package.NAME, package.VERSION), \
         "`pulumi package add` names the package and its SDK after the schema"
+
+
+def test_the_plugin_serves_the_same_schema_over_grpc(tmp_path):
+    """provider/ started as the language host starts a plugin (its directory, then the
+    engine's address), asked over gRPC what `pulumi package get-schema` asks it."""
+    import subprocess
+    import sys
+
+    import grpc
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    # The engine address is only dialled for logs; GetSchema needs no engine.
+    plugin = subprocess.Popen([sys.executable, str(ROOT / "provider"), "127.0.0.1:9"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    try:
+        port = plugin.stdout.readline().decode().strip()
+        assert port.isdigit(), f"the plugin must print its port first: {plugin.stderr.read1()!r}"
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = provider_pb2_grpc.ResourceProviderStub(channel).GetSchema(
+                provider_pb2.GetSchemaRequest(version=0), timeout=30)
+    finally:
+        plugin.terminate()
+        plugin.wait(timeout=10)
+    assert json.loads(reply.schema) == served.schema(), \
+        "the plugin's schema is the one the snapshot test checks"
