@@ -35,8 +35,8 @@ CANARIES = {
     "datadog-stack:databasePassword": "CANARY-db-password-O'Hara",
 }
 # The program's files; copied to a work dir so the stack file never lands in the checkout.
-PROGRAM = ("Pulumi.yaml", "__main__.py", "program.py", "settings.py", "pulumi_config.py", "domain.py",
-           "components", "rules", "catalog",
+PROGRAM = ("Pulumi.yaml", "__main__.py", "program.py", "settings.py", "pulumi_config.py",
+           "domain.py", "components", "rules", "catalog",
            "agent_files", "app")
 
 
