@@ -85,9 +85,11 @@ plan-snapshot: $(VENV)/.installed
 package-schema: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_package_schema.py -k snapshot
 
-# docs/configuration.md from Pulumi.yaml's config block and settings.py.
+# docs/configuration.md from Pulumi.yaml's config block and settings.py; docs/package.md's
+# reference from the package schema.
 docs: $(VENV)/.installed
 	$(PY) -m tools.config_reference
+	$(PY) -m tools.package_reference
 
 # docs/*.svg: the downtimes' week and the monitor's simulated week, from rules/.
 pictures: $(VENV)/.installed

@@ -115,3 +115,10 @@ def test_the_plugin_serves_the_same_schema_over_grpc(tmp_path):
         plugin.wait(timeout=10)
     assert json.loads(reply.schema) == served.schema(), \
         "the plugin's schema is the one the snapshot test checks"
+
+
+def test_the_package_page_reference_is_the_schemas():
+    from tools import package_reference
+
+    assert package_reference.PAGE.read_text() == package_reference.current(), \
+        "docs/package.md's reference is stale: run `make docs` (python -m tools.package_reference)"
