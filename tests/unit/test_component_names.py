@@ -45,6 +45,29 @@ DEPLOYED = [
     (("datadog-stack:apm:ApmDashboard", "datadog:index/dashboard:Dashboard"), "apm-dashboard"),
 ]
 
+# The whole dev stack as deployed before the components became the package `datadog-stack`
+# (tokens `datadog-stack:<area>:<Class>`): tests/snapshots/dev-plan.json at commit 4d3e6fa.
+_OLD = {"apm": "datadog-stack:apm:ApmDashboard", "vm1-app": "datadog-stack:apm:ApmService",
+        "catalog": "datadog-stack:catalog:Catalog", "timeboard": "datadog-stack:dashboards:Timeboard",
+        "vm1-agent": "datadog-stack:host:AgentHost",
+        "my-metric-high": "datadog-stack:monitoring:MetricMonitor",
+        "off-hours": "datadog-stack:monitoring:OffHoursDowntimes"}
+_COMMAND = "command:remote:Command"
+DEPLOYED_BEFORE_PACKAGE = [((token,), name) for name, token in _OLD.items()] + [
+    ((_OLD[parent], type_), name) for parent, type_, name in [
+        ("apm", "datadog:index/dashboard:Dashboard", "apm-dashboard"),
+        ("catalog", "datadog:index/dashboardJson:DashboardJson", "dashboard-hosts"),
+        ("catalog", "datadog:index/monitorJson:MonitorJson", "monitor-agent-up"),
+        ("my-metric-high", "datadog:index/monitor:Monitor", "my-metric-high-monitor"),
+        ("off-hours", "datadog:index/downtimeSchedule:DowntimeSchedule",
+         "off-hours-weekday-nights-1b13d5a4"),
+        ("off-hours", "datadog:index/downtimeSchedule:DowntimeSchedule",
+         "off-hours-weekends-1763671d"),
+        ("timeboard", "datadog:index/dashboard:Dashboard", "timeboard-dashboard"),
+        *(("vm1-agent", _COMMAND, f"vm1-agent-{role}") for role in ("bundle", "install", "teardown")),
+        *(("vm1-app", _COMMAND, f"vm1-app-{role}") for role in ("install", "smoke", "teardown")),
+    ]]
+
 
 def urn(types: tuple[str, ...], name: str) -> str:
     return f"urn:pulumi:{STACK}::{PROJECT}::{'$'.join(types)}::{name}"
@@ -124,6 +147,30 @@ def registered() -> Registered:
     requests = [r for r in monitor_.requests.values() if r.type != ROOT_TYPE]
     return Registered(requests, {monitor_.urns[name]: r for name, r in monitor_.requests.items()})
 
+
+@pytest.fixture(scope="module")
+def registered_stack() -> Registered:
+    """The whole dev stack: the Datadog side, the catalog and the hosts' commands."""
+    settings = run(StackConfig.from_file(DEV), STACK).settings
+    monitor_ = mock_engine.start(mock_engine.Mocks(), stack=STACK, preview=False)
+    mock_engine.run(lambda: program.build(settings, NOW))
+    requests = [r for r in monitor_.requests.values() if r.type != ROOT_TYPE]
+    return Registered(requests, {monitor_.urns[name]: r for name, r in monitor_.requests.items()})
+
+
+def test_every_resource_deployed_before_the_package_is_taken_over_by_exactly_one(registered_stack):
+    claimed = registered_stack.claims()
+    lost = [urn(t, n) for t, n in DEPLOYED_BEFORE_PACKAGE if len(claimed.get(urn(t, n), [])) != 1]
+    assert lost == [], ("the package's tokens must not replace what a stack deployed: each "
+                        "component aliases its old token, and its children inherit the alias")
+
+
+def test_every_alias_of_the_stack_names_an_object_it_deployed(registered_stack):
+    deployed = {urn(t, n) for t, n in DEPLOYED + DEPLOYED_BEFORE_PACKAGE}
+    stray = {r.name: [sorted(urns) for urns in registered_stack.declared_alias_urns(r)
+                      if not urns & deployed] for r in registered_stack.requests}
+    assert {name: urns for name, urns in stray.items() if urns} == {}, \
+        "an alias to a URN no stack ever had is a typo that protects nothing"
 
 def test_every_deployed_datadog_object_is_taken_over_by_exactly_one_resource(registered):
     claimed = registered.claims()
