@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
+.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -81,9 +81,15 @@ demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 plan-snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
 
-# docs/configuration.md from Pulumi.yaml's config block and settings.py.
+# The committed package schema (tests/snapshots/package-schema.json), from the SDK's analyzer.
+package-schema: $(VENV)/.installed
+	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_package_schema.py -k snapshot
+
+# docs/configuration.md from Pulumi.yaml's config block and settings.py; docs/package.md's
+# reference from the package schema.
 docs: $(VENV)/.installed
 	$(PY) -m tools.config_reference
+	$(PY) -m tools.package_reference
 
 # docs/*.svg: the downtimes' week and the monitor's simulated week, from rules/.
 pictures: $(VENV)/.installed

@@ -5,7 +5,11 @@
 project (no parser, no rules, no Pulumi SDK), so the Agent's and the VM's code can use it,
 and it leaves annotations evaluated (no `from __future__ import annotations`): the
 components' Args carry these types, and a schema analyzer must be able to resolve them.
+The types a component's Args carry have a docstring per field (the package schema's
+descriptions) and sequences typed `Sequence` (a schema array; tuples here, lists from the
+package's provider).
 """
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,19 +26,32 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Host:
-    name: str  # the Datadog hostname and the resource name
+    """One VM: how Datadog names it and how SSH reaches it."""
+
+    name: str
+    """The Datadog hostname, and the start of the host's resource names."""
     address: str
+    """The address SSH connects to (IP or DNS name)."""
     ssh_port: int
+    """The SSH port."""
     ssh_user: str
+    """The SSH user: root, or a user with passwordless sudo."""
 
 
 @dataclass(frozen=True)
 class Database:
-    kind: str  # "postgres" | "mysql"
+    """The database the Agent's integration monitors."""
+
+    kind: str
+    """`postgres` or `mysql`."""
     host: str
+    """Where the Agent connects to it, as seen from the VM."""
     port: int
+    """Its port."""
     name: str
-    install: bool = False  # installDatabase: install.sh installs the server package if missing
+    """The database the integration connects to."""
+    install: bool = False
+    """installDatabase: install.sh installs the server package if missing."""
 
 
 @dataclass(frozen=True)
@@ -43,9 +60,13 @@ class Thresholds:
     each state only at or below its recovery threshold (Datadog's hysteresis)."""
 
     warning: float
+    """Warn above this 5-minute average."""
     critical: float
+    """Alert above this 5-minute average."""
     warning_recovery: float
+    """Leave Warn at or below this."""
     critical_recovery: float
+    """Leave Alert at or below this."""
 
 
 @dataclass(frozen=True)
@@ -53,15 +74,23 @@ class OfficeHours:
     """Monday-Friday, [start, end) local wall-clock time; end may be 24:00."""
 
     start_minutes: int
+    """Minutes after midnight when the office opens (9:00 is 540)."""
     end_minutes: int
+    """Minutes after midnight when it closes (1440 for 24:00)."""
 
 
 @dataclass(frozen=True)
 class Apm:
+    """The traced Flask app: its Datadog service and where it listens."""
+
     service: str
+    """Datadog service name (DD_SERVICE); also the systemd unit's and app dir's name."""
     version: str
+    """DD_VERSION of its traces."""
     port: int
-    bind_address: str  # the IP address gunicorn listens on
+    """The port gunicorn listens on."""
+    bind_address: str
+    """The IP address gunicorn listens on."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +113,7 @@ class AgentSettings:
     """Datadog env of the host and its metrics."""
     site: str
     """Datadog site the Agent reports to (datadoghq.com, datadoghq.eu...)."""
-    host_tags: tuple[str, ...]
+    host_tags: Sequence[str]
     """Host tags (`key:value`) in datadog.yaml, before env:<env>."""
     database: Database
     """The database the Agent's integration monitors on the host."""

@@ -56,7 +56,7 @@ def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
               for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.
     apps = {host.name: ApmService(f"{host.name}-app", apm_service_args(settings, host),
-                                  after=[agents[host.name].install])
+                                  pulumi.ResourceOptions(depends_on=[agents[host.name].install]))
             for host in settings.hosts}
     return {
         **outputs,
@@ -103,13 +103,13 @@ def agent_host_args(settings: Settings, host: Host) -> AgentHostArgs:
         host=host, agent=settings.agent, api_key=settings.secrets.api_key,
         database_password=settings.secrets.database_password,
         ssh_private_key=settings.secrets.ssh_private_key,
-        ssh_agent_socket=settings.ssh_agent_socket)
+        ssh_agent_socket=settings.ssh_agent_socket or None)
 
 
 def apm_service_args(settings: Settings, host: Host) -> ApmServiceArgs:
     return ApmServiceArgs(host=host, stack=settings.stack, env=settings.env, apm=settings.apm,
                           ssh_private_key=settings.secrets.ssh_private_key,
-                          ssh_agent_socket=settings.ssh_agent_socket)
+                          ssh_agent_socket=settings.ssh_agent_socket or None)
 
 
 def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
@@ -126,7 +126,8 @@ def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
         app_url=settings.app_url))
     downtimes = OffHoursDowntimes("off-hours", OffHoursDowntimesArgs(
         office_hours=settings.office_hours, timezone=settings.timezone,
-        host_names=host_names, notify=settings.notify, monitor_tag=downtime_tag, now=now))
+        host_names=host_names, notify=settings.notify, monitor_tag=downtime_tag,
+        now=now.isoformat()))
     apm_dashboard = ApmDashboard("apm", ApmDashboardArgs(
         service=settings.apm.service, env=settings.env, host_names=host_names,
         resource_tags=settings.resource_tags, app_url=settings.app_url))

@@ -30,8 +30,6 @@ quoted (components/ssh.py `root_script`); no secret is ever an argument.
 The command builders take `root`, a path prefix like install.sh's DD_STACK_ROOT: empty on
 a VM; the tests run the rendered commands for real under a throwaway directory.
 """
-from __future__ import annotations
-
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +39,12 @@ import pulumi
 from pulumi_command import remote
 
 from agent_files import render, tarball
-from components import ssh
+from components import package, ssh
+from components.args import read
 from domain import AgentSettings, Host
 
-TYPE = "datadog-stack:host:AgentHost"
+TYPE = package.token("AgentHost")
+OLD_TYPE = "datadog-stack:host:AgentHost"  # deployed stacks' token (the alias)
 BUNDLE_SHA = "bundle"  # key of the whole bundle's hash in file_hashes
 # The copy and teardown scripts; each command carries its file's text (ssh.root_script).
 RECEIVE_BUNDLE_SH = Path(render.__file__).parent / "receive_bundle.sh"
@@ -91,7 +91,7 @@ class AgentHostArgs:
     """Password of the `datadog` database user (secret)."""
     ssh_private_key: Optional[pulumi.Input[str]] = None
     """Private key the commands log in with (secret); None with `ssh_agent_socket`."""
-    ssh_agent_socket: str = ""
+    ssh_agent_socket: Optional[str] = None
     """Path of the ssh-agent socket the commands log in through instead of a key."""
 
 
@@ -116,19 +116,19 @@ class AgentHost(pulumi.ComponentResource):
 
     files: list[str]
     """The installed files' paths on the VM."""
-    file_hashes: dict
+    file_hashes: dict[str, pulumi.Output[str]]
     """Path (and `database.sql`, `bundle`, `install.sh`) -> sha256; secret where the
     content holds a secret."""
     check_result: pulumi.Output[str]
     """install.sh's stdout: the verified `datadog-agent check my_metric`."""
-    teardown: remote.Command
-    copy: remote.Command
-    install: remote.Command
-    """The install command, for what must wait for the Agent on this host."""
+    # Not in the package's schema (no class annotation): `teardown`, `copy` and `install`,
+    # the commands, set in __init__. Another program waits for the Agent with
+    # `dependsOn: [<the AgentHost>]`, which waits for all three.
 
     def __init__(self, name: str, args: AgentHostArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(TYPE, name, None, opts)
+        args = read(AgentHostArgs, args)
+        super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
         host = args.host
         rendered = pulumi.Output.all(args.api_key, args.database_password).apply(
             lambda values: _render(args, values[0], values[1]))
@@ -136,13 +136,13 @@ class AgentHost(pulumi.ComponentResource):
         # Non-secret files do not depend on the secrets, so rendering them with placeholders
         # gives their real content: their hashes stay readable. Secret-bearing ones are secret.
         placeholder = render.agent_files(args.agent, host, "[secret]", "[secret]")
-        hashes: dict = {}
+        hashes: dict[str, pulumi.Output[str]] = {}
         for f in placeholder:
             hashes[f.path] = (pulumi.Output.secret(rendered.apply(lambda r, p=f.path: r["hashes"][p]))
-                              if f.secret else render.sha256(f.content))
+                              if f.secret else pulumi.Output.from_input(render.sha256(f.content)))
         for key in ("database.sql", BUNDLE_SHA):
             hashes[key] = pulumi.Output.secret(rendered.apply(lambda r, k=key: r["hashes"][k]))
-        hashes["install.sh"] = render.sha256(render.install_script())
+        hashes["install.sh"] = pulumi.Output.from_input(render.sha256(render.install_script()))
         self.files = [f.path for f in placeholder]
         self.file_hashes = hashes
 

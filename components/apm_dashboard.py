@@ -2,17 +2,20 @@
 
 What it graphs, and why those queries, is in rules/apm_dashboard.py.
 """
-from __future__ import annotations
-
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_datadog as datadog
 
+from components import package
+from components.args import read
 from components.timeboard import host_variable
 from rules.apm_dashboard import Widget, description, title, widgets
 
-TYPE = "datadog-stack:apm:ApmDashboard"
+TYPE = package.token("ApmDashboard")
+OLD_TYPE = "datadog-stack:apm:ApmDashboard"  # deployed stacks' token (the alias)
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,9 @@ class ApmDashboardArgs:
     """The app's Datadog service name (`apm.service`)."""
     env: str
     """Its `env` tag: the trace metrics of this environment only."""
-    host_names: tuple[str, ...]
+    host_names: Sequence[str]
     """Datadog hostnames the `$host` variable offers; the first is its default."""
-    resource_tags: tuple[str, ...]
+    resource_tags: Sequence[str]
     """The stack's tags (`Settings.resource_tags`), named in the description."""
     app_url: str
     """The Datadog site's web app (`Settings.app_url`), where `url` points."""
@@ -36,8 +39,9 @@ class ApmDashboard(pulumi.ComponentResource):
     """The dashboard in the site's web app."""
 
     def __init__(self, name: str, args: ApmDashboardArgs,
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, opts)
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        args = read(ApmDashboardArgs, args)
+        super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
         dashboard = datadog.Dashboard(
             f"{name}-dashboard",
             title=title(args.service, args.env),

@@ -7,7 +7,7 @@
   this stack created it (the unit's first line and the dir's marker name the stack:
   app/deploy.sh `remove`; install refuses to take over what they do not mark). An edit of
   its scripts is an update; only a new service name (its triggers) replaces it, removing
-  the old app first. It waits for the resources passed as `after` (the host's Agent
+  the old app first. It waits for the resources in `opts.depends_on` (the host's Agent
   install: both use apt, and the app reports to the trace agent).
 * `<name>-install` sends the bundle (app/app.py, app/requirements.txt, the rendered unit
   and app/deploy.sh) as a plain base64 USTAR tar on stdin (no gzip: its bytes depend on
@@ -26,10 +26,7 @@ The unit and the bundle are pure renderings (agent_files/app_service.py), packed
 one tar builder the Agent's bundle uses (agent_files/tarball.py); every command becomes
 root the one way the stack decides it (components/ssh.py `as_root`).
 """
-from __future__ import annotations
-
 import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
@@ -38,10 +35,12 @@ from pulumi_command import remote
 
 from agent_files import app_service, tarball
 from agent_files.app_service import app_root, unit_name
-from components import ssh
+from components import package, ssh
+from components.args import read
 from domain import Apm, Host
 
-TYPE = "datadog-stack:apm:ApmService"
+TYPE = package.token("ApmService")
+OLD_TYPE = "datadog-stack:apm:ApmService"  # deployed stacks' token (the alias)
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ class ApmServiceArgs:
     """The service: its name (unit, app dir, DD_SERVICE), version, port and bind address."""
     ssh_private_key: Optional[pulumi.Input[str]] = None
     """Private key the commands log in with (secret); None with `ssh_agent_socket`."""
-    ssh_agent_socket: str = ""
+    ssh_agent_socket: Optional[str] = None
     """Path of the ssh-agent socket the commands log in through instead of a key."""
 
 
@@ -126,16 +125,17 @@ class ApmService(pulumi.ComponentResource):
     """http://<address>:<port>/, where the app answers."""
     smoke: pulumi.Output[str]
     """The smoke test's report: each route and its 200."""
-    teardown: remote.Command
-    install: remote.Command
-    smoke_test: remote.Command
+    # Not in the package's schema (no class annotation): `teardown`, `install` and
+    # `smoke_test`, the commands, set in __init__.
 
     def __init__(self, name: str, args: ApmServiceArgs,
-                 opts: pulumi.ResourceOptions | None = None, *,
-                 after: Sequence[pulumi.Resource] = ()):
-        """`after`: resources the app's first command waits for on this host, e.g. the
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        """`opts.depends_on`: what the app's first command waits for on this host, e.g. the
         Agent's install (it holds the dpkg lock while deploy.sh may apt-get python3-venv,
-        and the app should start once the trace agent is there)."""
+        and the app should start once the trace agent is there). The component passes it
+        on to its teardown command, which every other command follows."""
+        args = read(ApmServiceArgs, args)
+        opts = package.options(opts, OLD_TYPE)
         super().__init__(TYPE, name, None, opts)
         host = args.host
         hashes = app_service.content_hashes(app_service.bundle_files(args))
@@ -159,7 +159,7 @@ class ApmService(pulumi.ComponentResource):
             delete=remove_command(args, host),
             triggers=teardown_triggers(args),
             add_previous_output_in_env=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on,
                                         delete_before_replace=True),
         )
         self.install = remote.Command(

@@ -5,40 +5,47 @@ component only declares them, each named after its file (`monitor-<stem>`,
 `dashboard-<stem>`) and parented here. Renaming a file renames its resource: move the
 object with `pulumi state rename` first (docs/catalog.md), or `pulumi up` replaces it.
 """
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_datadog as datadog
 
-TYPE = "datadog-stack:catalog:Catalog"
+from components import package
+from components.args import read
+
+TYPE = package.token("Catalog")
+OLD_TYPE = "datadog-stack:catalog:Catalog"  # deployed stacks' token (the alias)
 
 
 @dataclass(frozen=True)
 class CatalogArgs:
-    monitors: Mapping[str, str] = field(default_factory=dict)
+    monitors: Optional[dict[str, str]] = None
     """Resource name -> the monitor's JSON body (rules.catalog.CatalogObject.text)."""
-    dashboards: Mapping[str, str] = field(default_factory=dict)
+    dashboards: Optional[dict[str, str]] = None
     """Resource name -> the dashboard's JSON body."""
     app_url: str = "https://app.datadoghq.com"
     """The Datadog site's web app (`Settings.app_url`), where `urls` point."""
 
 
 class Catalog(pulumi.ComponentResource):
-    ids: pulumi.Output[dict]
+    """Monitors and dashboards as Datadog exports them (JSON), one MonitorJson or
+    DashboardJson each."""
+
+    ids: pulumi.Output[dict[str, str]]
     """Resource name -> the object's Datadog id."""
-    urls: pulumi.Output[dict]
+    urls: pulumi.Output[dict[str, str]]
     """Resource name -> the object in the site's web app."""
 
-    def __init__(self, name: str, args: CatalogArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, opts)
+    def __init__(self, name: str, args: CatalogArgs,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        args = read(CatalogArgs, args)
+        super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
         child = pulumi.ResourceOptions(parent=self)
         monitors = {key: datadog.MonitorJson(key, monitor=body, opts=child)
-                    for key, body in sorted(args.monitors.items())}
+                    for key, body in sorted((args.monitors or {}).items())}
         dashboards = {key: datadog.DashboardJson(key, dashboard=body, opts=child)
-                      for key, body in sorted(args.dashboards.items())}
+                      for key, body in sorted((args.dashboards or {}).items())}
         self.ids = pulumi.Output.all(
             **{key: r.id for key, r in {**monitors, **dashboards}.items()}) \
             if monitors or dashboards else pulumi.Output.from_input({})

@@ -1,17 +1,20 @@
 """Two recurring downtimes that mute the monitor exactly outside office hours."""
-from __future__ import annotations
-
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Optional
 
 import pulumi
 import pulumi_datadog as datadog
 
+from components import package
+from components.args import ArgsError, read
 from domain import OfficeHours
 from rules.downtimes import Schedule, content_key, first_start, off_hours_schedules, \
     schedule_inputs
 
-TYPE = "datadog-stack:monitoring:OffHoursDowntimes"
+TYPE = package.token("OffHoursDowntimes")
+OLD_TYPE = "datadog-stack:monitoring:OffHoursDowntimes"  # deployed stacks' token (the alias)
 # A schedule keeps the starts it was created with: sending them again on an update would
 # send a past start, which Datadog rejects. Every other input is in the resource name
 # (rules.downtimes.content_key), so a changed schedule is a new resource with new starts.
@@ -24,29 +27,47 @@ class OffHoursDowntimesArgs:
     """Monday-Friday office hours, wall-clock time in `timezone`: never muted."""
     timezone: str
     """IANA timezone of the office; the schedules recur in it."""
-    host_names: tuple[str, ...]
+    host_names: Sequence[str]
     """Datadog hostnames whose monitor groups are muted."""
     notify: str
     """@-handle that each downtime's message notifies."""
     monitor_tag: str
     """The tag that selects the muted monitor (rules.downtimes.off_hours_tag)."""
-    now: datetime
-    """The program's clock: each recurrence starts at its first occurrence after it."""
+    now: str
+    """The program's clock, ISO-8601 with a UTC offset (2027-01-04T10:00:00+00:00): each
+    recurrence starts at its first occurrence after it."""
 
 
 class OffHoursDowntimes(pulumi.ComponentResource):
+    """Two recurring Datadog downtime schedules (weekday nights, weekends) that mute the
+    monitor exactly outside office hours, across DST changes."""
+
     ids: list[pulumi.Output[str]]
     """The two schedules' ids, weekday nights first."""
 
     def __init__(self, name: str, args: OffHoursDowntimesArgs,
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, opts)
-        self.ids = [_downtime(name, schedule, args, self).id
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        args = read(OffHoursDowntimesArgs, args)
+        now = clock(args.now)
+        super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
+        self.ids = [_downtime(name, schedule, args, now, self).id
                     for schedule in off_hours_schedules(args.office_hours)]
         self.register_outputs({"ids": self.ids})
 
 
-def _downtime(name: str, schedule: Schedule, args: OffHoursDowntimesArgs,
+def clock(now: str) -> datetime:
+    """`now` as an aware datetime, or ArgsError naming the input."""
+    try:
+        moment = datetime.fromisoformat(now)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise ArgsError("args.now", f"{now!r} is not an ISO-8601 time with a UTC offset, "
+                        "such as 2027-01-04T10:00:00+00:00")
+    return moment
+
+
+def _downtime(name: str, schedule: Schedule, args: OffHoursDowntimesArgs, now: datetime,
               parent: pulumi.Resource) -> datadog.DowntimeSchedule:
     inputs = schedule_inputs(schedule, args.timezone, args.host_names, args.notify,
                              args.monitor_tag)
@@ -62,7 +83,7 @@ def _downtime(name: str, schedule: Schedule, args: OffHoursDowntimesArgs,
             recurrences=[
                 datadog.DowntimeScheduleRecurringScheduleRecurrenceArgs(
                     rrule=recurrence.rrule, duration=recurrence.duration,
-                    start=first_start(recurrence, args.timezone, args.now))
+                    start=first_start(recurrence, args.timezone, now))
                 for recurrence in schedule.recurrences
             ],
         ),

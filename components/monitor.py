@@ -1,22 +1,25 @@
 """The metric monitor on my_metric: warning, critical and no-data, a message per state."""
-from __future__ import annotations
-
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_datadog as datadog
 
-from rules.monitor import monitor_message, monitor_name, monitor_query, monitor_thresholds
+from components import package
+from components.args import read
 from domain import Thresholds
+from rules.monitor import monitor_message, monitor_name, monitor_query, monitor_thresholds
 
-TYPE = "datadog-stack:monitoring:MetricMonitor"
+TYPE = package.token("MetricMonitor")
+OLD_TYPE = "datadog-stack:monitoring:MetricMonitor"  # deployed stacks' token (the alias)
 
 
 @dataclass(frozen=True)
 class MetricMonitorArgs:
     stack: str
     """Stack name, at the start of the monitor's name (every notification's subject)."""
-    host_names: tuple[str, ...]
+    host_names: Sequence[str]
     """Datadog hostnames watched; each alerts on its own average."""
     thresholds: Thresholds
     """Warning and critical thresholds, and the values at which each recovers."""
@@ -24,7 +27,7 @@ class MetricMonitorArgs:
     """Minutes without my_metric before the monitor notifies No Data."""
     notify: str
     """@-handle notified in every state."""
-    tags: tuple[str, ...]
+    tags: Sequence[str]
     """The stack's tags (`Settings.resource_tags`), so a search finds the monitor."""
     downtime_tag: str
     """The tag the off-hours downtimes select the monitor by (rules.downtimes.off_hours_tag)."""
@@ -35,14 +38,18 @@ class MetricMonitorArgs:
 
 
 class MetricMonitor(pulumi.ComponentResource):
+    """A Datadog metric monitor on my_metric per host: warning and critical with recovery
+    thresholds (hysteresis), No Data after a silence, a message for each state."""
+
     id: pulumi.Output[str]
     """The monitor's Datadog id."""
     url: pulumi.Output[str]
     """The monitor in the site's web app."""
 
     def __init__(self, name: str, args: MetricMonitorArgs,
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, opts)
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        args = read(MetricMonitorArgs, args)
+        super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
         monitor = datadog.Monitor(
             f"{name}-monitor",
             name=monitor_name(args.stack),

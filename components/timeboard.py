@@ -1,14 +1,17 @@
 """The seeds' timeboard: an ordered dashboard of three graphs scoped by a host variable."""
-from __future__ import annotations
-
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 import pulumi
 import pulumi_datadog as datadog
 
+from components import package
+from components.args import read
 from rules.timeboard import HOST_VARIABLE, Graph, graphs
 
-TYPE = "datadog-stack:dashboards:Timeboard"
+TYPE = package.token("Timeboard")
+OLD_TYPE = "datadog-stack:dashboards:Timeboard"  # deployed stacks' token (the alias)
 
 
 @dataclass(frozen=True)
@@ -17,20 +20,25 @@ class TimeboardArgs:
     """Stack name, in the board's title."""
     database_kind: str
     """`postgres` or `mysql`: which integration's metric the anomaly graph shows."""
-    host_names: tuple[str, ...]
+    host_names: Sequence[str]
     """Datadog hostnames the `$host` variable offers; the first is its default."""
     app_url: str
     """The Datadog site's web app (`Settings.app_url`), where `url` points."""
 
 
 class Timeboard(pulumi.ComponentResource):
+    """A Datadog timeboard: my_metric, its anomalies and the database's load, one time frame,
+    scoped by a `$host` variable."""
+
     id: pulumi.Output[str]
     """The dashboard's Datadog id."""
     url: pulumi.Output[str]
     """The dashboard in the site's web app."""
 
-    def __init__(self, name: str, args: TimeboardArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, opts)
+    def __init__(self, name: str, args: TimeboardArgs,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        args = read(TimeboardArgs, args)
+        super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
         dashboard = datadog.Dashboard(
             f"{name}-dashboard",
             title=f"my_metric and {args.database_kind} ({args.stack})",
@@ -47,7 +55,7 @@ class Timeboard(pulumi.ComponentResource):
         self.register_outputs({"id": self.id, "url": self.url})
 
 
-def host_variable(host_names: tuple[str, ...]) -> datadog.DashboardTemplateVariableArgs:
+def host_variable(host_names: Sequence[str]) -> datadog.DashboardTemplateVariableArgs:
     """`$host`: one of the stack's hosts, the first by default (both dashboards use it)."""
     return datadog.DashboardTemplateVariableArgs(
         name=HOST_VARIABLE, prefix="host", defaults=[host_names[0]],

@@ -512,7 +512,7 @@ def diff(kind: str, body: dict, answer: dict) -> list[str]:
 
 # -- adoption: the account's own objects into the catalog -----------------------------------
 
-CATALOG_COMPONENT = ("datadog-stack:catalog:Catalog", "catalog")
+CATALOG_COMPONENT = ("datadog-stack:index:Catalog", "catalog")  # components.catalog.TYPE
 
 
 @dataclass(frozen=True)

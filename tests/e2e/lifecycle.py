@@ -36,7 +36,7 @@ CANARIES = {
 }
 # The program's files; copied to a work dir so the stack file never lands in the checkout.
 PROGRAM = ("Pulumi.yaml", "__main__.py", "program.py", "settings.py", "pulumi_config.py",
-           "components", "rules", "catalog",
+           "domain.py", "components", "rules", "catalog",
            "agent_files", "app")
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 import yaml
 
+from components import catalog as catalog_component
 from rules import catalog
 from tests.catalog_corpus.build import HERE
 from tests.unit.adopt_fixtures import SEED_OBJECTS, seed_stack_config
@@ -68,7 +69,7 @@ def test_unmanaged_objects_become_catalog_files_and_import_entries(tmp_path, sta
         "only the objects the stack neither manages nor made are adopted"
     entries = {e["name"]: (e["type"], e.get("id"), e.get("parent")) for e in json.loads(path.read_text())["resources"]}
     assert entries == {
-        "catalog-component": ("datadog-stack:catalog:Catalog", None, None),
+        "catalog-component": (catalog_component.TYPE, None, None),
         "dashboard-mysql-overview": (catalog.RESOURCE_TYPES["dashboard"], account["dashboard"], "catalog-component"),
         "monitor-postgres-number-of-connections-is-approaching-connection-limit-on-host-name":
             (catalog.RESOURCE_TYPES["monitor"], str(account["monitor"]), "catalog-component")}

@@ -91,7 +91,7 @@ def test_a_downtime_equal_to_a_stack_schedule_is_adopted(tmp_path, standin, caps
     entries = {e["name"]: e for e in json.loads(path.read_text())["resources"]}
     assert entries[name]["id"] == made["data"]["id"]
     assert entries[name]["parent"] == "off-hours-component"
-    assert entries["off-hours-component"]["type"] == "datadog-stack:monitoring:OffHoursDowntimes"
+    assert entries["off-hours-component"]["type"] == "datadog-stack:index:OffHoursDowntimes"
 
 
 def test_the_seeds_ui_downtime_is_refused_with_the_reason_and_the_replacement(tmp_path, standin, capsys):

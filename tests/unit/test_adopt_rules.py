@@ -199,10 +199,10 @@ def test_the_import_document_puts_each_match_under_its_component(resources):
     matches = rules.match(resources, [seed_monitor()], [seed_dashboard()], HOSTS)
     document = rules.import_document(matches, [])
     assert document == {"resources": [
-        {"type": "datadog-stack:monitoring:MetricMonitor", "name": "my-metric-high-component",
+        {"type": "datadog-stack:index:MetricMonitor", "name": "my-metric-high-component",
          "logicalName": "my-metric-high", "component": True},
         {"type": rules.MONITOR, "name": "my-metric-high-monitor", "id": "101", "parent": "my-metric-high-component"},
-        {"type": "datadog-stack:dashboards:Timeboard", "name": "timeboard-component",
+        {"type": "datadog-stack:index:Timeboard", "name": "timeboard-component",
          "logicalName": "timeboard", "component": True},
         {"type": rules.DASHBOARD, "name": "timeboard-dashboard", "id": "abc-def-ghi", "parent": "timeboard-component"},
     ]}

@@ -65,7 +65,7 @@ def deploy(monitor: RecordingMonitor, user: str = "vagrant", **overrides) -> Rec
 
 def test_one_component_with_its_remote_commands_parented_to_it(monitor):
     registered = deploy(monitor)
-    assert registered.requests["vm1"].type == "datadog-stack:host:AgentHost"
+    assert registered.requests["vm1"].type == "datadog-stack:index:AgentHost"
     commands = {n: r for n, r in registered.requests.items() if r.type == COMMAND}
     assert set(commands) == {"vm1-teardown", "vm1-bundle", "vm1-install"}
     for request in commands.values():

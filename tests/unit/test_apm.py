@@ -373,13 +373,13 @@ def test_a_new_service_name_removes_the_old_app_before_installing(engine):
     assert monitor.requests["apm-vm1-teardown"].deleteBeforeReplace
 
 
-def test_the_app_waits_for_the_resources_given_as_after(engine):
+def test_the_app_waits_for_the_resources_given_in_depends_on(engine):
     _, monitor = engine
     settings = make_args()
 
     def with_agent():
         agent = pulumi.CustomResource("test:index:AgentInstall", "agent-install")
-        return ApmService("apm-vm1", settings, after=[agent])
+        return ApmService("apm-vm1", settings, pulumi.ResourceOptions(depends_on=[agent]))
 
     build(with_agent)
     assert monitor.urns["agent-install"] in monitor.requests["apm-vm1-teardown"].dependencies, \
@@ -390,7 +390,7 @@ def test_commands_are_children_of_the_component(engine):
     _, monitor = engine
     settings = make_args()
     build(lambda: ApmService("apm-vm1", settings))
-    assert monitor.requests["apm-vm1"].type == "datadog-stack:apm:ApmService"
+    assert monitor.requests["apm-vm1"].type == "datadog-stack:index:ApmService"
     for child in ("apm-vm1-teardown", "apm-vm1-install", "apm-vm1-smoke"):
         assert monitor.requests[child].parent == monitor.urns["apm-vm1"], child
 

@@ -109,6 +109,6 @@ def test_dashboard_component_type_and_parent(engine):
     _, monitor = engine
     mock_engine.run(lambda: ApmDashboard("apm", args()).url)
     component = monitor.requests["apm"]
-    assert component.type == TYPE == "datadog-stack:apm:ApmDashboard"
+    assert component.type == TYPE == "datadog-stack:index:ApmDashboard"
     assert monitor.requests["apm-dashboard"].parent == monitor.make_urn(
         component.parent, component.type, "apm")

@@ -119,7 +119,7 @@ def test_a_catalog_monitor_with_the_downtime_tag_joins_the_off_hours_downtimes(c
 def test_make_drift_names_a_catalog_object_changed_outside_the_stack():
     from tools import drift
 
-    urn = "urn:pulumi:dev::datadog-stack::datadog-stack:catalog:Catalog$datadog:index/"
+    urn = "urn:pulumi:dev::datadog-stack::datadog-stack:index:Catalog$datadog:index/"
     document = {"steps": [
         {"op": "same", "urn": urn + "dashboardJson:DashboardJson::dashboard-hosts"},
         {"op": "update", "urn": urn + "monitorJson:MonitorJson::monitor-agent-up", "diffReasons": ["monitor"]},
