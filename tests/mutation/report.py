@@ -30,6 +30,7 @@ GOALS = {"rules/": 0.90, "settings.py": 0.90, "agent_files/": 0.80, "components/
 # mutmut's exit codes (mutmut/stats.py, status_by_exit_code). A timeout (the tests ran past
 # their CPU limit: the mutant made them loop) counts as killed, as mutmut itself shows it apart
 # from survivors; "no tests" (no test reaches the function) and "suspicious" count as survived.
+CLASS_SEPARATOR = "ǁ"  # mutmut's, between `x`, the class and the method in a mutant id
 KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout",
           152: "timeout", 255: "timeout", -9: "timeout", -11: "segfault", 37: "killed"}
 SURVIVED = {0: "survived", 5: "no tests", 33: "no tests", 35: "suspicious"}
@@ -82,12 +83,20 @@ def _function_lines(source: str) -> dict[str, int]:
     return lines
 
 
+def function_of(name: str) -> str:
+    """mutmut's mutant id -> the function it mutates: `rules.adopt.x_queries__mutmut_3` ->
+    `queries`, `components.downtimes.xǁOffHoursDowntimesǁ__init____mutmut_1` ->
+    `OffHoursDowntimes.__init__` (mutmut/utils/format_utils.py names them so)."""
+    mangled = name.rpartition(".")[2].rpartition("__mutmut_")[0]
+    if CLASS_SEPARATOR in mangled:
+        _, cls, method = mangled.split(CLASS_SEPARATOR)
+        return f"{cls}.{method}"
+    return mangled.removeprefix("x_")
+
+
 def describe(name: str, file: str, diff: str, function_lines: dict[str, int]) -> tuple[str, int, str, str]:
     """(function, line, before, after) of one mutant from mutmut's diff of its function."""
-    from mutmut.utils.format_utils import orig_function_and_class_names_from_key
-
-    function, cls = orig_function_and_class_names_from_key(name)
-    qualified = f"{cls}.{function}" if cls else function
+    qualified = function_of(name)
     body = diff.splitlines()[2:]  # past the ---/+++ header
     offset, before, after = 0, [], []
     position = 0  # line within the function, counting from its first line
