@@ -154,6 +154,58 @@ def test_a_downtime_differing_in_its_message_is_refused_naming_the_schedule_and_
     assert "its start 2018-08-27T19:00:00 is in the past" in verdict
 
 
+def _other_schedule(inputs: dict, **changes) -> dict:
+    planned = inputs["recurringSchedule"]
+    return {"timezone": planned["timezone"], "recurrences": [
+        {"rrule": r["rrule"], "duration": r["duration"], "start": "2018-08-27T19:00:00"}
+        for r in planned["recurrences"]], **changes}
+
+
+# Every input the stack would send on an update: a downtime that differs in any one of them
+# would be updated in place by the first `pulumi up` after the import, and Datadog refuses
+# that update once a start is past. Each case changes one field of an otherwise exact copy.
+DIFFERING_FIELDS = {
+    "scope": lambda i: {"scope": "host:(vm1 OR vm2)"},
+    "message": lambda i: {"message": i["message"] + " (edited)"},
+    "display_timezone": lambda i: {"display_timezone": "UTC"},
+    "monitor_identifier": lambda i: {"monitor_identifier": {"monitor_tags": ["team:ops"]}},
+    "schedule.timezone": lambda i: {"schedule": _other_schedule(i, timezone="Europe/Paris")},
+}
+
+
+@pytest.mark.parametrize("field", DIFFERING_FIELDS)
+def test_a_downtime_differing_in_any_one_sent_field_is_refused_naming_it(resources, field):
+    inputs = weekday(resources).inputs
+    found = as_found(inputs, **DIFFERING_FIELDS[field](inputs))
+    verdict = rules.classify_downtime(found, NOW, schedules(resources))
+    assert isinstance(verdict, str) and verdict.startswith(
+        f"differs from {weekday(resources).name} in {field}: adopting it would need an in-place update"), (
+        f"a downtime differing in {field} must be refused: adopted, the next `pulumi up` would "
+        f"update it in place, and Datadog refuses updates of a schedule whose start is past")
+
+
+@pytest.mark.parametrize("recurrence_change", [
+    {"duration": "2h"},                                        # a shorter night
+    {"rrule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH;BYHOUR=19;BYMINUTE=0;BYSECOND=0"},  # Friday left out
+])
+def test_a_downtime_whose_recurrence_differs_is_no_schedule_of_the_stack(resources, recurrence_change):
+    inputs = weekday(resources).inputs
+    schedule = _other_schedule(inputs)
+    schedule["recurrences"][0].update(recurrence_change)
+    verdict = rules.classify_downtime(as_found(inputs, schedule=schedule), NOW, schedules(resources))
+    assert verdict == (
+        "its recurrences are none of the stack's schedules: mapping it onto one would be a guess; "
+        "its start 2018-08-27T19:00:00 is in the past, and Datadog refuses any update then "
+        "(\"Scheduled downtime start cannot be in the past\")"), \
+        "a recurrence that mutes other minutes is not the stack's: adopting it would be a guess"
+
+
+def test_each_of_the_stacks_schedules_is_adopted_as_itself(resources):
+    for schedule in schedules(resources):
+        assert rules.classify_downtime(as_found(schedule.inputs), NOW, schedules(resources)) == schedule, \
+            f"{schedule.name}: an exact copy is that schedule, never the other one"
+
+
 def test_the_seeds_ui_downtime_7pm_to_9am_is_refused_as_a_guess(resources):
     # ../shared/seeds/004_*.txt: one weekday downtime 7 PM to 9 AM, scoped host:..., in the UI.
     found = as_found(weekday(resources).inputs, schedule={"timezone": "America/New_York", "recurrences": [
