@@ -65,11 +65,13 @@ demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 # Mutation testing of rules/, settings.py, agent_files/ and components/ against the unit tier
 # (setup.cfg, docs/mutation-testing.md); results are kept in mutants/, so a rerun tests only
 # changed functions. The report (build/mutation/) fails when a module misses its goal.
+# MODULE=rules|settings|agent_files|components: that module only (CI runs one job per module;
+# naming mutants makes mutmut test them again even where mutants/ has their results).
 # mutants/policy first: mutmut copies setup.cfg's also_copy files without making their folders.
 mutate: venv-mutate/.installed
 	mkdir -p mutants/policy
-	venv-mutate/bin/python -m mutmut run --max-children $(or $(JOBS),2)
-	venv-mutate/bin/python -m tests.mutation.report
+	venv-mutate/bin/python -m mutmut run --max-children $(or $(JOBS),2) $(if $(MODULE),"$(MODULE).*")
+	venv-mutate/bin/python -m tests.mutation.report $(if $(MODULE),--module $(MODULE))
 
 snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot

@@ -230,8 +230,11 @@ def test_mutation_workflow_runs_make_mutate_weekly_and_uploads_the_report():
         "mutation testing runs weekly on its own and on demand"
     [job] = workflow["jobs"].values()
     assert job["permissions"] == {"contents": "read"}
+    assert job["strategy"]["matrix"]["module"] == ["rules", "settings", "agent_files", "components"], \
+        "one job per module of the issue's goals, each within a 2-core runner's time"
+    assert job["strategy"]["fail-fast"] is False, "every module's report, even when one misses its goal"
     runs = [s.get("run", "") for s in job["steps"]]
-    assert any(r.startswith("make mutate") for r in runs), \
+    assert 'make mutate MODULE="${{ matrix.module }}" JOBS="$(nproc)"' in runs, \
         "the workflow runs the Makefile's target, so a module below its goal fails the job"
     [upload] = [s for s in job["steps"] if s.get("uses") == "actions/upload-artifact@v4"]
     assert upload["if"] == "always()" and upload["with"]["path"] == "build/mutation/", \
