@@ -219,6 +219,39 @@ def test_a_future_start_is_not_called_past(resources):
     assert "in the past" not in rules.classify_downtime(found, NOW, schedules(resources))
 
 
+# A start is a local time in the schedule's timezone (Datadog stores it so): whether it is past
+# depends on that zone. NOW is 12:00 UTC: 07:00 in New York, 21:00 in Tokyo, 12:00 in London.
+@pytest.mark.parametrize("zone, start, past", [
+    ("America/New_York", "2026-11-26T08:00:00", False),   # 13:00 UTC: an hour ahead
+    ("Asia/Tokyo", "2026-11-26T08:00:00", True),          # 23:00 UTC the day before
+    ("Europe/London", "2026-11-26T11:59:00", True),
+    ("Europe/London", "2026-11-26T12:01:00", False),
+    ("Europe/London", "2026-11-26T12:00:00", False),     # now itself is not past yet
+    (None, "2026-11-26T11:59:00", True),                  # no timezone: Datadog's default, UTC
+    ("Asia/Tokyo", "2026-11-26T13:00:00+00:00", False),   # an explicit offset is read as written
+    ("America/New_York", "2026-11-26T11:00:00+00:00", True),
+])
+def test_a_start_is_past_or_not_in_the_schedules_own_timezone(resources, zone, start, past):
+    inputs = weekday(resources).inputs
+    schedule = {"recurrences": [{"rrule": "FREQ=WEEKLY;BYDAY=MO", "duration": "1h", "start": start}]}
+    if zone:
+        schedule["timezone"] = zone
+    verdict = rules.classify_downtime(as_found(inputs, schedule=schedule), NOW, schedules(resources))
+    assert ("is in the past" in verdict) is past, (
+        f"{start} in {zone or 'UTC'} is {'before' if past else 'after'} {NOW:%H:%M} UTC: the refusal "
+        "must say a past start makes Datadog refuse updates exactly when it is past there")
+
+
+def test_a_recurrence_without_start_does_not_hide_a_later_past_one(resources):
+    inputs = weekday(resources).inputs
+    schedule = {"timezone": "UTC", "recurrences": [
+        {"rrule": "FREQ=WEEKLY;BYDAY=MO", "duration": "1h"},
+        {"rrule": "FREQ=WEEKLY;BYDAY=TU", "duration": "1h", "start": "2020-01-07T04:00:00"}]}
+    verdict = rules.classify_downtime(as_found(inputs, schedule=schedule), NOW, schedules(resources))
+    assert "its start 2020-01-07T04:00:00 is in the past" in verdict, \
+        "every recurrence's start is checked, not only the first one's"
+
+
 def test_a_one_time_downtime_is_refused(resources):
     found = as_found(weekday(resources).inputs, schedule={"start": "2026-12-24T00:00:00+00:00", "end": None})
     assert rules.classify_downtime(found, NOW, schedules(resources)) == \

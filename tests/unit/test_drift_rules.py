@@ -92,6 +92,40 @@ def test_the_script_only_reads(host_dir):
     assert {p: (p.stat().st_mtime_ns, p.stat().st_mode) for p in root.rglob("*")} == before
 
 
+def test_stack_files_outside_the_watched_directories_are_still_checked(host_dir):
+    # datadog.yaml lives in /etc/datadog-agent, which is not watched for strays (the Agent
+    # package keeps its own files there): only the script's list of paths reaches it.
+    root, expected = host_dir
+    outside = {root / "datadog.yaml": b"api_key: x\n", root / "install info": b"tool: stack\n"}
+    for path, data in outside.items():
+        path.write_bytes(data)
+        path.chmod(0o640)
+        expected[str(path)] = rules.Expected(sha(data), 0o640, OWNER)
+    (root / "datadog.yaml").write_text("api_key: edited by hand\n")
+    (root / "install info").unlink()
+    assert run_script(root, expected) == [f"edited   {root}/datadog.yaml",
+                                          f"removed  {root}/install info"], \
+        "every file the stack installs is compared, in a watched directory or not, spaces and all"
+
+
+def test_a_host_exactly_as_rendered_reports_no_drift(tmp_path):
+    # What the stack renders (content, mode, owner) is what a clean host shows: a drift report
+    # must clear once the host is put back, or it would never close.
+    from tests.unit.adopt_fixtures import seed_stack_config
+    from tools import plan as offline
+
+    settings = offline.run(offline.StackConfig.from_file(seed_stack_config(tmp_path)), "seed").settings
+    files = render.agent_files(settings, settings.hosts[0], "[secret]", "[secret]")
+    deployed = {f.path: render.sha256(f.content) for f in files if f.secret}
+    expected = rules.expected_files(files, deployed)
+    seen = {f.path: rules.Seen(render.sha256(f.content), f.mode, f.owner) for f in files}
+    assert rules.compare(expected, seen, "active") == [], \
+        "a host holding exactly the rendered files, modes and owners has no findings"
+    chmod = {**seen, files[0].path: rules.Seen(seen[files[0].path].sha256, 0o777, files[0].owner)}
+    assert rules.compare(expected, chmod, "active") == [
+        f"mode     {files[0].path}: 0777, the stack set {files[0].mode:04o}"]
+
+
 def test_a_wrong_owner_is_reported():
     expected = {"/etc/x": rules.Expected("a" * 64, 0o640, "dd-agent")}
     seen = {"/etc/x": rules.Seen("a" * 64, 0o640, "root")}
