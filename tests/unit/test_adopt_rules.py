@@ -273,6 +273,23 @@ def test_a_downtime_is_ours_by_monitor_id_monitor_tag_or_host():
         f"scoped to host:{SEED_HOST}"
 
 
+def test_every_reason_names_each_host_and_tag_it_found():
+    hosts = {"vm1", "vm2"}
+    monitor = {"name": "other", "type": "metric alert",
+               "query": "avg(last_5m):max:my_metric{host:vm1 OR host:vm2} > 800"}
+    resource = rules.Resource(rules.MONITOR, "m", None, None, {"name": "mine"})
+    assert rules.monitor_reasons(monitor, resource, hosts) == ["query watches my_metric on host:vm1, host:vm2"]
+    tags = {"team:ops", "off-hours-downtimes:datadog-stack/seed"}
+    assert rules.downtime_relevance({"monitor_identifier": {"monitor_tags": sorted(tags)}}, None, tags, hosts) == \
+        "mutes monitors tagged off-hours-downtimes:datadog-stack/seed, team:ops"
+
+
+def test_a_monitor_without_a_query_is_judged_by_its_name_alone():
+    resource = rules.Resource(rules.MONITOR, "m", None, None, {"name": "mine"})
+    assert rules.monitor_reasons({"name": "mine", "type": "metric alert"}, resource, HOSTS) == \
+        ["same name 'mine'"], "a monitor body without a query (as the API may answer) is no crash"
+
+
 def test_downtimes_of_other_monitors_and_hosts_are_none_of_ours():
     other = {"monitor_identifier": {"monitor_id": 999}, "scope": "host:someone-else"}
     assert rules.downtime_relevance(other, "101", {"off-hours-downtimes:datadog-stack/seed"}, HOSTS) is None

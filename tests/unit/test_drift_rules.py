@@ -36,8 +36,11 @@ def host_dir(tmp_path):
     (tmp_path / "conf.d/postgres.d/auto_conf.yaml").write_text("packaged\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    # systemctl(1): is-active prints the state, exit 0 only when active.
-    (bin_dir / "systemctl").write_text('#!/bin/sh\necho "$AGENT_STATE"; [ "$AGENT_STATE" = active ]\n')
+    # systemctl(1): is-active prints the unit's state, exit 0 only when active; a unit it
+    # does not know is "inactive" (exit 3).
+    (bin_dir / "systemctl").write_text(
+        '#!/bin/sh\n[ "$2" = datadog-agent ] || { echo inactive; exit 3; }\n'
+        'echo "$AGENT_STATE"; [ "$AGENT_STATE" = active ]\n')
     (bin_dir / "systemctl").chmod(0o755)
     expected = {str(tmp_path / rel): rules.Expected(sha(data), 0o640, OWNER) for rel, data in files.items()}
     return tmp_path, expected
@@ -96,15 +99,16 @@ def test_stack_files_outside_the_watched_directories_are_still_checked(host_dir)
     # datadog.yaml lives in /etc/datadog-agent, which is not watched for strays (the Agent
     # package keeps its own files there): only the script's list of paths reaches it.
     root, expected = host_dir
-    outside = {root / "datadog.yaml": b"api_key: x\n", root / "install info": b"tool: stack\n"}
+    outside = {root / "a gone.yaml": b"x: 1\n", root / "datadog.yaml": b"api_key: x\n",
+               root / "install info": b"tool: stack\n"}
     for path, data in outside.items():
         path.write_bytes(data)
         path.chmod(0o640)
         expected[str(path)] = rules.Expected(sha(data), 0o640, OWNER)
+    (root / "a gone.yaml").unlink()
     (root / "datadog.yaml").write_text("api_key: edited by hand\n")
-    (root / "install info").unlink()
-    assert run_script(root, expected) == [f"edited   {root}/datadog.yaml",
-                                          f"removed  {root}/install info"], \
+    assert run_script(root, expected) == [f"removed  {root}/a gone.yaml",
+                                          f"edited   {root}/datadog.yaml"], \
         "every file the stack installs is compared, in a watched directory or not, spaces and all"
 
 
@@ -124,6 +128,13 @@ def test_a_host_exactly_as_rendered_reports_no_drift(tmp_path):
     chmod = {**seen, files[0].path: rules.Seen(seen[files[0].path].sha256, 0o777, files[0].owner)}
     assert rules.compare(expected, chmod, "active") == [
         f"mode     {files[0].path}: 0777, the stack set {files[0].mode:04o}"]
+
+
+def test_an_agent_state_the_report_does_not_give_is_unknown_and_reported():
+    for output in ("", "A \n"):
+        seen, agent = rules.parse_report(output)
+        assert rules.compare({}, seen, agent) == ["agent    datadog-agent is not running (unknown)"], \
+            "a report cut short or without a state must not pass for a running Agent"
 
 
 def test_a_wrong_owner_is_reported():
