@@ -282,6 +282,8 @@ def test_every_reason_names_each_host_and_tag_it_found():
     tags = {"team:ops", "off-hours-downtimes:datadog-stack/seed"}
     assert rules.downtime_relevance({"monitor_identifier": {"monitor_tags": sorted(tags)}}, None, tags, hosts) == \
         "mutes monitors tagged off-hours-downtimes:datadog-stack/seed, team:ops"
+    assert rules.downtime_relevance({"scope": "host:(vm2 OR vm1)"}, None, set(), hosts) == \
+        "scoped to host:vm1, host:vm2"
 
 
 def test_a_monitor_without_a_query_is_judged_by_its_name_alone():
