@@ -109,6 +109,49 @@ def test_a_dashboard_fitting_two_resources_is_ambiguous_for_both(resources):
     assert matches["timeboard-dashboard"].also_claimed_by == ["apm-dashboard"]
 
 
+def templated_board(**variables) -> dict:
+    """The seeds' board as the stack itself builds one: widgets over `$host`, the host
+    offered by a `host`-prefixed template variable (API or plan spelling)."""
+    board = seed_dashboard(id_="tpl-000-001", title="Hand-made with a host variable")
+    for widget in board["widgets"]:
+        for request in widget["definition"]["requests"]:
+            request["q"] = request["q"].replace(f"host:{SEED_HOST}", "$host")
+    return {**board, **variables}
+
+
+@pytest.mark.parametrize("variables", [
+    {"template_variables": [{"name": "host", "prefix": "host", "available_values": [SEED_HOST]}]},
+    {"template_variables": [{"name": "host", "prefix": "host", "defaults": [SEED_HOST]}]},
+    {"template_variables": [{"name": "host", "prefix": "host", "default": SEED_HOST}]},
+    {"template_variables": [{"name": "h", "prefix": "host", "available_values": [f"host:{SEED_HOST}"]}]},
+    {"templateVariables": [{"name": "host", "prefix": "host", "availableValues": [SEED_HOST]}]},
+    {"template_variables": [{"name": "role", "prefix": "role", "default": "db"},
+                            {"name": "host", "prefix": "host", "defaults": ["elsewhere", SEED_HOST]}]},
+], ids=["available_values", "defaults", "default", "host:-prefixed", "plan-spelling", "second-variable"])
+def test_a_board_scoped_by_a_host_template_variable_matches_on_that_host(resources, variables):
+    matches = by_name(rules.match(resources, [], [templated_board(**variables)], HOSTS))
+    assert matches["timeboard-dashboard"].candidates[0].reasons == (
+        f"widgets graph my_metric, its anomalies() and its rollup on host:{SEED_HOST}",), \
+        "a board whose host variable offers our host graphs our host, as the stack's own boards do"
+
+
+@pytest.mark.parametrize("variables", [
+    {},
+    {"template_variables": [{"name": "role", "prefix": "role", "default": SEED_HOST}]},
+    {"template_variables": [{"name": "host", "prefix": "host", "available_values": ["elsewhere"]}]},
+], ids=["no-variable", "other-prefix", "other-host"])
+def test_a_templated_board_offering_none_of_our_hosts_is_no_candidate(resources, variables):
+    matches = by_name(rules.match(resources, [], [templated_board(**variables)], HOSTS))
+    assert matches["timeboard-dashboard"].status == "unmatched", \
+        "a board over someone else's hosts is theirs, whatever it graphs"
+
+
+def test_a_dashboard_titled_as_the_stacks_names_the_title_as_its_reason(resources):
+    timeboard = resource(resources, rules.DASHBOARD, "timeboard-dashboard")
+    board = {"id": "t-1", "title": timeboard.inputs["title"], "widgets": []}
+    assert rules.dashboard_reasons(board, timeboard, HOSTS) == [f"same title {timeboard.inputs['title']!r}"]
+
+
 def test_the_stacks_own_dashboards_are_told_apart_by_their_widgets(resources):
     kinds = {r.name: rules.dashboard_kind(rules.queries(r.inputs["widgets"]))
              for r in resources if r.type == rules.DASHBOARD}
@@ -261,6 +304,23 @@ def test_a_one_time_downtime_is_refused(resources):
 def test_a_canceled_downtime_is_not_adopted(resources):
     found = as_found(weekday(resources).inputs, status="canceled")
     assert rules.classify_downtime(found, NOW, schedules(resources)) == "canceled: nothing to adopt"
+
+
+@pytest.mark.parametrize("changes, verdict", [
+    ({"status": "canceled"}, "canceled: nothing to adopt"),
+    ({"status": "ended"}, "ended: nothing to adopt"),
+    ({"status": None, "canceled": "2026-11-20T10:00:00.000Z"}, "canceled: nothing to adopt"),
+])
+def test_a_canceled_or_ended_downtime_is_not_adopted_and_says_which(resources, changes, verdict):
+    found = as_found(weekday(resources).inputs, **changes)
+    assert rules.classify_downtime(found, NOW, schedules(resources)) == verdict, \
+        "a downtime that no longer mutes anything is never adopted, and the refusal says why"
+
+
+def test_a_downtime_differing_in_two_fields_names_both(resources):
+    found = as_found(weekday(resources).inputs, scope="host:other", message="Quiet nights")
+    verdict = rules.classify_downtime(found, NOW, schedules(resources))
+    assert verdict.startswith(f"differs from {weekday(resources).name} in scope, message: "), verdict
 
 
 def test_a_downtime_is_ours_by_monitor_id_monitor_tag_or_host():
