@@ -146,6 +146,25 @@ def test_a_templated_board_offering_none_of_our_hosts_is_no_candidate(resources,
         "a board over someone else's hosts is theirs, whatever it graphs"
 
 
+def test_a_timeboard_whose_my_metric_graphs_watch_another_host_is_not_ours(resources):
+    # Its anomalies() graph watches our host's disk, but my_metric, the stack's own metric,
+    # is graphed for someone else's host: the board is theirs.
+    board = seed_dashboard(id_="other-tb", title="Someone else's timeboard")
+    for widget in board["widgets"]:
+        for request in widget["definition"]["requests"]:
+            if "my_metric" in request["q"]:
+                request["q"] = request["q"].replace(f"host:{SEED_HOST}", "host:elsewhere")
+    matches = by_name(rules.match(resources, [], [board], HOSTS))
+    assert matches["timeboard-dashboard"].status == "unmatched", \
+        "a timeboard matches by where it graphs my_metric, not by its other graphs"
+
+
+def test_an_apm_board_says_it_graphs_trace_beside_system_metrics(resources):
+    apm = resource(resources, rules.DASHBOARD, "apm-dashboard")
+    assert rules.dashboard_reasons(apm_board(), apm, HOSTS) == [
+        f"widgets graph trace metrics beside system metrics on host:{SEED_HOST}"]
+
+
 def test_a_dashboard_titled_as_the_stacks_names_the_title_as_its_reason(resources):
     timeboard = resource(resources, rules.DASHBOARD, "timeboard-dashboard")
     board = {"id": "t-1", "title": timeboard.inputs["title"], "widgets": []}
