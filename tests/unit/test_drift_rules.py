@@ -76,6 +76,15 @@ def test_a_stray_file_beside_ours_is_reported_added_but_packaged_ones_are_not(ho
     assert run_script(root, expected) == [f"added    {root}/checks.d/custom_random.py"]
 
 
+@pytest.mark.parametrize("stray", ["checks.d/extra.py", "conf.d/extra.yaml", "conf.d/.extra.yaml",
+                                   "conf.d/postgres.d/conf.yaml.bak"])
+def test_a_stray_file_in_any_watched_directory_is_reported_added(host_dir, stray):
+    root, expected = host_dir
+    (root / stray).write_text("put there by hand\n")
+    assert run_script(root, expected) == [f"added    {root}/{stray}"], \
+        "every directory the stack owns is watched for strays, hidden files included"
+
+
 def test_a_changed_mode_is_reported_with_both_modes(host_dir):
     root, expected = host_dir
     (root / "checks.d/my_metric.py").chmod(0o666)
