@@ -73,3 +73,11 @@ def test_the_downtimes_component_registers_its_two_schedule_ids(recorded):
         "the component's outputs name its two schedules' ids, weekday nights first"
     assert outputs["ids"][0].startswith("quiet-weekday-nights-") and \
         outputs["ids"][1].startswith("quiet-weekends-")
+
+
+@pytest.mark.parametrize("component", ["timeboard", "monitor"])
+def test_a_datadog_component_registers_its_id_and_url(recorded, component):
+    build, name = COMPONENTS[component]
+    mock_engine.run(lambda: build(None) and None)
+    assert sorted(recorded.outputs[recorded.urns[name]]) == ["id", "url"], \
+        f"{component}: a consumer reads the object's id and its link in the web app from the component"
