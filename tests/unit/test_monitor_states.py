@@ -96,6 +96,8 @@ def test_the_simulated_values_span_exactly_the_checks_range():
     ([(t, t) for t in range(60, 421, 60)], [180, 240, 300]),
     # points off the minute: the first window, (0, 300], holds the point at t=30
     ([(30, 500)] + [(t, 0) for t in range(90, 400, 60)], [100, 0]),
+    # evaluations stop at the last point: none averages a window the check has not filled
+    ([(t, 7) for t in range(59, 360, 60)], [7]),
     ([], []),
 ])
 def test_each_evaluation_averages_exactly_the_points_of_its_window(points, averages):
