@@ -171,6 +171,46 @@ def test_a_dashboard_titled_as_the_stacks_names_the_title_as_its_reason(resource
     assert rules.dashboard_reasons(board, timeboard, HOSTS) == [f"same title {timeboard.inputs['title']!r}"]
 
 
+@pytest.mark.parametrize("graphs, kind", [
+    (["max:my_metric{host:a}", "anomalies(avg:system.io.util{host:a}, 'basic', 2)",
+      "max:my_metric{host:a}.rollup(sum, 3600)"], "timeboard"),
+    (["max:my_metric{host:a}", "max:my_metric{host:a}.rollup(sum, 3600)"], None),      # no anomalies()
+    (["max:my_metric{host:a}", "anomalies(avg:system.io.util{host:a}, 'basic', 2)",
+      "avg:system.load.1{host:a}.rollup(sum, 3600)"], None),                           # rollup of another metric
+    (["anomalies(avg:system.io.util{host:a}, 'basic', 2)",
+      "avg:system.load.1{host:a}.rollup(sum, 3600)"], None),                           # no my_metric
+    (["sum:trace.flask.request.hits{host:a}", "avg:system.cpu.user{host:a}"], "apm"),
+    (["sum:trace.flask.request.hits{host:a}"], None),                                  # traces alone
+    (["avg:system.cpu.user{host:a}"], None),                                           # system alone
+])
+def test_a_board_is_a_timeboard_or_an_apm_board_only_with_all_its_graphs(graphs, kind):
+    assert rules.dashboard_kind(graphs) == kind, \
+        "a board is taken for one of the stack's only when it graphs everything that board graphs"
+
+
+def test_queries_are_found_at_any_depth_under_q_or_query():
+    body = {"widgets": [{"definition": {"requests": [{"q": "a"}, {"query": "b"}]}}],
+            "q": 5, "title": "not a query", "query": {"q": "c"}}
+    assert rules.queries(body) == ["a", "b", "c"], "only the strings under q and query are metric queries"
+
+
+def test_a_metric_is_read_without_its_aggregation():
+    assert rules.metric_scopes("anomalies(max:my_metric{host:a}, 'basic', 2) / avg:system.load.1{*}") == [
+        ("my_metric", "host:a"), ("system.load.1", "*")]
+
+
+def test_every_host_a_scope_names_is_found():
+    hosts = {"vm1", "vm2", "vm3"}
+    assert rules.scoped_hosts("host:vm1 OR host:(vm2 OR vm3)", hosts) == hosts
+    assert rules.scoped_hosts("host:(vm1 OR vm2) AND env:dev", hosts) == {"vm1", "vm2"}
+
+
+def test_a_candidate_is_labelled_with_the_boards_title(resources):
+    matches = by_name(rules.match(resources, [seed_monitor()], [seed_dashboard()], HOSTS))
+    assert matches["timeboard-dashboard"].candidates[0].label == SEED_OBJECTS["dashboard"]["title"]
+    assert matches["my-metric-high-monitor"].candidates[0].label == SEED_OBJECTS["monitor"]["name"]
+
+
 def test_the_stacks_own_dashboards_are_told_apart_by_their_widgets(resources):
     kinds = {r.name: rules.dashboard_kind(rules.queries(r.inputs["widgets"]))
              for r in resources if r.type == rules.DASHBOARD}
