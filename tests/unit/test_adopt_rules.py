@@ -127,7 +127,10 @@ def templated_board(**variables) -> dict:
     {"templateVariables": [{"name": "host", "prefix": "host", "availableValues": [SEED_HOST]}]},
     {"template_variables": [{"name": "role", "prefix": "role", "default": "db"},
                             {"name": "host", "prefix": "host", "defaults": ["elsewhere", SEED_HOST]}]},
-], ids=["available_values", "defaults", "default", "host:-prefixed", "plan-spelling", "second-variable"])
+    {"template_variables": [{"name": "db", "prefix": "host", "default": SEED_HOST},
+                            {"name": "app", "prefix": "host", "default": "elsewhere"}]},
+], ids=["available_values", "defaults", "default", "host:-prefixed", "plan-spelling", "second-variable",
+        "two-host-variables"])
 def test_a_board_scoped_by_a_host_template_variable_matches_on_that_host(resources, variables):
     matches = by_name(rules.match(resources, [], [templated_board(**variables)], HOSTS))
     assert matches["timeboard-dashboard"].candidates[0].reasons == (
@@ -163,6 +166,15 @@ def test_an_apm_board_says_it_graphs_trace_beside_system_metrics(resources):
     apm = resource(resources, rules.DASHBOARD, "apm-dashboard")
     assert rules.dashboard_reasons(apm_board(), apm, HOSTS) == [
         f"widgets graph trace metrics beside system metrics on host:{SEED_HOST}"]
+
+
+def test_a_board_over_two_of_our_hosts_names_both(resources):
+    apm = resource(resources, rules.DASHBOARD, "apm-dashboard")
+    board = apm_board()
+    board["widgets"].append({"definition": {"type": "timeseries", "requests": [
+        {"q": "avg:system.cpu.user{host:vm2}"}]}})
+    assert rules.dashboard_reasons(board, apm, HOSTS | {"vm2"}) == [
+        f"widgets graph trace metrics beside system metrics on host:{SEED_HOST}, host:vm2"]
 
 
 def test_a_dashboard_titled_as_the_stacks_names_the_title_as_its_reason(resources):

@@ -46,8 +46,8 @@ def host_dir(tmp_path):
     return tmp_path, expected
 
 
-def run_script(root: Path, expected: dict, agent_state: str = "active"):
-    dirs = rules.watched_dirs(expected) + [str(root / "conf.d/postgres.d")]
+def run_script(root: Path, expected: dict, agent_state: str = "active", dirs: list[str] | None = None):
+    dirs = rules.watched_dirs(expected) + [str(root / "conf.d/postgres.d")] if dirs is None else dirs
     env = {**os.environ, "PATH": f"{root / 'bin'}:{os.environ['PATH']}", "AGENT_STATE": agent_state}
     proc = subprocess.run(["sh", "-s"], input=rules.remote_script(sorted(expected), dirs),
                           capture_output=True, text=True, env=env, check=True)
@@ -108,6 +108,7 @@ def test_stack_files_outside_the_watched_directories_are_still_checked(host_dir)
     # datadog.yaml lives in /etc/datadog-agent, which is not watched for strays (the Agent
     # package keeps its own files there): only the script's list of paths reaches it.
     root, expected = host_dir
+    dirs = [str(root / "checks.d"), str(root / "conf.d")]  # the root itself is not watched
     outside = {root / "a gone.yaml": b"x: 1\n", root / "datadog.yaml": b"api_key: x\n",
                root / "install info": b"tool: stack\n"}
     for path, data in outside.items():
@@ -116,7 +117,7 @@ def test_stack_files_outside_the_watched_directories_are_still_checked(host_dir)
         expected[str(path)] = rules.Expected(sha(data), 0o640, OWNER)
     (root / "a gone.yaml").unlink()
     (root / "datadog.yaml").write_text("api_key: edited by hand\n")
-    assert run_script(root, expected) == [f"removed  {root}/a gone.yaml",
+    assert run_script(root, expected, dirs=dirs) == [f"removed  {root}/a gone.yaml",
                                           f"edited   {root}/datadog.yaml"], \
         "every file the stack installs is compared, in a watched directory or not, spaces and all"
 
