@@ -75,9 +75,10 @@ def test_the_downtimes_component_registers_its_two_schedule_ids(recorded):
         outputs["ids"][1].startswith("quiet-weekends-")
 
 
-@pytest.mark.parametrize("component", ["timeboard", "monitor"])
-def test_a_datadog_component_registers_its_id_and_url(recorded, component):
+@pytest.mark.parametrize("component, outputs", [("timeboard", ["id", "url"]), ("monitor", ["id", "url"]),
+                                                ("apm-dashboard", ["url"])])
+def test_a_datadog_component_registers_its_id_and_url(recorded, component, outputs):
     build, name = COMPONENTS[component]
     mock_engine.run(lambda: build(None) and None)
-    assert sorted(recorded.outputs[recorded.urns[name]]) == ["id", "url"], \
+    assert sorted(recorded.outputs[recorded.urns[name]]) == outputs, \
         f"{component}: a consumer reads the object's id and its link in the web app from the component"
