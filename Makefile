@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema snapshot bench bench-e2e graph-snapshot bench-drift adopt drift clean
+.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema snapshot bench bench-e2e graph-snapshot bench-drift adopt drift mutate clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -21,6 +21,11 @@ venv-agent/.installed: tests/requirements/agent.txt
 venv-apm/.installed: tests/requirements/apm.txt app/requirements.txt
 	test -x venv-apm/bin/python || $(PYTHON) -m venv venv-apm
 	venv-apm/bin/python -m pip install -q -r tests/requirements/apm.txt
+	touch $@
+
+venv-mutate/.installed: tests/requirements/mutate.txt tests/requirements/dev.txt tests/requirements/standin.txt
+	test -x venv-mutate/bin/python || $(PYTHON) -m venv venv-mutate
+	venv-mutate/bin/python -m pip install -q -r tests/requirements/mutate.txt
 	touch $@
 
 policy/venv/.installed: policy/requirements.txt
@@ -77,6 +82,17 @@ e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tests.e2e.demo
 
+# Mutation testing of rules/, settings.py, agent_files/ and components/ against the unit tier
+# (setup.cfg, docs/mutation-testing.md); results are kept in mutants/, so a rerun tests only
+# changed functions. The report (build/mutation/) fails when a module misses its goal.
+# MODULE=rules|settings|agent_files|components: that module only (CI runs one job per module;
+# naming mutants makes mutmut test them again even where mutants/ has their results).
+# mutants/policy first: mutmut copies setup.cfg's also_copy files without making their folders.
+mutate: venv-mutate/.installed
+	mkdir -p mutants/policy
+	venv-mutate/bin/python -m mutmut run --max-children $(or $(JOBS),2) $(if $(MODULE),"$(MODULE).*")
+	venv-mutate/bin/python -m tests.mutation.report $(if $(MODULE),--module $(MODULE))
+
 # The committed offline-plan snapshot (tests/snapshots/dev-plan.json), rewritten from the plan.
 plan-snapshot: $(VENV)/.installed
 	UPDATE_SNAPSHOT=1 $(PY) -m pytest -q tests/unit/test_plan.py -k snapshot
@@ -121,4 +137,4 @@ bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tests.bench.e2e
 
 clean:
-	rm -rf $(VENV) venv-agent venv-apm policy/venv .github/node_modules .pytest_cache build
+	rm -rf $(VENV) venv-agent venv-apm venv-mutate policy/venv .github/node_modules .pytest_cache mutants build

@@ -219,6 +219,34 @@ def test_each_recurrence_starts_at_its_first_occurrence_after_the_clock():
         "each start is the rule's next occurrence, so nothing is muted before it")
 
 
+# The component's schedules, as the program declares them, at clocks and in zones where UTC
+# and office time disagree by up to a day: a start computed in the wrong zone, from the wrong
+# clock, or for the wrong recurrence leaves a night unmuted or mutes office hours.
+COMPONENT_ZONES = ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Auckland", "UTC"]
+COMPONENT_CLOCKS = [
+    datetime(2027, 1, 4, 15, 0, tzinfo=timezone.utc),    # Monday morning in New York
+    datetime(2027, 1, 8, 22, 30, tzinfo=timezone.utc),   # Friday evening UTC, Saturday in Asia
+    datetime(2027, 1, 10, 13, 10, tzinfo=timezone.utc),  # Sunday UTC, Monday in Auckland
+    datetime(2027, 3, 14, 6, 55, tzinfo=timezone.utc),   # New York's spring-forward night
+]
+
+
+@pytest.mark.parametrize("zone", COMPONENT_ZONES)
+@pytest.mark.parametrize("clock", COMPONENT_CLOCKS, ids=lambda c: f"{c:%a-%m%d-%H%M}Z")
+def test_the_components_downtimes_mute_exactly_off_hours_from_any_clock_in_any_zone(zone, clock):
+    from settings import OfficeHours
+    from tests.downtime_reading import wrong_minutes
+
+    downtimes = resources(DOWNTIME, (("timezone", zone),), now=clock)
+    assert {d["inputs"]["recurringSchedule"]["timezone"] for d in downtimes} == {zone}
+    recurrences = [r for d in downtimes for r in d["inputs"]["recurringSchedule"]["recurrences"]]
+    wrong = wrong_minutes(recurrences, OfficeHours(9 * 60, 19 * 60), zone, clock, 2,
+                          "start-is-occurrence", "elapsed")
+    assert wrong == {"office_muted": [], "off_hours_open": []}, (
+        f"declared at {clock:%a %Y-%m-%d %H:%M} UTC in {zone}, the off-hours downtimes must mute "
+        f"every night and weekend after the clock and no office minute: {wrong}")
+
+
 def test_downtimes_keep_the_start_they_were_created_with():
     for downtime in resources(DOWNTIME):
         assert downtime["ignoreChanges"] == ["recurringSchedule.recurrences[*].start"], (

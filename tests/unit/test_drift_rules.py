@@ -37,8 +37,11 @@ def host_dir(tmp_path):
     (tmp_path / "conf.d/postgres.d/auto_conf.yaml").write_text("packaged\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    # systemctl(1): is-active prints the state, exit 0 only when active.
-    (bin_dir / "systemctl").write_text('#!/bin/sh\necho "$AGENT_STATE"; [ "$AGENT_STATE" = active ]\n')
+    # systemctl(1): is-active prints the unit's state, exit 0 only when active; a unit it
+    # does not know is "inactive" (exit 3).
+    (bin_dir / "systemctl").write_text(
+        '#!/bin/sh\n[ "$2" = datadog-agent ] || { echo inactive; exit 3; }\n'
+        'echo "$AGENT_STATE"; [ "$AGENT_STATE" = active ]\n')
     (bin_dir / "systemctl").chmod(0o755)
     expected = {str(tmp_path / rel): rules.Expected(sha(data), 0o640, OWNER) for rel, data in files.items()}
     return tmp_path, expected
@@ -47,10 +50,10 @@ def host_dir(tmp_path):
 ROOT_HOST = Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root")
 
 
-def run_script(root: Path, expected: dict, agent_state: str = "active"):
+def run_script(root: Path, expected: dict, agent_state: str = "active", dirs: list[str] | None = None):
     """The script as tools.drift runs it: the remote command line tools.drift builds (its
     arguments quoted there) parsed by a shell, the script on stdin."""
-    dirs = rules.watched_dirs(expected) + [str(root / "conf.d/postgres.d")]
+    dirs = rules.watched_dirs(expected) + [str(root / "conf.d/postgres.d")] if dirs is None else dirs
     env = {**os.environ, "PATH": f"{root / 'bin'}:{os.environ['PATH']}", "AGENT_STATE": agent_state}
     remote = tool.ssh_command(ROOT_HOST, None, None, rules.remote_args(sorted(expected), dirs))[-1]
     proc = subprocess.run(["sh", "-c", remote], input=rules.remote_script(),
@@ -97,6 +100,15 @@ def test_a_directory_with_shell_characters_is_listed_as_the_one_directory_it_is(
     assert not list(tmp_path.rglob("pwned")) and not Path("pwned").exists()
 
 
+@pytest.mark.parametrize("stray", ["checks.d/extra.py", "conf.d/extra.yaml", "conf.d/.extra.yaml",
+                                   "conf.d/postgres.d/conf.yaml.bak"])
+def test_a_stray_file_in_any_watched_directory_is_reported_added(host_dir, stray):
+    root, expected = host_dir
+    (root / stray).write_text("put there by hand\n")
+    assert run_script(root, expected) == [f"added    {root}/{stray}"], \
+        "every directory the stack owns is watched for strays, hidden files included"
+
+
 def test_a_changed_mode_is_reported_with_both_modes(host_dir):
     root, expected = host_dir
     (root / "checks.d/my_metric.py").chmod(0o666)
@@ -114,6 +126,49 @@ def test_the_script_only_reads(host_dir):
     before = {p: (p.stat().st_mtime_ns, p.stat().st_mode) for p in root.rglob("*")}
     run_script(root, expected)
     assert {p: (p.stat().st_mtime_ns, p.stat().st_mode) for p in root.rglob("*")} == before
+
+
+def test_stack_files_outside_the_watched_directories_are_still_checked(host_dir):
+    # datadog.yaml lives in /etc/datadog-agent, which is not watched for strays (the Agent
+    # package keeps its own files there): only the script's list of paths reaches it.
+    root, expected = host_dir
+    dirs = [str(root / "checks.d"), str(root / "conf.d")]  # the root itself is not watched
+    outside = {root / "a gone.yaml": b"x: 1\n", root / "datadog.yaml": b"api_key: x\n",
+               root / "install info": b"tool: stack\n"}
+    for path, data in outside.items():
+        path.write_bytes(data)
+        path.chmod(0o640)
+        expected[str(path)] = rules.Expected(sha(data), 0o640, OWNER)
+    (root / "a gone.yaml").unlink()
+    (root / "datadog.yaml").write_text("api_key: edited by hand\n")
+    assert run_script(root, expected, dirs=dirs) == [f"removed  {root}/a gone.yaml",
+                                          f"edited   {root}/datadog.yaml"], \
+        "every file the stack installs is compared, in a watched directory or not, spaces and all"
+
+
+def test_a_host_exactly_as_rendered_reports_no_drift(tmp_path):
+    # What the stack renders (content, mode, owner) is what a clean host shows: a drift report
+    # must clear once the host is put back, or it would never close.
+    from tests.unit.adopt_fixtures import seed_stack_config
+    from tools import plan as offline
+
+    settings = offline.run(offline.StackConfig.from_file(seed_stack_config(tmp_path)), "seed").settings
+    files = render.agent_files(settings.agent, settings.hosts[0], "[secret]", "[secret]")
+    deployed = {f.path: render.sha256(f.content) for f in files if f.secret}
+    expected = rules.expected_files(files, deployed)
+    seen = {f.path: rules.Seen(render.sha256(f.content), f.mode, f.owner) for f in files}
+    assert rules.compare(expected, seen, "active") == [], \
+        "a host holding exactly the rendered files, modes and owners has no findings"
+    chmod = {**seen, files[0].path: rules.Seen(seen[files[0].path].sha256, 0o777, files[0].owner)}
+    assert rules.compare(expected, chmod, "active") == [
+        f"mode     {files[0].path}: 0777, the stack set {files[0].mode:04o}"]
+
+
+def test_an_agent_state_the_report_does_not_give_is_unknown_and_reported():
+    for output in ("", "A \n"):
+        seen, agent = rules.parse_report(output)
+        assert rules.compare({}, seen, agent) == ["agent    datadog-agent is not running (unknown)"], \
+            "a report cut short or without a state must not pass for a running Agent"
 
 
 def test_a_wrong_owner_is_reported():

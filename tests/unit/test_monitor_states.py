@@ -73,3 +73,34 @@ def test_each_evaluation_averages_the_points_of_the_last_five_minutes():
 
 def test_a_change_is_counted_for_every_notification():
     assert changes([WARN, WARN, OK, ALERT, WARN]) == 4
+
+
+def test_the_simulated_check_runs_once_per_interval_from_the_start():
+    values = check_values(seed=7, interval=15, duration=3600)
+    assert [t for t, _ in values] == list(range(0, 3600, 15)), \
+        "the check runs at t=0 and every min_collection_interval after it, for the whole duration"
+
+
+def test_the_simulated_check_is_reproducible_for_a_seed():
+    assert check_values(seed=3, interval=15, duration=600) == check_values(seed=3, interval=15, duration=600), \
+        "a seed gives the same week of values, so the flapping counts (and make bench) are repeatable"
+
+
+def test_the_simulated_values_span_exactly_the_checks_range():
+    # agent_files/my_metric.py sends random.randint(0, 1000): both ends can occur, nothing past them.
+    values = {v for _, v in check_values(seed=0, interval=1, duration=200_000)}
+    assert (min(values), max(values)) == (0, 1000), "the model sends what the check sends: 0 to 1000"
+
+
+@pytest.mark.parametrize("points, averages", [
+    # a point at the evaluation moment is in its window; one exactly 5 minutes earlier is not
+    ([(t, t) for t in range(60, 421, 60)], [180, 240, 300]),
+    # points off the minute: the first window, (0, 300], holds the point at t=30
+    ([(30, 500)] + [(t, 0) for t in range(90, 400, 60)], [100, 0]),
+    # evaluations stop at the last point: none averages a window the check has not filled
+    ([(t, 7) for t in range(59, 360, 60)], [7]),
+    ([], []),
+])
+def test_each_evaluation_averages_exactly_the_points_of_its_window(points, averages):
+    assert list(window_averages(points)) == averages, \
+        "avg(last_5m) at each minute is the mean of the points in (now - 5 min, now]"

@@ -57,7 +57,8 @@ def steps(workflow: dict):
 
 def test_workflows_exist():
     names = {p.name for p in workflow_files()}
-    assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml", "drift.yml"} <= names
+    assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml", "drift.yml",
+            "mutation.yml"} <= names
 
 
 @pytest.fixture
@@ -226,3 +227,21 @@ def test_drift_workflow():
     # ONE issue: found by its label, updated if open, created only if none, closed when clean.
     assert "labels: 'drift'" in script and "issues.update" in script and "issues.create(" in script
     assert "state: 'closed'" in script
+
+
+def test_mutation_workflow_runs_make_mutate_weekly_and_uploads_the_report():
+    workflow = load(WORKFLOWS / "mutation.yml")
+    assert workflow["on"]["schedule"] and "workflow_dispatch" in workflow["on"], \
+        "mutation testing runs weekly on its own and on demand"
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read"}
+    assert job["strategy"]["matrix"]["module"] == ["rules", "settings", "agent_files", "components"], \
+        "one job per module of the issue's goals, each within a 2-core runner's time"
+    assert job["strategy"]["fail-fast"] is False, "every module's report, even when one misses its goal"
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert 'make mutate MODULE="${{ matrix.module }}" JOBS="$(nproc)"' in runs, \
+        "the workflow runs the Makefile's target, so a module below its goal fails the job"
+    [upload] = [s for s in job["steps"] if s.get("uses") == "actions/upload-artifact@v4"]
+    assert upload["if"] == "always()" and upload["with"]["path"] == "build/mutation/", \
+        "the report is uploaded even (above all) when a goal is missed"
+    assert "secrets." not in yaml.safe_dump(job), "mutation testing needs no secret"
