@@ -17,7 +17,7 @@ from components.apm_dashboard import ApmDashboard, ApmDashboardArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor, MetricMonitorArgs
 from components.timeboard import Timeboard, TimeboardArgs
-from settings import OfficeHours, Thresholds
+from domain import OfficeHours, Thresholds
 from tools import mock_engine
 
 NOW = datetime(2027, 1, 8, 22, 30, tzinfo=timezone.utc)
@@ -38,7 +38,7 @@ def monitor(opts):
 def downtimes(opts):
     return OffHoursDowntimes("quiet", OffHoursDowntimesArgs(
         office_hours=OfficeHours(9 * 60, 19 * 60), timezone="Europe/Paris", host_names=("db1",),
-        notify="@a@example.com", monitor_tag="off-hours-downtimes:p/qa", now=NOW), opts)
+        notify="@a@example.com", monitor_tag="off-hours-downtimes:p/qa", now=NOW.isoformat()), opts)
 
 
 def apm_dashboard(opts):
