@@ -234,7 +234,7 @@ COMPONENT_CLOCKS = [
 @pytest.mark.parametrize("zone", COMPONENT_ZONES)
 @pytest.mark.parametrize("clock", COMPONENT_CLOCKS, ids=lambda c: f"{c:%a-%m%d-%H%M}Z")
 def test_the_components_downtimes_mute_exactly_off_hours_from_any_clock_in_any_zone(zone, clock):
-    from settings import OfficeHours
+    from domain import OfficeHours
     from tests.downtime_reading import wrong_minutes
 
     downtimes = resources(DOWNTIME, (("timezone", zone),), now=clock)

@@ -13,7 +13,7 @@ import pytest
 
 from agent_files import render
 from rules import drift as rules
-from settings import Host
+from domain import Host
 from tools import drift as tool
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
