@@ -14,6 +14,7 @@ import pytest
 
 from tests import needs
 from tests.standins.ssh_hosts import TestHosts
+from tests.remote.runner import Engine
 from tests.standins.ssh_hosts.hosts import AGENT_PYTHON
 
 
@@ -47,3 +48,16 @@ def ssh_agent(hosts: TestHosts):
         yield {"socket": str(socket), "env": env}
     finally:
         os.kill(pid, signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def before(hosts):
+    """Each host's files as they were before the stack: what destroy must give back. A module
+    with one `host` instead of `hosts` declares its own."""
+    return {h.name: h.snapshot() for h in hosts}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    """Runs the plan's commands in dependency order, as the engine would (runner.Engine)."""
+    return Engine()

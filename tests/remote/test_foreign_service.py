@@ -19,7 +19,7 @@ from __future__ import annotations
 import pytest
 
 from tests.remote.conftest import start_hosts
-from tests.remote.runner import Engine, plan
+from tests.remote.runner import plan
 from tests.standins.ssh_hosts import SUDO_USER, HostSpec, diff
 
 pytestmark = pytest.mark.remote
@@ -62,16 +62,6 @@ def hosts():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(content)
         yield started
-
-
-@pytest.fixture(scope="module")
-def before(hosts):
-    return {h.name: h.snapshot() for h in hosts}
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from agent_files import render
 from tests.remote.conftest import start_hosts
-from tests.remote.runner import CANARIES, Engine, plan
+from tests.remote.runner import CANARIES, plan
 from tests.standins.ssh_hosts import SUDO_USER, HostSpec, diff
 
 pytestmark = pytest.mark.remote
@@ -38,11 +38,6 @@ def host(hosts):
 @pytest.fixture(scope="module")
 def before(host):
     return host.snapshot()
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine()
 
 
 @pytest.fixture(scope="module")

@@ -30,16 +30,6 @@ def hosts():
 
 
 @pytest.fixture(scope="module")
-def before(hosts):
-    return {h.name: h.snapshot() for h in hosts}
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine()
-
-
-@pytest.fixture(scope="module")
 def first(hosts, before, engine):
     commands, settings = plan(hosts, hosts.private_key)
     outcome = engine.up(commands)

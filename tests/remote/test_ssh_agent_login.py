@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from tests.remote.conftest import ssh_agent, start_hosts
-from tests.remote.runner import Engine, plan, ssh
+from tests.remote.runner import plan, ssh
 from tests.standins.ssh_hosts import SUDO_USER, HostSpec, diff
 
 pytestmark = pytest.mark.remote
@@ -39,11 +39,6 @@ def before(hosts):
 def commands(hosts, agent):
     planned, _ = plan(hosts, None, sshAgentSocket=agent["socket"])
     return planned
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Engine()
 
 
 @pytest.fixture(scope="module")
