@@ -32,6 +32,13 @@ def wall(argv: list[str], runs: int) -> float:
     return statistics.median(times)
 
 
+def plan_wall(config: Path | None, runs: int) -> float:
+    """Median wall time of the offline plan (`python -m tools.plan --json`), for a stack file
+    or, with None, the dev stack."""
+    return wall([sys.executable, "-m", "tools.plan", "--json",
+                 *(["--config-file", str(config)] if config else [])], runs)
+
+
 def config_with_hosts(count: int, directory: Path) -> Path:
     document = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
     document["config"]["datadog-stack:hosts"] = [
@@ -73,11 +80,10 @@ def config_with_catalog(count: int, directory: Path) -> Path:
 def catalog(floor: float, runs: int) -> None:
     """The offline plan with 100 catalog objects against the import floor (issue 20: <= 1.1x),
     and the round trip of the whole catalog corpus through the stand-in."""
-    py = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         empty, hundred = config_with_catalog(0, Path(tmp)), config_with_catalog(100, Path(tmp))
-        t0 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(empty)], runs)
-        t100 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(hundred)], runs)
+        t0 = plan_wall(empty, runs)
+        t100 = plan_wall(hundred, runs)
         print(f"plan   no catalog:        {t0:6.2f} s = {t0 / floor:.2f}x floor")
         print(f"plan   100 catalog objects: {t100:6.2f} s = {t100 / floor:.2f}x floor (goal <= 1.1x), "
               f"{t100 / t0:.2f}x the plan without, "
@@ -155,12 +161,12 @@ def main() -> None:
     py = sys.executable
     floor = wall([py, "-c", "import pulumi_datadog"], runs)
     print(f"floor  import pulumi_datadog + teardown: {floor:6.2f} s (median of {runs})")
-    plan = wall([py, "-m", "tools.plan", "--json"], runs)
+    plan = plan_wall(None, runs)
     print(f"plan   dev stack offline plan:           {plan:6.2f} s = {plan / floor:.2f}x floor")
     with tempfile.TemporaryDirectory() as tmp:
         one, hundred = config_with_hosts(1, Path(tmp)), config_with_hosts(100, Path(tmp))
-        t1 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(one)], runs)
-        t100 = wall([py, "-m", "tools.plan", "--json", "--config-file", str(hundred)], runs)
+        t1 = plan_wall(one, runs)
+        t100 = plan_wall(hundred, runs)
         print(f"plan   1 host:   {t1:6.2f} s, {plan_resources(one)} resources")
         print(f"plan   100 hosts:{t100:6.2f} s, {plan_resources(hundred)} resources "
               f"= {t100 / t1:.2f}x the 1-host plan (goal <= 20x)")
