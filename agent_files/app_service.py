@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import Protocol
 
-from domain import Apm, Host
+from domain import Apm
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 # Files shipped to the host, from app/ (the unit is rendered, not read).
@@ -93,10 +93,10 @@ def local_address(settings: AppSettings) -> str:
     return str(address)
 
 
-def app_url(settings: AppSettings, host: Host) -> str:
+def app_url(settings: AppSettings, host_address: str) -> str:
     """The app's URL: the host's address when it listens on every interface, else its own."""
     address = ipaddress.ip_address(settings.apm.bind_address)
-    where = host.address if address.is_unspecified else _url_host(str(address))
+    where = host_address if address.is_unspecified else _url_host(str(address))
     return f"http://{where}:{settings.apm.port}/"
 
 
