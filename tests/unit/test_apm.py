@@ -111,13 +111,17 @@ def test_smoke_test_calls_the_app_where_it_listens_on_its_host(address, local):
     assert f"APP_HOST={local} " in apm_service.smoke_command(make_args(bind=address), ROOT_HOST)
 
 
-@pytest.mark.parametrize("address, url", [("127.0.0.1", "http://127.0.0.1:5050/"),
-                                          ("0.0.0.0", "http://192.0.2.10:5050/"),
-                                          ("::", "http://192.0.2.10:5050/"),
-                                          ("fd00::5", "http://[fd00::5]:5050/")])
-def test_app_url_is_where_the_app_listens(address, url):
-    settings = make_args(bind=address)
-    assert app_service.app_url(settings, settings.host.address) == url
+@pytest.mark.parametrize("address, host_address, url", [
+    ("127.0.0.1", "192.0.2.10", "http://127.0.0.1:5050/"),
+    ("0.0.0.0", "192.0.2.10", "http://192.0.2.10:5050/"),
+    ("::", "192.0.2.10", "http://192.0.2.10:5050/"),
+    ("fd00::5", "192.0.2.10", "http://[fd00::5]:5050/"),
+    ("::", "fd00::10", "http://[fd00::10]:5050/"),
+    ("0.0.0.0", "vm1.example.com", "http://vm1.example.com:5050/"),
+])
+def test_app_url_is_where_the_app_listens(address, host_address, url):
+    assert app_service.app_url(make_args(bind=address), host_address) == url, \
+        "the URL must open in a browser: an IPv6 host in brackets"
 
 
 def test_unit_restarts_the_app_when_it_fails():
