@@ -23,7 +23,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
 import program
-from components import package
+from components import package, ssh
 from components.args import ArgsError, read
 from components.apm_service import ApmService
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
@@ -141,6 +141,15 @@ def test_a_clock_without_a_utc_offset_is_refused_before_any_resource():
     with pytest.raises(ArgsError, match="args.now: .* not an ISO-8601 time with a UTC offset"):
         mock_engine.run(lambda: OffHoursDowntimes("off-hours", args))
     assert [r.type for r in monitor.requests.values()] == [STACK_TYPE], "bad input stops the component before it declares anything"
+
+
+def test_a_configured_host_becomes_the_components_host_field_for_field():
+    configured = Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user="vagrant")
+    given = ssh.Host.of(configured)
+    assert [f.name for f in dataclasses.fields(ssh.Host)] == \
+        [f.name for f in dataclasses.fields(Host)], "the component's host is the configured one"
+    assert dataclasses.asdict(given) == dataclasses.asdict(configured) and \
+        given.resolved(configured.address) == configured, "nothing of the host is lost either way"
 
 
 def test_the_components_alias_their_deployed_tokens_whoever_builds_them():
