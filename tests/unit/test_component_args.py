@@ -178,14 +178,22 @@ HOST_COMPONENTS = {"AgentHost": ("vm1-agent", program.agent_host_args),
                    "ApmService": ("vm1-app", program.apm_service_args)}
 
 
+def _new_vm_address() -> pulumi.Output:
+    """Declare a VM; its address, an output (known once created, unknown in a preview)."""
+    return pulumi.CustomResource(VM_TYPE, "new-vm", {"publicIp": None}).publicIp
+
+
+def _on_new_vm(args: Any, **changes: Any) -> Any:
+    """`args` (AgentHostArgs or ApmServiceArgs) for a new VM's address, `changes` replaced."""
+    host = dataclasses.replace(args.host, address=_new_vm_address())
+    return dataclasses.replace(args, host=host, **changes)
+
+
 def _with_new_vm(settings, component: str, builder: str) -> Any:
-    """Declare a VM (its publicIp an output), then `component` for the dev stack's vm1 with
-    that address, built as `builder` says; returns the component's URN."""
+    """`component` for the dev stack's vm1 on a new VM's address, built as `builder` says;
+    returns the component's URN."""
     name, make_args = HOST_COMPONENTS[component]
-    vm = pulumi.CustomResource(VM_TYPE, "new-vm", {"publicIp": None})
-    args = make_args(settings, settings.hosts[0])
-    args = dataclasses.replace(args, host=dataclasses.replace(args.host,
-                                                               address=vm.publicIp))  # type: ignore[attr-defined]
+    args = _on_new_vm(make_args(settings, settings.hosts[0]))
     cls = {c.__name__: c for c in served.COMPONENTS}[component]
     if builder == "python":
         return cls(name, args).urn
@@ -222,7 +230,7 @@ def test_a_preview_with_the_vms_address_unknown_declares_the_commands(component,
     mock_engine.run(lambda: _with_new_vm(settings, component, builder))
     connections = _connections(monitor)
     assert len(connections) == 3 and set(connections.values()) == {mock_engine.UNKNOWN}, \
-        f"a preview before the VM exists shows the commands, their connection unknown: {connections}"
+        f"a preview before the VM exists shows the commands, connection unknown: {connections}"
 
 
 @pytest.mark.parametrize("builder", ["python", "provider"])
@@ -232,11 +240,8 @@ def test_the_app_url_is_the_new_vms_address_once_known(builder):
                       stack="dev", preview=False)
 
     def build():
-        vm = pulumi.CustomResource(VM_TYPE, "new-vm", {"publicIp": None})
         args = program.apm_service_args(settings, settings.hosts[0])
-        args = dataclasses.replace(
-            args, host=dataclasses.replace(args.host, address=vm.publicIp),  # type: ignore[attr-defined]
-            apm=dataclasses.replace(args.apm, bind_address="0.0.0.0"))
+        args = _on_new_vm(args, apm=dataclasses.replace(args.apm, bind_address="0.0.0.0"))
         if builder == "python":
             return ApmService("vm1-app", args).url
         provider = ComponentProvider(served.COMPONENTS, package.NAME, package.VERSION)
