@@ -26,7 +26,10 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Host:
-    """One VM: how Datadog names it and how SSH reaches it."""
+    """One VM: how Datadog names it and how SSH reaches it.
+
+    The configured host, every value known. The components take `components.ssh.Host`:
+    the same fields, its address a `pulumi.Input` (this module imports no Pulumi SDK)."""
 
     name: str
     """The Datadog hostname, and the start of the host's resource names."""

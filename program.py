@@ -14,6 +14,7 @@ from components.apm_service import ApmService, ApmServiceArgs
 from components.catalog import Catalog, CatalogArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor, MetricMonitorArgs
+from components import ssh
 from components.timeboard import Timeboard, TimeboardArgs
 from domain import Host, Settings
 from rules import catalog
@@ -100,14 +101,15 @@ def catalog_objects(settings: Settings) -> tuple[catalog.CatalogObject, ...]:
 
 def agent_host_args(settings: Settings, host: Host) -> AgentHostArgs:
     return AgentHostArgs(
-        host=host, agent=settings.agent, api_key=settings.secrets.api_key,
+        host=ssh.Host.of(host), agent=settings.agent, api_key=settings.secrets.api_key,
         database_password=settings.secrets.database_password,
         ssh_private_key=settings.secrets.ssh_private_key,
         ssh_agent_socket=settings.ssh_agent_socket or None)
 
 
 def apm_service_args(settings: Settings, host: Host) -> ApmServiceArgs:
-    return ApmServiceArgs(host=host, stack=settings.stack, env=settings.env, apm=settings.apm,
+    return ApmServiceArgs(host=ssh.Host.of(host), stack=settings.stack, env=settings.env,
+                          apm=settings.apm,
                           ssh_private_key=settings.secrets.ssh_private_key,
                           ssh_agent_socket=settings.ssh_agent_socket or None)
 

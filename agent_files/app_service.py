@@ -9,7 +9,7 @@ import ipaddress
 from pathlib import Path
 from typing import Protocol
 
-from domain import Apm, Host
+from domain import Apm
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
 # Files shipped to the host, from app/ (the unit is rendered, not read).
@@ -77,7 +77,12 @@ def unit_environment(settings: AppSettings) -> dict[str, str]:
 
 
 def _url_host(address: str) -> str:
-    return f"[{address}]" if ipaddress.ip_address(address).version == 6 else address
+    """An address as a URL's host: an IPv6 literal in brackets, IPv4 and DNS names as they are."""
+    try:
+        version = ipaddress.ip_address(address).version
+    except ValueError:
+        return address  # a DNS name (settings.py lets only valid ones through)
+    return f"[{address}]" if version == 6 else address
 
 
 def bind(settings: AppSettings) -> str:
@@ -93,10 +98,10 @@ def local_address(settings: AppSettings) -> str:
     return str(address)
 
 
-def app_url(settings: AppSettings, host: Host) -> str:
+def app_url(settings: AppSettings, host_address: str) -> str:
     """The app's URL: the host's address when it listens on every interface, else its own."""
     address = ipaddress.ip_address(settings.apm.bind_address)
-    where = host.address if address.is_unspecified else _url_host(str(address))
+    where = _url_host(host_address if address.is_unspecified else str(address))
     return f"http://{where}:{settings.apm.port}/"
 
 

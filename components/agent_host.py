@@ -41,7 +41,7 @@ from pulumi_command import remote
 from agent_files import render, tarball
 from components import package, ssh
 from components.args import read
-from domain import AgentSettings, Host
+from domain import AgentSettings
 
 TYPE = package.token("AgentHost")
 OLD_TYPE = "datadog-stack:host:AgentHost"  # deployed stacks' token (the alias)
@@ -51,7 +51,7 @@ RECEIVE_BUNDLE_SH = Path(render.__file__).parent / "receive_bundle.sh"
 REMOVE_BUNDLE_SH = Path(render.__file__).parent / "remove_bundle.sh"
 
 
-def copy_command(host: Host, root: str = "") -> str:
+def copy_command(host: ssh.SshUser, root: str = "") -> str:
     """agent_files/receive_bundle.sh: unpack the base64 tar on stdin into
     BUNDLES_DIR/<its sha256>, point the BUNDLE_DIR symlink at it (atomic rename), then
     delete the other versions."""
@@ -59,16 +59,16 @@ def copy_command(host: Host, root: str = "") -> str:
                            root + render.BUNDLE_DIR)
 
 
-def install_command(host: Host, root: str = "") -> str:
+def install_command(host: ssh.SshUser, root: str = "") -> str:
     bundle = shlex.quote(root + render.BUNDLE_DIR)
     return ssh.as_root(host, f"bash {bundle}/install.sh install {bundle}")
 
 
-def prepare_command(host: Host, root: str = "") -> str:
+def prepare_command(host: ssh.SshUser, root: str = "") -> str:
     return ssh.as_root(host, f"mkdir -p -m 0700 {shlex.quote(root + render.STACK_DIR)}")
 
 
-def remove_command(host: Host, root: str = "") -> str:
+def remove_command(host: ssh.SshUser, root: str = "") -> str:
     """agent_files/remove_bundle.sh: remove what install.sh installed, then the bundle and the
     stack directory: only after a successful remove, so a failed one fails the destroy (and
     a retry still finds install.sh)."""
@@ -80,7 +80,7 @@ def remove_command(host: Host, root: str = "") -> str:
 class AgentHostArgs:
     """What one host's Agent configuration is made of."""
 
-    host: Host
+    host: ssh.Host
     """The VM: its Datadog hostname, SSH address, port and user."""
     agent: AgentSettings
     """What the Agent's files are rendered from (stack, env, site, host tags, database,
@@ -96,10 +96,12 @@ class AgentHostArgs:
 
 
 
-def _render(args: AgentHostArgs, api_key: str, db_password: str) -> dict:
-    """Runs inside Output.apply: the only place the secrets are plain strings."""
-    bundle = render.build_bundle(args.agent, args.host, api_key, db_password)
-    files = render.agent_files(args.agent, args.host, api_key, db_password)
+def _render(args: AgentHostArgs, api_key: str, db_password: str, address: str) -> dict:
+    """Runs inside Output.apply: the only place the secrets are plain strings (and where the
+    address is known: the bundle's settings.env names it)."""
+    host = args.host.resolved(address)
+    bundle = render.build_bundle(args.agent, host, api_key, db_password)
+    files = render.agent_files(args.agent, host, api_key, db_password)
     return {
         "bundle": tarball.stdin(bundle),
         "hashes": {
@@ -130,12 +132,16 @@ class AgentHost(pulumi.ComponentResource):
         args = read(AgentHostArgs, args)
         super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
         host = args.host
-        rendered = pulumi.Output.all(args.api_key, args.database_password).apply(
-            lambda values: _render(args, values[0], values[1]))
+        rendered = pulumi.Output.all(args.api_key, args.database_password, host.address).apply(
+            lambda values: _render(args, *values))
 
         # Non-secret files do not depend on the secrets, so rendering them with placeholders
         # gives their real content: their hashes stay readable. Secret-bearing ones are secret.
-        placeholder = render.agent_files(args.agent, host, "[secret]", "[secret]")
+        # No Agent file holds the address (only the bundle's settings.env, hashed with the
+        # bundle), so a placeholder stands for it too: the paths and those hashes are known
+        # even while a new VM's address is not.
+        placeholder = render.agent_files(args.agent, host.resolved("[address]"), "[secret]",
+                                         "[secret]")
         hashes: dict[str, pulumi.Output[str]] = {}
         for f in placeholder:
             hashes[f.path] = (pulumi.Output.secret(rendered.apply(lambda r, p=f.path: r["hashes"][p]))

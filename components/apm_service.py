@@ -37,7 +37,7 @@ from agent_files import app_service, tarball
 from agent_files.app_service import app_root, unit_name
 from components import package, ssh
 from components.args import read
-from domain import Apm, Host
+from domain import Apm
 
 TYPE = package.token("ApmService")
 OLD_TYPE = "datadog-stack:apm:ApmService"  # deployed stacks' token (the alias)
@@ -48,7 +48,7 @@ class ApmServiceArgs:
     """What one host's app is made of; `stack`, `env` and `apm` are what
     agent_files.app_service renders from (app_service.AppSettings)."""
 
-    host: Host
+    host: ssh.Host
     """The VM: its SSH address, port and user (and where the app's URL points)."""
     stack: str
     """The Pulumi stack, named in the unit's header."""
@@ -81,27 +81,27 @@ def _deploy_env(settings: app_service.AppSettings) -> dict[str, str]:
     }
 
 
-def install_command(settings: app_service.AppSettings, host: Host) -> str:
+def install_command(settings: app_service.AppSettings, host: ssh.SshUser) -> str:
     """As root, app/receive.sh: unpack the bundle from stdin into a temp dir and run
     `deploy.sh install`."""
     return ssh.root_script(host, RECEIVE_SH, env=_deploy_env(settings))
 
 
-def smoke_command(settings: app_service.AppSettings, host: Host) -> str:
+def smoke_command(settings: app_service.AppSettings, host: ssh.SshUser) -> str:
     """Call every route on the host; fail with the app's journal tail if one is not 200."""
     env = [f"{key}={value}" for key, value in _deploy_env(settings).items()]
     return ssh.as_root(host, shlex.join(["env", *env, "bash", app_root(settings) + "/deploy.sh",
                                          "smoke"]))
 
 
-def preflight_command(settings: app_service.AppSettings, host: Host) -> str:
+def preflight_command(settings: app_service.AppSettings, host: ssh.SshUser) -> str:
     """app/preflight.sh: check once that the host can take the app: root, systemd, Python
     3.10-3.14. Runs as the SSH user, so that a missing sudo is reported in words."""
     return ssh.script_command(PREFLIGHT_SH, unit_name(settings), app_root(settings),
                               *shlex.split(ssh.as_root(host, "true")))
 
 
-def remove_command(settings: app_service.AppSettings, host: Host) -> str:
+def remove_command(settings: app_service.AppSettings, host: ssh.SshUser) -> str:
     """app/remove.sh: `deploy.sh remove` from the app dir: it stops, disables and deletes the
     unit and the app dir, each only if this stack created it, and names in one line what it
     keeps. Runs only where the dir's marker names this stack (install puts the marker and
@@ -179,6 +179,7 @@ class ApmService(pulumi.ComponentResource):
             add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.install]),
         )
-        self.url = pulumi.Output.from_input(app_service.app_url(args, host))
+        self.url = pulumi.Output.from_input(host.address).apply(
+            lambda address: app_service.app_url(args, address))
         self.smoke = self.smoke_test.stdout
         self.register_outputs({"url": self.url, "smoke": self.smoke})

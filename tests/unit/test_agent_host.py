@@ -22,6 +22,7 @@ import pytest
 
 import program
 from agent_files import render
+from components import ssh
 from components.agent_host import (REMOVE_BUNDLE_SH, AgentHost, AgentHostArgs, copy_command,
                                    remove_command)
 from domain import AgentSettings, Database, Host
@@ -51,7 +52,7 @@ AGENT = AgentSettings(
 def make_args(host: Host, **overrides) -> AgentHostArgs:
     """AgentHostArgs for `host`; `overrides` replace the Agent's settings (check_interval=30)."""
     return AgentHostArgs(
-        host=host, agent=replace(AGENT, **overrides),
+        host=ssh.Host.of(host), agent=replace(AGENT, **overrides),
         api_key=pulumi.Output.secret(API_KEY), database_password=pulumi.Output.secret(PASSWORD),
         ssh_private_key=pulumi.Output.secret(SSH_KEY),
     )

@@ -21,7 +21,7 @@ import pytest
 
 import program
 from agent_files import app_service, tarball
-from components import apm_service
+from components import apm_service, ssh
 from components.apm_service import ApmService, ApmServiceArgs
 from domain import AgentSettings, Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
 from tools import mock_engine
@@ -57,7 +57,7 @@ def make_settings(hosts=None, service="flask-app", version="1.0.0", port=5050, e
 
 def make_args(host=VM1, service="flask-app", version="1.0.0", port=5050, env="dev",
               bind="127.0.0.1") -> ApmServiceArgs:
-    return ApmServiceArgs(host=host, stack="dev", env=env,
+    return ApmServiceArgs(host=ssh.Host.of(host), stack="dev", env=env,
                           apm=Apm(service=service, version=version, port=port, bind_address=bind),
                           ssh_private_key=pulumi.Output.secret(SSH_KEY))
 
@@ -111,13 +111,17 @@ def test_smoke_test_calls_the_app_where_it_listens_on_its_host(address, local):
     assert f"APP_HOST={local} " in apm_service.smoke_command(make_args(bind=address), ROOT_HOST)
 
 
-@pytest.mark.parametrize("address, url", [("127.0.0.1", "http://127.0.0.1:5050/"),
-                                          ("0.0.0.0", "http://192.0.2.10:5050/"),
-                                          ("::", "http://192.0.2.10:5050/"),
-                                          ("fd00::5", "http://[fd00::5]:5050/")])
-def test_app_url_is_where_the_app_listens(address, url):
-    settings = make_args(bind=address)
-    assert app_service.app_url(settings, settings.host) == url
+@pytest.mark.parametrize("address, host_address, url", [
+    ("127.0.0.1", "192.0.2.10", "http://127.0.0.1:5050/"),
+    ("0.0.0.0", "192.0.2.10", "http://192.0.2.10:5050/"),
+    ("::", "192.0.2.10", "http://192.0.2.10:5050/"),
+    ("fd00::5", "192.0.2.10", "http://[fd00::5]:5050/"),
+    ("::", "fd00::10", "http://[fd00::10]:5050/"),
+    ("0.0.0.0", "vm1.example.com", "http://vm1.example.com:5050/"),
+])
+def test_app_url_is_where_the_app_listens(address, host_address, url):
+    assert app_service.app_url(make_args(bind=address), host_address) == url, \
+        "the URL must open in a browser: an IPv6 host in brackets"
 
 
 def test_unit_restarts_the_app_when_it_fails():
@@ -146,7 +150,7 @@ def test_unit_rejects_a_version_with_a_newline():
 def test_args_built_from_the_stack_settings_render_the_same_unit():
     settings = make_settings(version="2.0.0", port=6060, env="qa")
     args = program.apm_service_args(settings, VM1)
-    assert (args.host, args.apm) == (VM1, settings.apm)
+    assert (args.host, args.apm) == (ssh.Host.of(VM1), settings.apm)
     assert app_service.render_unit(args) == app_service.render_unit(settings)
 
 

@@ -8,7 +8,10 @@ with the same inputs: the tests run the dev stack's program once in Python, then
 component's Args, as the engine sends them (camelCase, nested objects, lists), to the SDK's
 own `ComponentProvider.construct`, under the mock runtime both times.
 """
+import base64
 import dataclasses
+import io
+import tarfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +23,9 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 
 import program
-from components import package
+from components import package, ssh
 from components.args import ArgsError, read
+from components.apm_service import ApmService
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from domain import Host
 from provider import served
@@ -139,6 +143,15 @@ def test_a_clock_without_a_utc_offset_is_refused_before_any_resource():
     assert [r.type for r in monitor.requests.values()] == [STACK_TYPE], "bad input stops the component before it declares anything"
 
 
+def test_a_configured_host_becomes_the_components_host_field_for_field():
+    configured = Host(name="vm1", address="192.0.2.10", ssh_port=2222, ssh_user="vagrant")
+    given = ssh.Host.of(configured)
+    assert [f.name for f in dataclasses.fields(ssh.Host)] == \
+        [f.name for f in dataclasses.fields(Host)], "the component's host is the configured one"
+    assert dataclasses.asdict(given) == dataclasses.asdict(configured) and \
+        given.resolved(configured.address) == configured, "nothing of the host is lost either way"
+
+
 def test_the_components_alias_their_deployed_tokens_whoever_builds_them():
     monitor = mock_engine.start(mock_engine.Mocks(), stack="dev", preview=False)
     provider = ComponentProvider(served.COMPONENTS, package.NAME, package.VERSION)
@@ -150,3 +163,103 @@ def test_the_components_alias_their_deployed_tokens_whoever_builds_them():
     aliases = [a.spec.type for a in monitor.requests["off-hours"].aliases]
     assert aliases == ["datadog-stack:monitoring:OffHoursDowntimes"], \
         "the alias to the deployed token is the component's own, not the caller's to add"
+
+
+# --- issue 22 item 2: a host's address may be another resource's output -----------------
+# A program that creates its VM in the same run hands AgentHost and ApmService the VM's
+# address as an Output (`instance.public_ip`): in Python directly, through the package's
+# provider as an output value inside the plain `host` object (the Python provider accepts
+# output values: pulumi/provider/server.py `_select_value` leaves them in place).
+
+VM_TYPE = "test:index:Vm"
+NEW_VM_IP = "203.0.113.7"
+REMOTE = "command:remote:Command"
+HOST_COMPONENTS = {"AgentHost": ("vm1-agent", program.agent_host_args),
+                   "ApmService": ("vm1-app", program.apm_service_args)}
+
+
+def _new_vm_address() -> pulumi.Output:
+    """Declare a VM; its address, an output (known once created, unknown in a preview)."""
+    return pulumi.CustomResource(VM_TYPE, "new-vm", {"publicIp": None}).publicIp
+
+
+def _on_new_vm(args: Any, **changes: Any) -> Any:
+    """`args` (AgentHostArgs or ApmServiceArgs) for a new VM's address, `changes` replaced."""
+    host = dataclasses.replace(args.host, address=_new_vm_address())
+    return dataclasses.replace(args, host=host, **changes)
+
+
+def _with_new_vm(settings, component: str, builder: str) -> Any:
+    """`component` for the dev stack's vm1 on a new VM's address, built as `builder` says;
+    returns the component's URN."""
+    name, make_args = HOST_COMPONENTS[component]
+    args = _on_new_vm(make_args(settings, settings.hosts[0]))
+    cls = {c.__name__: c for c in served.COMPONENTS}[component]
+    if builder == "python":
+        return cls(name, args).urn
+    provider = ComponentProvider(served.COMPONENTS, package.NAME, package.VERSION)
+    return provider.construct(name, package.token(component), engine_form(args), None).urn
+
+
+def _connections(monitor) -> dict[str, Any]:
+    """Each remote command's connection, as sent to the engine (secret wrapper removed)."""
+    return {name: mock_engine.plain(monitor.raw(name)["connection"])
+            for name, request in monitor.requests.items() if request.type == REMOTE}
+
+
+@pytest.mark.parametrize("builder", ["python", "provider"])
+@pytest.mark.parametrize("component", sorted(HOST_COMPONENTS))
+def test_a_new_vms_address_reaches_every_remote_commands_connection(component, builder):
+    settings = dev_settings()  # before the mocks: reading the stack runs a program of its own
+    monitor = mock_engine.start(mock_engine.Mocks(outputs={VM_TYPE: {"publicIp": NEW_VM_IP}}),
+                                stack="dev", preview=False)
+    mock_engine.run(lambda: _with_new_vm(settings, component, builder))
+    hosts = {name: connection["host"] for name, connection in _connections(monitor).items()}
+    assert len(hosts) == 3 and set(hosts.values()) == {NEW_VM_IP}, \
+        f"every command of {component} connects to the address the VM resource gave: {hosts}"
+    waiting = {name for name, request in monitor.requests.items() if request.type == REMOTE
+               and monitor.urns["new-vm"] in request.propertyDependencies["connection"].urns}
+    assert waiting == set(hosts), "a command connects only after its VM exists"
+
+
+@pytest.mark.parametrize("builder", ["python", "provider"])
+@pytest.mark.parametrize("component", sorted(HOST_COMPONENTS))
+def test_a_preview_with_the_vms_address_unknown_declares_the_commands(component, builder):
+    settings = dev_settings()
+    monitor = mock_engine.start(mock_engine.Mocks(), stack="dev", preview=True)
+    mock_engine.run(lambda: _with_new_vm(settings, component, builder))
+    connections = _connections(monitor)
+    assert len(connections) == 3 and set(connections.values()) == {mock_engine.UNKNOWN}, \
+        f"a preview before the VM exists shows the commands, connection unknown: {connections}"
+
+
+@pytest.mark.parametrize("builder", ["python", "provider"])
+def test_the_app_url_is_the_new_vms_address_once_known(builder):
+    settings = dev_settings()
+    mock_engine.start(mock_engine.Mocks(outputs={VM_TYPE: {"publicIp": NEW_VM_IP}}),
+                      stack="dev", preview=False)
+
+    def build():
+        args = program.apm_service_args(settings, settings.hosts[0])
+        args = _on_new_vm(args, apm=dataclasses.replace(args.apm, bind_address="0.0.0.0"))
+        if builder == "python":
+            return ApmService("vm1-app", args).url
+        provider = ComponentProvider(served.COMPONENTS, package.NAME, package.VERSION)
+        return provider.construct("vm1-app", package.token("ApmService"), engine_form(args),
+                                  None).state["url"]
+
+    assert mock_engine.run(build) == f"http://{NEW_VM_IP}:5050/", \
+        "an app listening on every interface answers at its VM's address"
+
+
+@pytest.mark.parametrize("builder", ["python", "provider"])
+def test_the_agent_bundle_names_the_new_vms_address_in_its_settings(builder):
+    settings = dev_settings()
+    monitor = mock_engine.start(mock_engine.Mocks(outputs={VM_TYPE: {"publicIp": NEW_VM_IP}}),
+                                stack="dev", preview=False)
+    mock_engine.run(lambda: _with_new_vm(settings, "AgentHost", builder))
+    archive = base64.b64decode(mock_engine.plain(monitor.raw("vm1-agent-bundle")["stdin"]))
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+        lines = tar.extractfile("settings.env").read().decode().splitlines()
+    assert f"HOST_ADDRESS={NEW_VM_IP}" in lines, \
+        "install.sh's messages name the host by the address SSH reached (settings.env)"
