@@ -104,6 +104,12 @@ def test_a_placeholder_becomes_the_stacks_value(placeholder, value):
     assert body["message"] == f"see {value} now"
 
 
+def test_monitor_tags_are_sent_sorted_after_the_placeholders_are_filled():
+    body = one("monitors/m.json", {**MONITOR, "tags": ["env:<<stack.env>>", "<<stack.downtimeTag>>"]}).body
+    assert body["tags"] == ["env:dev-env", "off-hours-downtimes:datadog-stack/dev"], \
+        "Datadog answers monitor tags sorted: the input must be sorted by its final values"
+
+
 @pytest.mark.parametrize("text", ["{{host.name}} is {{value}}", "{{#is_alert}}x{{/is_alert}}",
                                   "avg:a{$host,$env.value}", "@slack-ops <!here>", "a << b >> c",
                                   "<<env>>"])
