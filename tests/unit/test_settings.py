@@ -559,3 +559,50 @@ def test_a_misspelt_key_is_refused_rather_than_left_to_a_default():
     assert str(caught.value) == \
         f"{NS}:thresholds: is not a setting of this stack (see the README's table)", \
         "a key of this stack's namespace that no setting reads is refused, naming it"
+
+
+# What settings accepts at the edges of each range, and the defaults a missing value takes:
+# a value just inside a limit is the user's choice and must come through unchanged.
+ACCEPTED = [
+    ({"hosts": [{**HOST, "sshPort": 1}]}, lambda s: s.hosts[0].ssh_port, 1),
+    ({"hosts": [{**HOST, "sshPort": 65535}]}, lambda s: s.hosts[0].ssh_port, 65535),
+    ({"hosts": [{"name": "vm1", "address": "192.0.2.10"}]},
+     lambda s: (s.hosts[0].ssh_port, s.hosts[0].ssh_user), (22, "root")),
+    ({"hosts": [{**HOST, "address": "2001:DB8::1"}]}, lambda s: s.hosts[0].address, "2001:db8::1"),
+    ({"noDataTimeframe": "1"}, lambda s: s.no_data_minutes, 1),
+    ({"noDataTimeframe": "1440"}, lambda s: s.no_data_minutes, 1440),
+    ({"checkInterval": "1"}, lambda s: s.agent.check_interval, 1),
+    ({"checkInterval": "86400"}, lambda s: s.agent.check_interval, 86400),
+    ({"officeHoursStart": "06:00", "officeHoursEnd": "24:00"},
+     lambda s: (s.office_hours.start_minutes, s.office_hours.end_minutes), (360, 1440)),
+    ({"officeHoursEnd": "23:59"}, lambda s: s.office_hours.end_minutes, 1439),
+    ({"apmPort": "65535"}, lambda s: s.apm.port, 65535),
+    ({"databasePort": "1"}, lambda s: s.database.port, 1),
+    ({"warningThreshold": "799.5", "warningRecovery": "799.25", "criticalRecovery": "799.75"},
+     lambda s: (s.thresholds.warning, s.thresholds.critical, s.thresholds.warning_recovery,
+                s.thresholds.critical_recovery), (799.5, 800, 799.25, 799.75)),
+    ({"logsEnabled": "TRUE", "installAgent": "False"},
+     lambda s: (s.agent.logs_enabled, s.agent.install_agent), (True, False)),
+    ({"datadog:validate": "false"}, lambda s: s.validate, False),
+    ({"datadog:validate": None}, lambda s: s.validate, True),
+    ({"env": None}, lambda s: s.env, "dev"),
+    ({"catalogDir": None, "sshAgentSocket": None},
+     lambda s: (s.catalog_dir, s.ssh_agent_socket), ("catalog", "")),
+    ({"databaseKind": "mysql", "databaseName": None},
+     lambda s: (s.database.name, s.database.port, s.database.host), ("mysql", 3306, "localhost")),
+    ({"databaseName": None}, lambda s: (s.database.name, s.database.port), ("postgres", 5432)),
+    ({"datadog:apiUrl": "http://localhost:8080/"}, lambda s: s.site, "datadoghq.com"),
+    ({"datadog:apiUrl": "https://api.datadoghq.com"}, lambda s: s.site, "datadoghq.com"),
+    ({"apmBindAddress": "0:0::0"}, lambda s: s.apm.bind_address, "::"),
+    ({"hostTags": ["Role:db", "team:a/b"]}, lambda s: s.agent.host_tags, ("Role:db", "team:a/b")),
+    ({"timezone": "America/New_York"}, lambda s: s.timezone, "America/New_York"),
+    ({"sshAgentSocket": "/run/agent.sock", "sshPrivateKey": None},
+     lambda s: (s.ssh_agent_socket, s.secrets.ssh_private_key), ("/run/agent.sock", None)),
+]
+
+
+@pytest.mark.parametrize("overrides, read, expected", ACCEPTED)
+def test_a_value_at_the_edge_of_its_range_or_a_default_comes_through_unchanged(
+        overrides, read, expected):
+    assert read(load(**overrides)) == expected, \
+        "a value inside its range, or a missing value's default, reaches the settings as given"
