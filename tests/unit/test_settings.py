@@ -411,6 +411,9 @@ REFUSALS = [
      "local hostname, which the Datadog Agent refuses to report as"),
     ({"hosts": [{**HOST, "address": "999.1.1.1"}]},
      "datadog-stack:hosts[0].address: '999.1.1.1' is not a hostname or IP address"),
+    ({"hosts": [{**HOST, "address": "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 64}]},
+     f"datadog-stack:hosts[0].address: '{'a' * 63}.{'b' * 63}.{'c' * 63}.{'d' * 64}' is not a "
+     "hostname or IP address"),
     ({"hosts": [{**HOST, "address": "bad host"}]},
      "datadog-stack:hosts[0].address: 'bad host' is not a hostname or IP address"),
     ({"hosts": [{**HOST, "sshPort": 0}]}, "datadog-stack:hosts[0].sshPort: 0 is outside 1-65535"),
@@ -449,6 +452,8 @@ REFUSALS = [
     ({"databaseName": "Prod DB"}, "datadog-stack:databaseName: 'Prod DB' is not a database name"),
     ({"installDatabase": "yes"}, "datadog-stack:installDatabase: 'yes' is not true or false"),
     ({"warningThreshold": "high"}, "datadog-stack:warningThreshold: 'high' is not a number"),
+    ({"warningThreshold": "1" * 30 + " thousands and one"},
+     "datadog-stack:warningThreshold: '111111111111111111111111111111 thousands' is not a number"),
     ({"warningThreshold": "nan"}, "datadog-stack:warningThreshold: 'nan' is not a finite number"),
     ({"warningThreshold": "800"}, "datadog-stack:warningThreshold: 800 must be below "
      "criticalThreshold 800 (the monitor alerts on values above them)"),
@@ -465,6 +470,8 @@ REFUSALS = [
     ({"notify": " "}, "datadog-stack:notify: must be a non-empty string"),
     ({"env": "Prod"}, "datadog-stack:env: 'Prod' is not an env tag value"),
     ({"timezone": "Mars/Olympus_Mons"}, "datadog-stack:timezone: 'Mars/Olympus_Mons' is not an "
+     "IANA timezone such as Europe/Paris"),
+    ({"timezone": "/etc/localtime"}, "datadog-stack:timezone: '/etc/localtime' is not an "
      "IANA timezone such as Europe/Paris"),
     ({"timezone": "Antarctica/Troll"}, "datadog-stack:timezone: 'Antarctica/Troll' is not "
      "supported by the DST-safe downtimes: its clocks change by 2:00:00 on 2020-03-29"),
@@ -540,6 +547,14 @@ SECRET_REFUSALS = [
     ({f"{NS}:sshPrivateKey": "ecdsa-sha2-nistp256 AAAAE2VjZHNh me@laptop"},
      f"{NS}:sshPrivateKey: is a public key: set the private key's text; {{how}}"),
     ({f"{NS}:sshPrivateKey": " \n"}, f"{NS}:sshPrivateKey: is empty; {{how}}"),
+    ({f"{NS}:sshPrivateKey": "sk-ssh-ed25519@openssh.com AAAAGnNr me@laptop"},
+     f"{NS}:sshPrivateKey: is a public key: set the private key's text; {{how}}"),
+    ({f"{NS}:sshPrivateKey": "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNr me@laptop"},
+     f"{NS}:sshPrivateKey: is a public key: set the private key's text; {{how}}"),
+    ({f"{NS}:sshPrivateKey": "./id_ed25519"}, f"{NS}:sshPrivateKey: is a file path, not the "
+     "key's text: give the file on stdin (`< ~/.ssh/id_ed25519`); {how}"),
+    ({f"{NS}:sshPrivateKey": "../keys/id_rsa"}, f"{NS}:sshPrivateKey: is a file path, not the "
+     "key's text: give the file on stdin (`< ~/.ssh/id_ed25519`); {how}"),
 ]
 
 
@@ -569,6 +584,9 @@ ACCEPTED = [
     ({"hosts": [{"name": "vm1", "address": "192.0.2.10"}]},
      lambda s: (s.hosts[0].ssh_port, s.hosts[0].ssh_user), (22, "root")),
     ({"hosts": [{**HOST, "address": "2001:DB8::1"}]}, lambda s: s.hosts[0].address, "2001:db8::1"),
+    ({"hosts": [{**HOST, "address": "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 63}]},
+     lambda s: len(s.hosts[0].address), 255),
+    ({"hostTags": None}, lambda s: s.agent.host_tags, ()),
     ({"noDataTimeframe": "1"}, lambda s: s.no_data_minutes, 1),
     ({"noDataTimeframe": "1440"}, lambda s: s.no_data_minutes, 1440),
     ({"checkInterval": "1"}, lambda s: s.agent.check_interval, 1),
