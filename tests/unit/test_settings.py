@@ -116,6 +116,14 @@ def test_settings_are_frozen():
     ({"installDatabase": "yes"}, "installDatabase"),
     ({"apmPort": "0"}, "apmPort"),
     ({"apmVersion": "1.0 beta"}, "apmVersion"),
+    ({"site": ""}, "datadog-stack:site: must be a non-empty string"),
+    ({"timezone": ""}, "datadog-stack:timezone: must be a non-empty string"),
+    ({"apmBindAddress": ""}, "datadog-stack:apmBindAddress: must be a non-empty string"),
+    ({"datadog:apiUrl": "https://api.datadoghq.comX"}, "datadog:apiUrl: "
+     "'https://api.datadoghq.comX' does not match site datadoghq.com: set `pulumi config set "
+     "datadog:apiUrl https://api.datadoghq.com/`"),
+    ({"hostTags": ["env:prod:eu"]}, "datadog-stack:hostTags[0]: 'env:prod:eu' sets the env "
+     "tag: set `datadog-stack:env` instead (the Agent tags the host with it)"),
     ({"site": "datadoghq"}, "site"),
     ({"hosts": {"name": "vm1", "address": "a"}}, "hosts"),
     ({"hosts": [{"name": "vm1", "address": "999.1.1.1"}]}, "hosts[0].address"),
@@ -355,6 +363,7 @@ def test_a_hostile_secret_is_refused_naming_the_key_never_the_value(secrets, key
     {DB_PASSWORD: "pw-🔑-パスワード-１２３"},  # postgres: psycopg sends any str as UTF-8
     {DB_PASSWORD: "a'b\"c$d`e\\f;g -- h\nend"},  # shell/SQL/YAML metacharacters, inner newline
     {"datadog:apiKey": "0123456789abcdef0123456789abcdef"},
+    {"datadog:apiKey": "!0123456789abcdef0123456789abcd~"},  # visible ASCII, first to last
 ])
 def test_a_secret_the_drivers_can_send_is_accepted_and_renders(secrets):
     from agent_files import render
@@ -568,11 +577,15 @@ def test_a_secret_refusal_is_the_one_line_naming_the_key_the_problem_and_how_to_
         "a bad secret gets one line naming its key, the problem and how to set it"
 
 
-def test_a_misspelt_key_is_refused_rather_than_left_to_a_default():
+@pytest.mark.parametrize("keys, refused", [
+    (["datadog:whatever", f"{NS}:thresholds", f"{NS}:site"], f"{NS}:thresholds"),
+    ([f"{NS}:hosts:0"], f"{NS}:hosts:0"),
+])
+def test_a_misspelt_key_is_refused_rather_than_left_to_a_default(keys, refused):
     with pytest.raises(settings.ConfigError) as caught:
-        settings.check_known_keys(["datadog:whatever", f"{NS}:thresholds", f"{NS}:site"])
+        settings.check_known_keys(keys)
     assert str(caught.value) == \
-        f"{NS}:thresholds: is not a setting of this stack (see the README's table)", \
+        f"{refused}: is not a setting of this stack (see the README's table)", \
         "a key of this stack's namespace that no setting reads is refused, naming it"
 
 
