@@ -116,14 +116,6 @@ def test_settings_are_frozen():
     ({"installDatabase": "yes"}, "installDatabase"),
     ({"apmPort": "0"}, "apmPort"),
     ({"apmVersion": "1.0 beta"}, "apmVersion"),
-    ({"site": ""}, "datadog-stack:site: must be a non-empty string"),
-    ({"timezone": ""}, "datadog-stack:timezone: must be a non-empty string"),
-    ({"apmBindAddress": ""}, "datadog-stack:apmBindAddress: must be a non-empty string"),
-    ({"datadog:apiUrl": "https://api.datadoghq.comX"}, "datadog:apiUrl: "
-     "'https://api.datadoghq.comX' does not match site datadoghq.com: set `pulumi config set "
-     "datadog:apiUrl https://api.datadoghq.com/`"),
-    ({"hostTags": ["env:prod:eu"]}, "datadog-stack:hostTags[0]: 'env:prod:eu' sets the env "
-     "tag: set `datadog-stack:env` instead (the Agent tags the host with it)"),
     ({"site": "datadoghq"}, "site"),
     ({"hosts": {"name": "vm1", "address": "a"}}, "hosts"),
     ({"hosts": [{"name": "vm1", "address": "999.1.1.1"}]}, "hosts[0].address"),
@@ -437,6 +429,14 @@ REFUSALS = [
      "datadog-stack:hosts[0].sshUser: 'Root' is not a Unix user name"),
     ({"hosts": [HOST, {**HOST, "address": "192.0.2.11"}]},
      "datadog-stack:hosts[1].name: 'vm1' is listed twice"),
+    ({"site": ""}, "datadog-stack:site: must be a non-empty string"),
+    ({"timezone": ""}, "datadog-stack:timezone: must be a non-empty string"),
+    ({"apmBindAddress": ""}, "datadog-stack:apmBindAddress: must be a non-empty string"),
+    ({"datadog:apiUrl": "https://api.datadoghq.comX"}, "datadog:apiUrl: "
+     "'https://api.datadoghq.comX' does not match site datadoghq.com: set `pulumi config set "
+     "datadog:apiUrl https://api.datadoghq.com/`"),
+    ({"hostTags": ["env:prod:eu"]}, "datadog-stack:hostTags[0]: 'env:prod:eu' sets the env "
+     "tag: set `datadog-stack:env` instead (the Agent tags the host with it)"),
     ({"site": "datadoghq"}, "datadog-stack:site: 'datadoghq' is not a Datadog site (datadoghq.com, "
      "us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ap2.datadoghq.com, "
      "ddog-gov.com)"),
