@@ -58,6 +58,10 @@ def module_of(file: str) -> str:
     return next(m for m in GOALS if file == m or file.startswith(m))
 
 
+def module_of_or_none(file: str) -> str | None:
+    return next((m for m in GOALS if file == m or file.startswith(m)), None)
+
+
 def load_equivalents(path: Path = EQUIVALENT) -> dict[tuple[str, str, str, str], str]:
     """(file, function, before, after) -> why; each entry needs all five fields."""
     entries = yaml.safe_load(path.read_text()) or []
@@ -169,7 +173,10 @@ def summarise(mutants: list[Mutant], equivalents: dict) -> dict:
         rows[name] = {**{k: counts[k] for k in ("mutants", "killed", "survived", "equivalent", "not checked")},
                       "ratio": ratio, "checked_ratio": counts["killed"] / checked if checked else 1.0}
     missed = {m: rows[m]["ratio"] for m, goal in GOALS.items() if m in rows and rows[m]["ratio"] < goal}
-    stale = sorted(set(equivalents) - used)
+    # An entry is judged stale against a module this run measured (`--module`), or when its
+    # file is in no module any more (the code moved).
+    stale = sorted(k for k in set(equivalents) - used
+                   if module_of_or_none(k[0]) in (None, *per_module))
     return {"modules": {m: rows[m] for m in GOALS if m in rows},
             "files": {f: rows[f] for f in sorted(per_file)},
             "survivors": [asdict(m) for m in sorted(survivors, key=lambda m: (m.file, m.line))],

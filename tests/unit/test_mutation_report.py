@@ -60,6 +60,18 @@ def test_an_equivalent_entry_no_survivor_matches_is_reported_stale():
         "a listed equivalent that no longer survives must be removed from the reviewed list"
 
 
+@pytest.mark.parametrize("entry_file, stale", [
+    ("components/ssh.py", False),   # a module this run did not measure: it cannot tell
+    ("rules/drift.py", True),       # the module measured: no survivor matches any more
+    ("parser_gone.py", True),       # a file no module mutates any more: the code moved
+])
+def test_an_equivalent_entry_is_judged_stale_only_against_what_the_run_measured(entry_file, stale):
+    entry = (entry_file, "f", "x = 1", "x = 2")
+    summary = summarise(many("rules/adopt.py", 1, 0), {entry: "equivalent once"})
+    assert bool(summary["stale_equivalents"]) is stale, \
+        "`make mutate MODULE=...` lists as stale only entries the run could have matched"
+
+
 def test_every_survivor_is_printed_with_file_line_and_mutation():
     survivor = Mutant("rules.drift.x_compare__mutmut_7", "rules/drift.py", "compare", 98,
                       "if have.mode != want.mode:", "if have.mode == want.mode:", "survived")

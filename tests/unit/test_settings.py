@@ -355,6 +355,7 @@ def test_a_hostile_secret_is_refused_naming_the_key_never_the_value(secrets, key
     {DB_PASSWORD: "pw-🔑-パスワード-１２３"},  # postgres: psycopg sends any str as UTF-8
     {DB_PASSWORD: "a'b\"c$d`e\\f;g -- h\nend"},  # shell/SQL/YAML metacharacters, inner newline
     {"datadog:apiKey": "0123456789abcdef0123456789abcdef"},
+    {"datadog:apiKey": "!0123456789abcdef0123456789abcd~"},  # visible ASCII, first to last
 ])
 def test_a_secret_the_drivers_can_send_is_accepted_and_renders(secrets):
     from agent_files import render
@@ -392,3 +393,247 @@ def test_the_program_stops_with_one_run_error_naming_the_key_before_any_resource
         f"one line naming {key}: {message!r}"
     assert mocks.inputs == {}, "no resource is declared before the config is valid"
     assert "パスワード" not in message, "a secret's value never appears in the error"
+
+
+# The one line a user reads on bad input, whole: it names the key, what is wrong and, where
+# there is one, the value to set instead (the standards: "one clear line naming the config
+# key and what is wrong"). One row a refusal settings.py can make.
+REFUSALS = [
+    ({"hosts": "vm1"}, "datadog-stack:hosts: must be a list or mapping, not a plain value"),
+    ({"hosts": {"name": "vm1"}},
+     "datadog-stack:hosts: must be a list of hosts, each a mapping with name and address"),
+    ({"hosts": []}, "datadog-stack:hosts: must list at least one host (name, address)"),
+    ({"hosts": ["vm1"]}, "datadog-stack:hosts[0]: must be a mapping with name and address"),
+    ({"hosts": [{**HOST, "port": 22}]}, "datadog-stack:hosts[0].port: is not a known host "
+     "setting (name, address, sshPort, sshUser)"),
+    ({"hosts": [{**HOST, "name": ""}]}, "datadog-stack:hosts[0].name: must be a non-empty string"),
+    ({"hosts": [{**HOST, "name": 5}]}, "datadog-stack:hosts[0].name: must be a non-empty string"),
+    ({"hosts": [{**HOST, "name": "localhost"}]}, "datadog-stack:hosts[0].name: 'localhost' is a "
+     "local hostname, which the Datadog Agent refuses to report as"),
+    ({"hosts": [{**HOST, "address": "999.1.1.1"}]},
+     "datadog-stack:hosts[0].address: '999.1.1.1' is not a hostname or IP address"),
+    ({"hosts": [{**HOST, "address": "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 64}]},
+     f"datadog-stack:hosts[0].address: '{'a' * 63}.{'b' * 63}.{'c' * 63}.{'d' * 64}' is not a "
+     "hostname or IP address"),
+    ({"hosts": [{**HOST, "address": "bad host"}]},
+     "datadog-stack:hosts[0].address: 'bad host' is not a hostname or IP address"),
+    ({"hosts": [{**HOST, "sshPort": 0}]}, "datadog-stack:hosts[0].sshPort: 0 is outside 1-65535"),
+    ({"hosts": [{**HOST, "sshPort": 65536}]},
+     "datadog-stack:hosts[0].sshPort: 65536 is outside 1-65535"),
+    ({"hosts": [{**HOST, "sshPort": True}]}, "datadog-stack:hosts[0].sshPort: True is not a number"),
+    ({"hosts": [{**HOST, "sshPort": "22a"}]},
+     "datadog-stack:hosts[0].sshPort: '22a' is not a number"),
+    ({"hosts": [{**HOST, "sshPort": 22.5}]},
+     "datadog-stack:hosts[0].sshPort: 22.5 is not a whole number"),
+    ({"hosts": [{**HOST, "sshUser": "Root"}]},
+     "datadog-stack:hosts[0].sshUser: 'Root' is not a Unix user name"),
+    ({"hosts": [HOST, {**HOST, "address": "192.0.2.11"}]},
+     "datadog-stack:hosts[1].name: 'vm1' is listed twice"),
+    ({"site": ""}, "datadog-stack:site: must be a non-empty string"),
+    ({"timezone": ""}, "datadog-stack:timezone: must be a non-empty string"),
+    ({"apmBindAddress": ""}, "datadog-stack:apmBindAddress: must be a non-empty string"),
+    ({"datadog:apiUrl": "https://api.datadoghq.comX"}, "datadog:apiUrl: "
+     "'https://api.datadoghq.comX' does not match site datadoghq.com: set `pulumi config set "
+     "datadog:apiUrl https://api.datadoghq.com/`"),
+    ({"hostTags": ["env:prod:eu"]}, "datadog-stack:hostTags[0]: 'env:prod:eu' sets the env "
+     "tag: set `datadog-stack:env` instead (the Agent tags the host with it)"),
+    ({"site": "datadoghq"}, "datadog-stack:site: 'datadoghq' is not a Datadog site (datadoghq.com, "
+     "us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ap2.datadoghq.com, "
+     "ddog-gov.com)"),
+    ({"site": "datadoghq.eu"}, "datadog:apiUrl: None does not match site datadoghq.eu: set "
+     "`pulumi config set datadog:apiUrl https://api.datadoghq.eu/`"),
+    ({"datadog:apiUrl": "https://api.datadoghq.eu/"}, "datadog:apiUrl: 'https://api.datadoghq.eu/' "
+     "does not match site datadoghq.com: set `pulumi config set datadog:apiUrl "
+     "https://api.datadoghq.com/`"),
+    ({"hostTags": "role:db"}, "datadog-stack:hostTags: must be a list or mapping, not a plain value"),
+    ({"hostTags": {"role": "db"}}, "datadog-stack:hostTags: must be a list of key:value strings"),
+    ({"hostTags": ["role db"]},
+     "datadog-stack:hostTags[0]: 'role db' is not a key:value tag without spaces"),
+    ({"hostTags": [""]}, "datadog-stack:hostTags[0]: must be a non-empty string"),
+    ({"hostTags": ["role:db", "Env:prod"]}, "datadog-stack:hostTags[1]: 'Env:prod' sets the env "
+     "tag: set `datadog-stack:env` instead (the Agent tags the host with it)"),
+    ({"hostTags": ["service:shop"]}, "datadog-stack:hostTags[0]: 'service:shop' uses service, a tag "
+     "key Datadog reserves (the app's apmService); a host tag would put it on every metric of "
+     "the host"),
+    ({"databaseKind": "mongodb"}, "datadog-stack:databaseKind: 'mongodb' is not one of mysql, "
+     "postgres"),
+    ({"databasePort": "0"}, "datadog-stack:databasePort: 0 is outside 1-65535"),
+    ({"databaseName": "Prod DB"}, "datadog-stack:databaseName: 'Prod DB' is not a database name"),
+    ({"installDatabase": "yes"}, "datadog-stack:installDatabase: 'yes' is not true or false"),
+    ({"warningThreshold": "high"}, "datadog-stack:warningThreshold: 'high' is not a number"),
+    ({"warningThreshold": "1" * 30 + " thousands and one"},
+     "datadog-stack:warningThreshold: '111111111111111111111111111111 thousands' is not a number"),
+    ({"warningThreshold": "nan"}, "datadog-stack:warningThreshold: 'nan' is not a finite number"),
+    ({"warningThreshold": "800"}, "datadog-stack:warningThreshold: 800 must be below "
+     "criticalThreshold 800 (the monitor alerts on values above them)"),
+    ({"warningRecovery": "500"}, "datadog-stack:warningRecovery: 500 must be below warningThreshold "
+     "500 (the monitor alerts above it and recovers at or below this value)"),
+    ({"criticalRecovery": "800.5"}, "datadog-stack:criticalRecovery: 800.5 must be below "
+     "criticalThreshold 800 (the monitor alerts above it and recovers at or below this value)"),
+    ({"noDataTimeframe": "0"}, "datadog-stack:noDataTimeframe: 0 is outside 1-1440 minutes"),
+    ({"noDataTimeframe": "1441"}, "datadog-stack:noDataTimeframe: 1441 is outside 1-1440 minutes"),
+    ({"noDataTimeframe": "2.5"}, "datadog-stack:noDataTimeframe: '2.5' is not a whole number"),
+    ({"checkInterval": "86401"}, "datadog-stack:checkInterval: 86401 is outside 1-86400 seconds"),
+    ({"notify": "ops@example.com"}, "datadog-stack:notify: 'ops@example.com' is not an email "
+     "@-handle such as @ops@example.com"),
+    ({"notify": " "}, "datadog-stack:notify: must be a non-empty string"),
+    ({"env": "Prod"}, "datadog-stack:env: 'Prod' is not an env tag value"),
+    ({"timezone": "Mars/Olympus_Mons"}, "datadog-stack:timezone: 'Mars/Olympus_Mons' is not an "
+     "IANA timezone such as Europe/Paris"),
+    ({"timezone": "/etc/localtime"}, "datadog-stack:timezone: '/etc/localtime' is not an "
+     "IANA timezone such as Europe/Paris"),
+    ({"timezone": "Antarctica/Troll"}, "datadog-stack:timezone: 'Antarctica/Troll' is not "
+     "supported by the DST-safe downtimes: its clocks change by 2:00:00 on 2020-03-29"),
+    ({"officeHoursStart": "9am"}, "datadog-stack:officeHoursStart: '9am' is not a time of day HH:MM"),
+    ({"officeHoursStart": "25:00"}, "datadog-stack:officeHoursStart: '25:00' is outside 00:00-24:00"),
+    ({"officeHoursEnd": "24:30"}, "datadog-stack:officeHoursEnd: '24:30' is outside 00:00-24:00"),
+    ({"officeHoursStart": "09:60"}, "datadog-stack:officeHoursStart: '09:60' is outside 00:00-24:00"),
+    ({"officeHoursStart": "19:00"},
+     "datadog-stack:officeHoursStart: 19:00 must be before officeHoursEnd 19:00"),
+    ({"officeHoursStart": "05:30"}, "datadog-stack:officeHoursStart: 05:30 is before 06:00, the "
+     "earliest start the DST-safe downtimes support"),
+    ({"logsEnabled": "yes"}, "datadog-stack:logsEnabled: 'yes' is not true or false"),
+    ({"installAgent": "1"}, "datadog-stack:installAgent: '1' is not true or false"),
+    ({"apmService": "Flask App"}, "datadog-stack:apmService: 'Flask App' is not a service name "
+     "(lowercase letters, digits, - and _)"),
+    ({"apmService": "sshd"}, "datadog-stack:apmService: 'sshd' is reserved: it is the SSH server's "
+     "name, and the app's unit /etc/systemd/system/sshd.service, directory /opt/sshd and user "
+     "would take it over"),
+    ({"apmVersion": "1.0 beta"}, "datadog-stack:apmVersion: '1.0 beta' is not a version tag value "
+     "(letters, digits, _ . : / -)"),
+    ({"apmPort": "80"}, "datadog-stack:apmPort: 80 is below 1024: the app runs as an unprivileged "
+     "dynamic user without CAP_NET_BIND_SERVICE and could not listen there"),
+    ({"apmPort": "5432"}, "datadog-stack:apmPort: 5432 is databasePort, where the database listens"),
+    ({"apmPort": "8126"}, "datadog-stack:apmPort: 8126 is the Datadog Agent's APM trace intake port"),
+    ({"apmPort": "70000"}, "datadog-stack:apmPort: 70000 is outside 1-65535"),
+    ({"apmBindAddress": "localhost"}, "datadog-stack:apmBindAddress: 'localhost' is not an IP "
+     "address such as 127.0.0.1, 0.0.0.0 or ::"),
+    ({"catalogDir": " catalog"}, "datadog-stack:catalogDir: ' catalog' is not a directory path "
+     "without control characters or surrounding spaces"),
+    ({"datadog:validate": "maybe"}, "datadog:validate: 'maybe' is not true or false"),
+    ({"sshAgentSocket": "agent.sock"}, "datadog-stack:sshAgentSocket: 'agent.sock' is not an "
+     "absolute path to an ssh-agent socket (the provider expands no ~ or $VAR)"),
+    ({"sshAgentSocket": "/run/agent.sock"}, "datadog-stack:sshAgentSocket: is set together with "
+     "datadog-stack:sshPrivateKey: set only one of them (the agent keeps the key out of config "
+     "and state)"),
+    ({"sshPrivateKey": None}, "datadog-stack:sshPrivateKey: is missing; set it with `pulumi config "
+     "set --secret datadog-stack:sshPrivateKey ...`, or set datadog-stack:sshAgentSocket to an "
+     "ssh-agent's socket instead"),
+    ({"datadog:apiKey": None},
+     "datadog:apiKey: is missing; set it with `pulumi config set --secret datadog:apiKey ...`"),
+    ({"datadog:appKey": None},
+     "datadog:appKey: is missing; set it with `pulumi config set --secret datadog:appKey ...`"),
+]
+
+
+@pytest.mark.parametrize("overrides, line", REFUSALS)
+def test_a_refusal_is_the_one_line_naming_the_key_and_what_is_wrong(overrides, line):
+    assert str(error_for(**overrides)) == line, \
+        "bad input gets one clear line naming the key and what is wrong"
+
+
+# Secrets: the line names the key and the problem, says how to set it, never the value.
+HOW = "set it with `pulumi config set --secret {key} ...`"
+SECRET_REFUSALS = [
+    ({"datadog:apiKey": "0123456789abcdef0123456789abcdef\n"},
+     "datadog:apiKey: contains whitespace or a line break (pasted with the key?); {how}"),
+    ({"datadog:apiKey": ""}, "datadog:apiKey: is empty; {how}"),
+    ({"datadog:apiKey": "0123456789abcdéf0123456789abcdef"}, "datadog:apiKey: contains characters "
+     "other than visible ASCII, which a Datadog key never has; {how}"),
+    ({"datadog:appKey": "0123456789abcdef0123456789abcdef01234567 "},
+     "datadog:appKey: contains whitespace or a line break (pasted with the key?); {how}"),
+    ({DB_PASSWORD: ""}, f"{DB_PASSWORD}: is empty (what CI gets from an unset secret): the Agent's "
+     "database user needs a password; {how}"),
+    ({DB_PASSWORD: "pass\0word"},
+     f"{DB_PASSWORD}: contains a NUL character, which no database client can send; {{how}}"),
+    ({DB_PASSWORD: "correct-horse\r"}, f"{DB_PASSWORD}: ends in a line break (pasted from a file or "
+     "`echo`?); set it without one; {how}"),
+    ({DB_PASSWORD: "Œuvre-€", f"{NS}:databaseKind": "mysql"}, f"{DB_PASSWORD}: contains characters "
+     "outside Latin-1, which the Agent's MySQL driver (PyMySQL) cannot send; use Latin-1 "
+     "characters with databaseKind mysql; {how}"),
+    ({f"{NS}:sshPrivateKey": "~/.ssh/id_ed25519"}, f"{NS}:sshPrivateKey: is a file path, not the "
+     "key's text: give the file on stdin (`< ~/.ssh/id_ed25519`); {how}"),
+    ({f"{NS}:sshPrivateKey": "ecdsa-sha2-nistp256 AAAAE2VjZHNh me@laptop"},
+     f"{NS}:sshPrivateKey: is a public key: set the private key's text; {{how}}"),
+    ({f"{NS}:sshPrivateKey": " \n"}, f"{NS}:sshPrivateKey: is empty; {{how}}"),
+    ({f"{NS}:sshPrivateKey": "sk-ssh-ed25519@openssh.com AAAAGnNr me@laptop"},
+     f"{NS}:sshPrivateKey: is a public key: set the private key's text; {{how}}"),
+    ({f"{NS}:sshPrivateKey": "sk-ecdsa-sha2-nistp256@openssh.com AAAAInNr me@laptop"},
+     f"{NS}:sshPrivateKey: is a public key: set the private key's text; {{how}}"),
+    ({f"{NS}:sshPrivateKey": "./id_ed25519"}, f"{NS}:sshPrivateKey: is a file path, not the "
+     "key's text: give the file on stdin (`< ~/.ssh/id_ed25519`); {how}"),
+    ({f"{NS}:sshPrivateKey": "../keys/id_rsa"}, f"{NS}:sshPrivateKey: is a file path, not the "
+     "key's text: give the file on stdin (`< ~/.ssh/id_ed25519`); {how}"),
+]
+
+
+@pytest.mark.parametrize("secrets, line", SECRET_REFUSALS)
+def test_a_secret_refusal_is_the_one_line_naming_the_key_the_problem_and_how_to_set_it(
+        secrets, line):
+    key = line.partition(": ")[0]
+    with pytest.raises(settings.ConfigError) as caught:
+        plan_with_secrets(secrets)
+    assert str(caught.value) == line.format(how=HOW.format(key=key)), \
+        "a bad secret gets one line naming its key, the problem and how to set it"
+
+
+@pytest.mark.parametrize("keys, refused", [
+    (["datadog:whatever", f"{NS}:thresholds", f"{NS}:site"], f"{NS}:thresholds"),
+    ([f"{NS}:hosts:0"], f"{NS}:hosts:0"),
+])
+def test_a_misspelt_key_is_refused_rather_than_left_to_a_default(keys, refused):
+    with pytest.raises(settings.ConfigError) as caught:
+        settings.check_known_keys(keys)
+    assert str(caught.value) == \
+        f"{refused}: is not a setting of this stack (see the README's table)", \
+        "a key of this stack's namespace that no setting reads is refused, naming it"
+
+
+# What settings accepts at the edges of each range, and the defaults a missing value takes:
+# a value just inside a limit is the user's choice and must come through unchanged.
+ACCEPTED = [
+    ({"hosts": [{**HOST, "sshPort": 1}]}, lambda s: s.hosts[0].ssh_port, 1),
+    ({"hosts": [{**HOST, "sshPort": 65535}]}, lambda s: s.hosts[0].ssh_port, 65535),
+    ({"hosts": [{"name": "vm1", "address": "192.0.2.10"}]},
+     lambda s: (s.hosts[0].ssh_port, s.hosts[0].ssh_user), (22, "root")),
+    ({"hosts": [{**HOST, "address": "2001:DB8::1"}]}, lambda s: s.hosts[0].address, "2001:db8::1"),
+    ({"hosts": [{**HOST, "address": "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 63}]},
+     lambda s: len(s.hosts[0].address), 255),
+    ({"hostTags": None}, lambda s: s.agent.host_tags, ()),
+    ({"noDataTimeframe": "1"}, lambda s: s.no_data_minutes, 1),
+    ({"noDataTimeframe": "1440"}, lambda s: s.no_data_minutes, 1440),
+    ({"checkInterval": "1"}, lambda s: s.agent.check_interval, 1),
+    ({"checkInterval": "86400"}, lambda s: s.agent.check_interval, 86400),
+    ({"officeHoursStart": "06:00", "officeHoursEnd": "24:00"},
+     lambda s: (s.office_hours.start_minutes, s.office_hours.end_minutes), (360, 1440)),
+    ({"officeHoursEnd": "23:59"}, lambda s: s.office_hours.end_minutes, 1439),
+    ({"apmPort": "65535"}, lambda s: s.apm.port, 65535),
+    ({"databasePort": "1"}, lambda s: s.database.port, 1),
+    ({"warningThreshold": "799.5", "warningRecovery": "799.25", "criticalRecovery": "799.75"},
+     lambda s: (s.thresholds.warning, s.thresholds.critical, s.thresholds.warning_recovery,
+                s.thresholds.critical_recovery), (799.5, 800, 799.25, 799.75)),
+    ({"logsEnabled": "TRUE", "installAgent": "False"},
+     lambda s: (s.agent.logs_enabled, s.agent.install_agent), (True, False)),
+    ({"datadog:validate": "false"}, lambda s: s.validate, False),
+    ({"datadog:validate": None}, lambda s: s.validate, True),
+    ({"env": None}, lambda s: s.env, "dev"),
+    ({"catalogDir": None, "sshAgentSocket": None},
+     lambda s: (s.catalog_dir, s.ssh_agent_socket), ("catalog", "")),
+    ({"databaseKind": "mysql", "databaseName": None},
+     lambda s: (s.database.name, s.database.port, s.database.host), ("mysql", 3306, "localhost")),
+    ({"databaseName": None}, lambda s: (s.database.name, s.database.port), ("postgres", 5432)),
+    ({"datadog:apiUrl": "http://localhost:8080/"}, lambda s: s.site, "datadoghq.com"),
+    ({"datadog:apiUrl": "https://api.datadoghq.com"}, lambda s: s.site, "datadoghq.com"),
+    ({"apmBindAddress": "0:0::0"}, lambda s: s.apm.bind_address, "::"),
+    ({"hostTags": ["Role:db", "team:a/b"]}, lambda s: s.agent.host_tags, ("Role:db", "team:a/b")),
+    ({"timezone": "America/New_York"}, lambda s: s.timezone, "America/New_York"),
+    ({"sshAgentSocket": "/run/agent.sock", "sshPrivateKey": None},
+     lambda s: (s.ssh_agent_socket, s.secrets.ssh_private_key), ("/run/agent.sock", None)),
+]
+
+
+@pytest.mark.parametrize("overrides, read, expected", ACCEPTED)
+def test_a_value_at_the_edge_of_its_range_or_a_default_comes_through_unchanged(
+        overrides, read, expected):
+    assert read(load(**overrides)) == expected, \
+        "a value inside its range, or a missing value's default, reaches the settings as given"
