@@ -39,10 +39,11 @@ policy/venv/.installed: policy/requirements.txt
 
 # Everything the tiers need but the real engine: the Debian packages (.ci/debian-packages.sh,
 # as root or through sudo), the virtualenvs and the workflow linter's node_modules.
+ENVS := $(VENV)/.installed venv-agent/.installed venv-apm/.installed policy/venv/.installed \
+	.github/node_modules/.installed
 deps:
 	.ci/debian-packages.sh
-	$(MAKE) --no-print-directory $(VENV)/.installed venv-agent/.installed venv-apm/.installed \
-		policy/venv/.installed .github/node_modules/.installed
+	$(MAKE) --no-print-directory $(ENVS)
 
 # Each tier's pytest writes its counts to build/test-results/<tier>.json (tests/conftest.py);
 # the line after the run sums them up: tiers, skips by reason, the command that runs them.
@@ -53,12 +54,12 @@ tier = rm -f $(RESULTS)/$(1).json; TEST_RESULTS=$(RESULTS)/$(1).json $(2); statu
 	$(if $(IN_TEST),,$(PYTHON) -m tests.summary $(1);) exit $$status
 
 # e2e skips (one line saying what is missing) where no `pulumi` CLI and plugins are installed.
+# The virtualenvs first, one at a time (a tier whose venv failed fails on its own); then the
+# tiers, TEST_JOBS (default 2) at a time, each one's output captured and printed whole, in
+# this order (tests/tiers.py); TEST_JOBS=1 runs them one after another.
 test:
-	@rm -rf $(RESULTS); status=0; \
-	for tier in $(TEST_TIERS); do \
-		$(MAKE) --no-print-directory IN_TEST=1 $$([ $$tier = e2e ] || echo test-)$$tier || status=1; \
-	done; \
-	$(PYTHON) -m tests.summary $(TEST_TIERS); exit $$status
+	@rm -rf $(RESULTS); $(MAKE) --no-print-directory -k $(ENVS) || true; \
+	MAKE="$(MAKE)" $(PYTHON) -m tests.tiers $(TEST_TIERS)
 
 test-unit: $(VENV)/.installed policy/venv/.installed .github/node_modules/.installed
 	@$(call tier,unit,$(PY) -m pytest -n 2 tests/unit)

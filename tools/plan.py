@@ -111,7 +111,6 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
     """
     import pulumi
 
-    import program
     import settings
     from tools import mock_engine
     from pulumi_config import PulumiConfig
@@ -153,6 +152,9 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
     config = PulumiConfig()
     settings.check_known_keys(config.keys())
     loaded = plan.settings = settings.load(config, stack)
+    # Only now the program and pulumi_datadog (seconds of CPU): bad config is refused first.
+    import program
+
     moment = program.clock() if now is None else now
 
     # Stack outputs as the engine stores them: a secret leaf stays a secret leaf.

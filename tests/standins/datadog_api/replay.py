@@ -36,7 +36,7 @@ ENDPOINTS = ("/api/v1/monitor", "/api/v1/dashboard", "/api/v2/downtime", "/api/v
 NOT_OURS = ("/api/v1/dashboard/lists",)
 # libyaml's parser when PyYAML has it: the pure-Python one takes most of the replay's time
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# the store fsyncs every write: on a RAM-backed directory that costs nothing (a disk made it 4x slower)
+# the store rewrites its file on every write: a RAM-backed directory keeps that off the disk
 _MEMORY_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Fields whose null-or-value depends on state outside the exchanges: overall_state_modified is set
 # once Datadog has evaluated the monitor; name/author_name/icon/last_login_time come from the

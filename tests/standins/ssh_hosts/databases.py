@@ -1,6 +1,7 @@
 """Each test host's local database server: a real PostgreSQL or MariaDB (Debian packages),
-started from a template data directory made once per host set (initdb or
-mariadb-install-db take seconds; a copy and a start take well under one).
+started from a template data directory made once per process and kind (initdb or
+mariadb-install-db take seconds of CPU; a copy and a start take well under one), so the
+remote tier's modules, each with its own host set, share one (docs/testing.md).
 
 No TCP: the server listens only on its Unix socket, in a directory that the host's mount
 namespace shows where the Debian clients look for the local server -- /run/postgresql
@@ -10,9 +11,12 @@ namespace shows where the Debian clients look for the local server -- /run/postg
 """
 from __future__ import annotations
 
+import atexit
 import glob
 import shutil
 import subprocess
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,16 +53,36 @@ def _mariadbd() -> str:
     return found
 
 
+# kind -> its initialised data directory, made by the first host set that needs it and only
+# ever copied (start() runs each server on a copy); removed when the process exits.
+_MADE: dict[str, Path] = {}
+_MADE_LOCK = threading.Lock()
+
+
+def _template_base() -> Path:
+    if "base" not in _MADE:
+        # Traversable by the database servers' users (as TestHosts' own base directory).
+        base = _MADE["base"] = Path(tempfile.mkdtemp(prefix="ssh-test-hosts-templates-"))
+        base.chmod(0o755)
+        atexit.register(shutil.rmtree, base, ignore_errors=True)
+    return _MADE["base"]
+
+
 class Templates:
-    """Initialised data directories, one per database kind the hosts use."""
+    """Initialised data directories, one per database kind the hosts use, made once per
+    process (_MADE) outside the host set's `base`, which outlives no module."""
 
     def __init__(self, base: Path, kinds: set[str], progress):
         self.dirs: dict[str, Path] = {}
-        for kind in sorted(kinds):
-            started = time.monotonic()
-            self.dirs[kind] = (_pg_template if kind == "postgres" else _mysql_template)(base)
-            progress(f"ssh test hosts: {kind} template data directory "
-                     f"[{time.monotonic() - started:.1f} s]")
+        with _MADE_LOCK:
+            for kind in sorted(kinds):
+                if kind not in _MADE:
+                    started = time.monotonic()
+                    make = _pg_template if kind == "postgres" else _mysql_template
+                    _MADE[kind] = make(_template_base())
+                    progress(f"ssh test hosts: {kind} template data directory "
+                             f"[{time.monotonic() - started:.1f} s]")
+                self.dirs[kind] = _MADE[kind]
 
 
 def _pg_template(base: Path) -> Path:
