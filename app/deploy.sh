@@ -394,7 +394,6 @@ remove_app() {
     elif [[ -e $APP_ROOT || -L $APP_ROOT ]]; then
         log "kept $APP_ROOT: not created by stack $APP_STACK"
     fi
-    if [[ -n ${APP_WHEELS:-} ]]; then rm -f -- "$APP_WHEELS"; fi  # copied, never unpacked
     echo "$APP_NAME removed"
 }
 

@@ -425,6 +425,20 @@ def test_install_and_teardown_tell_deploy_sh_where_the_set_is_staged(engine):
         "destroy deletes a staged copy that was never unpacked"
 
 
+def test_destroy_deletes_a_staged_wheel_set_even_where_no_app_dir_of_the_stack_is(tmp_path):
+    """An install refused on a host (another team's app dir) never unpacks, so never deletes,
+    the copied set: the teardown's delete step does."""
+    staged = tmp_path / "flask-app-wheels.tar"
+    staged.write_bytes(b"tar")
+    command = apm_service.remove_command(make_args(host=ROOT_HOST), ROOT_HOST)
+    command = command.replace(app_service.staged_wheels(make_args(), wheels.load().id), str(staged))
+    command = command.replace("APP_ROOT=/opt/flask-app", f"APP_ROOT={tmp_path}/opt/flask-app")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert not staged.exists(), "destroy must remove the copy the stack made"
+    assert "nothing removed" in done.stderr, "and still touch no app dir that is not the stack's"
+
+
 PREFLIGHT_CASES = [  # (case, target that differs from this machine, what the line names)
     ("another Python", lambda t: wheels.Target("3.99", t.glibc, t.arch), "CPython 3.99"),
     ("a newer glibc", lambda t: wheels.Target(t.python, "9.0", t.arch), "glibc >= 9.0"),
