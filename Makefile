@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema snapshot bench bench-e2e graph-snapshot bench-drift adopt drift mutate clean
+.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema app-wheels app-wheels-lock snapshot bench bench-e2e graph-snapshot bench-drift adopt drift mutate clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -93,6 +93,15 @@ mutate: venv-mutate/.installed
 	mkdir -p mutants/policy
 	venv-mutate/bin/python -m mutmut run --max-children $(or $(JOBS),2) $(if $(MODULE),"$(MODULE).*")
 	venv-mutate/bin/python -m tests.mutation.report $(if $(MODULE),--module $(MODULE))
+
+# The app's wheels for the hosts (agent_files/wheels.py, docs/host-install.md): fetched from
+# PyPI once per set into build/app-wheels/ (`pulumi up` does the same before it declares
+# anything); app-wheels-lock resolves app/requirements.txt again into app/wheels.sha256.
+app-wheels: $(VENV)/.installed
+	$(PY) -m tools.app_wheels
+
+app-wheels-lock: $(VENV)/.installed
+	$(PY) -m tools.app_wheels --lock
 
 # The committed offline-plan snapshot (tests/snapshots/dev-plan.json), rewritten from the plan.
 plan-snapshot: $(VENV)/.installed

@@ -3,6 +3,7 @@ import pulumi
 
 import program
 import settings
+from agent_files import wheels
 from pulumi_config import PulumiConfig
 
 
@@ -15,6 +16,11 @@ def main() -> None:
     except settings.ConfigError as error:
         # RunError ends the program with this one line and no traceback.
         raise pulumi.RunError(f"invalid configuration: {error}") from None
+    if loaded.hosts:
+        try:  # the app's wheels, before any resource: PyPI once per set, then the cache
+            wheels.ensure(wheels.load())
+        except wheels.WheelsError as error:
+            raise pulumi.RunError(str(error)) from None
     for name, value in program.build(loaded, now).items():
         pulumi.export(name, value)
 

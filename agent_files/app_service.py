@@ -12,8 +12,9 @@ from typing import Protocol
 from domain import Apm
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
-# Files shipped to the host, from app/ (the unit is rendered, not read).
-APP_FILES = ("app.py", "requirements.txt", "deploy.sh")
+# Files shipped to the host, from app/ (the unit is rendered, not read); wheels.sha256 names
+# the wheel set the release is installed from (agent_files/wheels.py).
+APP_FILES = ("app.py", "requirements.txt", "wheels.sha256", "deploy.sh")
 UNIT_FILE = "app.service"
 # Modes inside the bundle, which is unpacked into a root-only temp dir: deploy.sh installs
 # each file with its own mode (app files 0644, deploy.sh 0755).
@@ -43,6 +44,13 @@ def app_root(settings: AppSettings) -> str:
 
 def unit_name(settings: AppSettings) -> str:
     return f"{settings.apm.service}.service"
+
+
+def staged_wheels(settings: AppSettings, set_id: str) -> str:
+    """Where the stack copies the app's wheel set (one tar) for deploy.sh to unpack: a path
+    any SSH user may write (root or a sudo user), kept across reboots (/var/tmp, FHS 5.15),
+    named after the app and the set. deploy.sh deletes it once unpacked."""
+    return f"/var/tmp/{settings.apm.service}-wheels-{set_id[:16]}.tar"
 
 
 # The marker of what the stack created on a host (app/deploy.sh checks both before it

@@ -22,11 +22,18 @@
 # The app runs as systemd's DynamicUser (allocated at start, released at stop): no user
 # account is created, so none is recorded or removed.
 #
-# BUNDLE_DIR holds app.py, requirements.txt, app.service (the systemd unit) and this
-# script; components/apm_service.py ships it over SSH.
+# BUNDLE_DIR holds app.py, requirements.txt, wheels.sha256 (the app's wheel set: each
+# wheel file and its sha256), app.service (the systemd unit) and this script;
+# components/apm_service.py ships it over SSH.
+#
+# No package index is contacted: the release's virtualenv is installed with
+# `pip install --no-index` from APP_ROOT/wheels/<set id>/ (the set id: sha256 of
+# wheels.sha256's lines, agent_files/wheels.py `set_id`). The stack copies the set, one tar,
+# to APP_WHEELS (a path in /var/tmp) when the host may lack it; install checks every file
+# against wheels.sha256 before it unpacks the set, then deletes APP_WHEELS.
 #
 # install is idempotent and atomic:
-#   * each (app.py, requirements.txt, python version) is built once into its own
+#   * each (app.py, requirements.txt, wheel set, python version) is built once into its own
 #     release dir APP_ROOT/releases/<sha256> with its own virtualenv; a release is
 #     used only once it is complete (.complete marker), so a failed pip install
 #     leaves the running version untouched;
@@ -72,6 +79,7 @@ read -r -a VENDOR_UNIT_DIRS <<<"${VENDOR_UNIT_DIRS:-/run/systemd/system /usr/loc
 readonly VENDOR_UNIT_DIRS
 readonly OWNER_FILE="$APP_ROOT/.datadog-stack-owner"
 readonly STATE="$APP_ROOT/state"  # running, good: "<release id> <unit sha256>"; units/<sha256>.service
+readonly WHEELS="$APP_ROOT/wheels"  # <set id>/: one unpacked wheel set each, .complete when whole
 
 # owner_line: the first line of a unit this stack created (app_service.owner_line).
 owner_line() { printf '# Managed by Pulumi (stack %s): edits are overwritten on the next update.' "$APP_STACK"; }
@@ -165,29 +173,69 @@ smoke() {
     done
 }
 
-# need_python: python3 3.10-3.14 with venv, apt-installing python3-venv if it lacks it.
-# Sets DEBIAN_FRONTEND (exported, for apt-get) when it installs.
+# need_python: python3 3.10-3.14 with its venv module. No ensurepip (Debian's python3-venv):
+# the virtualenv is made --without-pip and pip runs from the wheel set's own pip wheel.
 need_python() {
     command -v python3 >/dev/null || die "python3 is not installed"
     python3 -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] < (3, 15))' \
         || die "$(python3 -V) is not supported: gunicorn 27 and ddtrace 4.16 need Python 3.10-3.14"
-    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
-        command -v apt-get >/dev/null || die "python3 has no venv/ensurepip module"
-        log "installing python3-venv"
-        export DEBIAN_FRONTEND=noninteractive
-        # Wait for the dpkg lock (the Agent's installer, unattended-upgrades) instead of failing.
-        local apt=(apt-get -o DPkg::Lock::Timeout=300 -y -q)
-        "${apt[@]}" install python3-venv >&2 \
-            || { "${apt[@]}" update >&2 && "${apt[@]}" install python3-venv >&2; }
-    fi
+    python3 -c 'import venv' 2>/dev/null || die "python3 has no venv module"
 }
 
-# release_id SRC: content address of a release: its code, its pins, the interpreter.
+# release_id SRC: content address of a release: its code, its pins, its wheels, the interpreter.
 release_id() {
-    { cat "$1/app.py" "$1/requirements.txt"; python3 -VV; } | sha256sum | cut -c1-16
+    { cat "$1/app.py" "$1/requirements.txt" "$1/wheels.sha256"; python3 -VV; } | sha256sum | cut -c1-16
 }
 
-# build_release SRC ID: builds APP_ROOT/releases/ID once (marked .complete when whole).
+# manifest_lines DIR: DIR/wheels.sha256 without comments, sorted bytewise.
+manifest_lines() { grep -v -e '^#' -e '^$' "$1/wheels.sha256" | LC_ALL=C sort; }
+
+# wheel_set_id DIR: the set's content address (agent_files/wheels.py set_id).
+wheel_set_id() { manifest_lines "$1" | sha256sum | cut -c1-64; }
+
+# unpack_wheels SRC: APP_ROOT/wheels/<set id> holds every wheel SRC/wheels.sha256 lists, each
+# checked against its sha256, and nothing else; taken from the tar at APP_WHEELS when absent.
+# The tar is deleted once the set is in place. Sets WHEEL_DIR.
+unpack_wheels() {
+    local set new count
+    set=$(wheel_set_id "$1")
+    WHEEL_DIR="$WHEELS/$set"
+    if [[ ! -f $WHEEL_DIR/.complete ]]; then
+        [[ -n ${APP_WHEELS:-} && -f $APP_WHEELS ]] ||
+            die "the app's wheel set ${set:0:16} is not on this host (no ${APP_WHEELS:-APP_WHEELS}, no $WHEEL_DIR): run the stack's up again to copy it"
+        log "unpacking wheel set ${set:0:16}"
+        mkdir -p -- "$WHEELS"
+        rm -rf -- "$WHEELS/.new."*  # an unpack killed before its rename
+        new=$(mktemp -d "$WHEELS/.new.XXXXXX")
+        tar -xf "$APP_WHEELS" --no-same-owner -C "$new"
+        count=$(manifest_lines "$1" | wc -l)
+        if ! (cd "$new" && manifest_lines "$1" | sha256sum --quiet --strict -c - >&2) ||
+            [[ $(find "$new" -mindepth 1 | wc -l) != "$count" ]]; then
+            rm -rf -- "$new"
+            die "$APP_WHEELS does not hold exactly the wheels of set ${set:0:16} (wheels.sha256): not installed"
+        fi
+        chmod 0755 "$new"
+        touch "$new/.complete"
+        rm -rf -- "$WHEEL_DIR"  # one without .complete
+        mv -T "$new" "$WHEEL_DIR"
+    fi
+    if [[ -n ${APP_WHEELS:-} ]]; then rm -f -- "$APP_WHEELS"; fi
+}
+
+# prune_wheels: delete the wheel sets no release left in APP_ROOT/releases was built from.
+prune_wheels() {
+    local rel dir keep=" "
+    for rel in "$APP_ROOT"/releases/*/; do
+        if [[ -f $rel/wheels.sha256 ]]; then keep+="$(wheel_set_id "$rel") "; fi
+    done
+    for dir in "$WHEELS"/*/; do
+        dir=${dir%/}
+        [[ ! -d $dir || $keep == *" ${dir##*/} "* ]] || rm -rf -- "$dir"
+    done
+}
+
+# build_release SRC ID: builds APP_ROOT/releases/ID once (marked .complete when whole),
+# from the wheels in WHEEL_DIR only.
 build_release() {
     local src=$1 rel="$APP_ROOT/releases/$2"
     if [[ -f $rel/.complete ]]; then
@@ -197,15 +245,22 @@ build_release() {
     log "building release $2"
     rm -rf -- "$rel"  # a build that failed half-way
     mkdir -p -- "$rel"
-    install -m 0644 "$src/app.py" "$src/requirements.txt" "$rel/"
-    python3 -m venv "$rel/venv"
-    "$rel/venv/bin/pip" install --disable-pip-version-check --no-input -q -r "$rel/requirements.txt" >&2
+    install -m 0644 "$src/app.py" "$src/requirements.txt" "$src/wheels.sha256" "$rel/"
+    local pip=("$WHEEL_DIR"/pip-*.whl)
+    [[ ${#pip[@]} == 1 && -f ${pip[0]} ]] || die "the wheel set in $WHEEL_DIR has no pip wheel"
+    python3 -m venv --without-pip "$rel/venv"
+    # pip runs from its wheel (a zip on sys.path) and installs into the venv whose python runs it.
+    "$rel/venv/bin/python" "${pip[0]}/pip" install --disable-pip-version-check --no-input -q \
+        --no-index --find-links "$WHEEL_DIR" -r "$rel/requirements.txt" >&2
     # ddtrace leaves a file in $TMPDIR on import: a throwaway one, so the host keeps nothing.
+    # The same interpreter writes what got installed (name==version, as `pip freeze`).
     local tmp
     tmp=$(mktemp -d)
-    TMPDIR=$tmp "$rel/venv/bin/python" -c 'import ddtrace, flask, gunicorn' >&2
+    TMPDIR=$tmp "$rel/venv/bin/python" -c 'import ddtrace, flask, gunicorn
+from importlib import metadata
+print("\n".join(sorted({f"{d.name}=={d.version}" for d in metadata.distributions()},
+                        key=str.lower)))' > "$rel/freeze.txt"
     rm -rf -- "$tmp"
-    "$rel/venv/bin/pip" freeze --disable-pip-version-check > "$rel/freeze.txt"
     touch "$rel/.complete"
 }
 
@@ -290,7 +345,7 @@ install_app() {
     local src=${1:?usage: deploy.sh install BUNDLE_DIR} id want good f
     : "${APP_PORT:?APP_PORT is required}" "${APP_HOST:?APP_HOST is required}"
     : "${APP_STACK:?APP_STACK is required}"
-    for f in app.py requirements.txt app.service; do
+    for f in app.py requirements.txt wheels.sha256 app.service; do
         [[ -f $src/$f ]] || die "bundle $src lacks $f"
     done
     [[ $(head -n 1 "$src/app.service") == "$(owner_line)" ]] ||
@@ -300,6 +355,7 @@ install_app() {
     need_python
     mkdir -p -- "$APP_ROOT/releases" "$STATE"
     id=$(release_id "$src")
+    unpack_wheels "$src"
     build_release "$src" "$id"
     want="$id $(sha256sum < "$src/app.service" | cut -c1-64)"
     good=$(cat "$STATE/good" 2>/dev/null || true)
@@ -314,6 +370,7 @@ install_app() {
     fi
     record_good "$want" "$src/app.service"
     prune_releases
+    prune_wheels
     echo "$APP_NAME release $id is running on $APP_HOST port $APP_PORT"
 }
 

@@ -9,11 +9,17 @@
   its scripts is an update; only a new service name (its triggers) replaces it, removing
   the old app first. It waits for the resources in `opts.depends_on` (the host's Agent
   install: both use apt, and the app reports to the trace agent).
-* `<name>-install` sends the bundle (app/app.py, app/requirements.txt, the rendered unit
-  and app/deploy.sh) as a plain base64 USTAR tar on stdin (no gzip: its bytes depend on
+* `<name>-wheels` (a `remote.CopyToRemote`, after the teardown's preflight passed) copies
+  the app's wheel set, one tar built on this machine (agent_files/wheels.py; `__main__`
+  fetches it into build/app-wheels/ before the program runs), to
+  /var/tmp/<service>-wheels-<set>.tar. Its triggers are the set's id: an unchanged set is
+  not sent again, a new one is.
+* `<name>-install` sends the bundle (app/app.py, app/requirements.txt, app/wheels.sha256,
+  the rendered unit and app/deploy.sh) as a plain base64 USTAR tar on stdin (no gzip: its bytes depend on
   the zlib build, and a different stdin re-runs the install) and runs
-  `deploy.sh install`, which builds a content-addressed release with its own
-  virtualenv, switches the `current` symlink, installs the unit, restarts the app unless
+  `deploy.sh install`, which unpacks the wheel set (checked file by file against
+  wheels.sha256) and builds a content-addressed release with its own virtualenv from it,
+  no package index contacted, switches the `current` symlink, installs the unit, restarts the app unless
   that release and unit are what runs (state/running, written after a passed smoke
   test), and rolls back if a route stops answering 200. Its `triggers` are the sha256 of every
   bundled file, so it runs again exactly when one of them changes (pulumi-command
@@ -33,7 +39,7 @@ from typing import Optional
 import pulumi
 from pulumi_command import remote
 
-from agent_files import app_service, tarball
+from agent_files import app_service, tarball, wheels
 from agent_files.app_service import app_root, unit_name
 from components import package, ssh
 from components.args import read
@@ -78,6 +84,7 @@ def _deploy_env(settings: app_service.AppSettings) -> dict[str, str]:
         "APP_STACK": settings.stack,
         "APP_PORT": str(settings.apm.port),
         "APP_HOST": app_service.local_address(settings),
+        "APP_WHEELS": app_service.staged_wheels(settings, wheels.load().id),
     }
 
 
@@ -94,10 +101,13 @@ def smoke_command(settings: app_service.AppSettings, host: ssh.SshUser) -> str:
                                          "smoke"]))
 
 
-def preflight_command(settings: app_service.AppSettings, host: ssh.SshUser) -> str:
-    """app/preflight.sh: check once that the host can take the app: root, systemd, Python
-    3.10-3.14. Runs as the SSH user, so that a missing sudo is reported in words."""
+def preflight_command(settings: app_service.AppSettings, host: ssh.SshUser,
+                      target: wheels.Target = wheels.TARGET) -> str:
+    """app/preflight.sh: check once that the host can take the app: root, the platform the
+    wheels are built for (`target`), systemd. Runs as the SSH user, so that a missing sudo
+    is reported in words."""
     return ssh.script_command(PREFLIGHT_SH, unit_name(settings), app_root(settings),
+                              target.python, target.glibc, target.arch,
                               *shlex.split(ssh.as_root(host, "true")))
 
 
@@ -125,8 +135,8 @@ class ApmService(pulumi.ComponentResource):
     """http://<address>:<port>/, where the app answers."""
     smoke: pulumi.Output[str]
     """The smoke test's report: each route and its 200."""
-    # Not in the package's schema (no class annotation): `teardown`, `install` and
-    # `smoke_test`, the commands, set in __init__.
+    # Not in the package's schema (no class annotation): `teardown`, `wheels`, `install`
+    # and `smoke_test`, the commands, set in __init__.
 
     def __init__(self, name: str, args: ApmServiceArgs,
                  opts: Optional[pulumi.ResourceOptions] = None):
@@ -162,6 +172,17 @@ class ApmService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=opts.depends_on,
                                         delete_before_replace=True),
         )
+        # The wheels travel as a file asset (its hash, not its 11 MB, is in the state),
+        # copied once per set: `triggers` replace the copy when the set changes.
+        wheel_set = wheels.load()
+        self.wheels = remote.CopyToRemote(
+            f"{name}-wheels",
+            connection=connection,
+            source=pulumi.FileAsset(str(wheel_set.archive)),
+            remote_path=app_service.staged_wheels(args, wheel_set.id),
+            triggers=[f"wheels:sha256:{wheel_set.id}"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown]),
+        )
         self.install = remote.Command(
             f"{name}-install",
             connection=connection,
@@ -169,7 +190,7 @@ class ApmService(pulumi.ComponentResource):
             stdin=tarball.stdin(tarball.build(app_service.bundle_members(args))),
             triggers=triggers,
             add_previous_output_in_env=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown, self.wheels]),
         )
         self.smoke_test = remote.Command(
             f"{name}-smoke",

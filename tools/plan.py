@@ -179,6 +179,19 @@ def host_files(loaded) -> dict[str, dict[str, bytes]]:
             for host in loaded.hosts}
 
 
+def wheels_note() -> str:
+    """One line on the app's wheel set: the plan needs only its manifest, `pulumi up` the
+    wheels themselves (build/app-wheels/, fetched from PyPI once per set)."""
+    from agent_files import wheels
+
+    wheel_set = wheels.load()
+    if (ROOT / wheel_set.archive).is_file():
+        return f"app wheels: set {wheel_set.id[:16]} cached in {wheel_set.archive}"
+    return (f"app wheels: set {wheel_set.id[:16]} not cached yet: `pulumi up` fetches it from "
+            "PyPI once; with no PyPI here, run `make app-wheels` where it is reachable and "
+            "copy build/app-wheels/ into this checkout")
+
+
 def write_files(files: dict[str, dict[str, bytes]], directory: Path) -> None:
     for host, contents in files.items():
         for path, content in contents.items():
@@ -217,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     if not path.is_file():
         print(f"error: no stack config file {path}", file=sys.stderr)
         return 2
+    from agent_files import wheels
     from settings import ConfigError
 
     try:
@@ -224,11 +238,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: invalid configuration: {error}", file=sys.stderr)
         return 2
+    except wheels.WheelsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except yaml.YAMLError as error:
         print(f"error: {path} is not valid YAML: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
     if args.render_dir:
         write_files(host_files(plan.settings), args.render_dir)
+    if plan.settings.hosts:
+        print(wheels_note(), file=sys.stderr)
     print(json.dumps(plan.as_json(), indent=2, sort_keys=True) if args.json else render_table(plan))
     return 0
 

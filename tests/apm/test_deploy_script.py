@@ -2,15 +2,20 @@
 
 The stand-in systemctl starts the unit's ExecStart with its Environment= lines as a
 background process on a free port, so install, idempotence, the smoke test and the
-rollback run end to end here (pip installs the app's pins from PyPI into each release).
+rollback run end to end here. Each release's virtualenv is installed from the app's wheel
+set (agent_files/wheels.py: build/app-wheels/, fetched from PyPI once per set, then cached),
+staged as the stack's copy stages it; pip's index is a dead address, so a pip that tried an
+index would fail the install.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import textwrap
 import time
 import urllib.error
@@ -19,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_files import app_service
+from agent_files import app_service, tarball, wheels
 
 pytestmark = pytest.mark.apm
 
@@ -27,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app"
 APP_PY = (APP / "app.py").read_text()
 STACK = "apm-test"  # the stack that owns what deploy.sh installs here
+DEAD_INDEX = "http://127.0.0.1:9/simple/"  # the discard port: nothing answers
 
 FAKE_SYSTEMCTL = textwrap.dedent('''\
     #!{python}
@@ -95,8 +101,58 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def wheel_tar() -> Path:
+    """The app's wheel set as the stack ships it (once per set on this machine)."""
+    return wheels.ensure(wheels.load())
+
+
+def stage(tar: Path, to: Path) -> None:
+    """The set where the stack's copy puts it (a link: deploy.sh deletes it once unpacked)."""
+    try:
+        os.link(tar, to)
+    except OSError:
+        to.write_bytes(tar.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def worker(tmp_path_factory) -> dict[str, Path]:
+    """One app root for every test of this pytest process (its tests run one at a time) and
+    the releases built there: a release's virtualenv names its own path, so a release is
+    reusable only at the path it was built in."""
+    base = tmp_path_factory.mktemp("apm-host")
+    (base / "built").mkdir()
+    return {"root": base / "opt" / "flask-app", "built": base / "built"}
+
+
+def _clear(root: Path, built: Path) -> None:
+    """Empty the app root's parent, keeping each complete release in `built`."""
+    for release in (root / "releases").glob("*/") if (root / "releases").is_dir() else []:
+        if (release / ".complete").exists() and not (built / release.name).exists():
+            release.rename(built / release.name)
+    if root.parent.exists():
+        shutil.rmtree(root.parent)
+
+
+def with_built_release(host, src: Path) -> None:
+    """The host as a run that built `src`'s release and stopped there leaves it: the app dir
+    with the stack's marker and deploy.sh, and the complete release (built at this path by an
+    earlier test of this process, linked in; built by the install itself the first time).
+    For tests whose subject is what comes after the first install, not the build."""
+    same = ("app.py", "requirements.txt", "wheels.sha256")
+    release = next((r for r in host["built"].iterdir()
+                    if all((r / f).read_bytes() == (src / f).read_bytes() for f in same)), None)
+    if release is None:
+        return
+    root = host["root"]
+    (root / "releases").mkdir(parents=True)
+    (root / ".datadog-stack-owner").write_text(f"{STACK}\n")
+    shutil.copy(APP / "deploy.sh", root / "deploy.sh")
+    shutil.copytree(release, root / "releases" / release.name, symlinks=True, copy_function=os.link)
+
+
 @pytest.fixture
-def host(tmp_path):
+def host(tmp_path, wheel_tar, worker):
     """A scratch 'host': bin/ with the stand-ins first on PATH, a unit dir and an app root."""
     bin_dir, state, units = tmp_path / "bin", tmp_path / "state", tmp_path / "units"
     vendor = tmp_path / "lib-systemd-system"  # where a package's units would be
@@ -107,19 +163,24 @@ def host(tmp_path):
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
     port = free_port()
-    root = tmp_path / "opt" / "flask-app"
+    root = worker["root"]
+    _clear(root, worker["built"])
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_STATE": str(state),
            "UNIT_DIR": str(units), "APP_NAME": "flask-app", "APP_ROOT": str(root),
            "APP_STACK": STACK, "VENDOR_UNIT_DIRS": str(vendor),
-           "APP_PORT": str(port), "APP_HOST": "127.0.0.1", "SMOKE_TIMEOUT": "30"}
+           "APP_PORT": str(port), "APP_HOST": "127.0.0.1", "SMOKE_TIMEOUT": "30",
+           "APP_WHEELS": str(tmp_path / "staged-wheels.tar"),
+           "PIP_INDEX_URL": DEAD_INDEX, "PIP_RETRIES": "0", "PIP_TIMEOUT": "3"}
+    stage(wheel_tar, tmp_path / "staged-wheels.tar")
     yield {"env": env, "root": root, "state": state, "port": port, "tmp": tmp_path,
-           "units": units, "vendor": vendor}
+           "units": units, "vendor": vendor, "built": worker["built"]}
     pid_file = state / "flask-app.service.pid"
     if pid_file.exists():
         try:
             os.killpg(int(pid_file.read_text()), signal.SIGTERM)
         except ProcessLookupError:
             pass
+    _clear(root, worker["built"])
 
 
 def bundle(host, name: str, app_py: str, port: object = None) -> Path:
@@ -130,6 +191,7 @@ def bundle(host, name: str, app_py: str, port: object = None) -> Path:
     src.mkdir()
     (src / "app.py").write_text(app_py)
     (src / "requirements.txt").write_text((APP / "requirements.txt").read_text())
+    (src / "wheels.sha256").write_text((APP / "wheels.sha256").read_text())
     (src / "deploy.sh").write_text((APP / "deploy.sh").read_text())
     (src / "app.service").write_text(app_service.owner_line(STACK) + "\n" + textwrap.dedent(f"""\
         [Service]
@@ -182,8 +244,11 @@ def test_install_is_idempotent_and_a_broken_release_rolls_back(host):
     assert (host["root"] / release / ".complete").exists()
     freeze = (host["root"] / release / "freeze.txt").read_text()
     assert freeze.count("ddtrace==4.16.0") == freeze.count("gunicorn==27.0.1") == 1
+    wheel_set = host["root"] / "wheels" / wheels.load().id
+    assert (wheel_set / ".complete").exists(), "the shipped set is kept under APP_ROOT/wheels/<set id>"
+    assert not Path(host["env"]["APP_WHEELS"]).exists(), "the staged copy is deleted once unpacked"
 
-    # Same content again: nothing rebuilt, nothing restarted.
+    # Same content again, nothing staged: nothing rebuilt, nothing restarted.
     restarts = calls(host).count("restart flask-app.service")
     again = deploy(host, "install", str(good))
     assert again.returncode == 0, again.stderr[-3000:]
@@ -193,7 +258,8 @@ def test_install_is_idempotent_and_a_broken_release_rolls_back(host):
     # A release whose /api/trace fails: the smoke test fails, the good one comes back.
     broken_app = (APP / "app.py").read_text().replace("return 'Posting Traces'",
                                                       "raise RuntimeError('boom')")
-    broken = deploy(host, "install", str(bundle(host, "broken", broken_app)))
+    # (10 s: the app answers within it, and the smoke test retries a 500 until its deadline)
+    broken = deploy(host, "install", str(bundle(host, "broken", broken_app)), SMOKE_TIMEOUT="10")
     assert broken.returncode == 1
     assert f"GET /api/trace on http://127.0.0.1:{host['port']} answered '500'" in broken.stderr
     assert "RuntimeError: boom" in broken.stderr, "the app's log tail explains the failure"
@@ -207,11 +273,51 @@ def test_install_is_idempotent_and_a_broken_release_rolls_back(host):
     assert not (Path(host["env"]["UNIT_DIR"]) / "flask-app.service").exists()
 
 
+# --- the wheel set: installed only from what the stack shipped, checked file by file ---------
+
+def tampered(tar: Path) -> bytes:
+    """The set's tar with one byte of flask's wheel changed."""
+    members = {}
+    with tarfile.open(tar) as archive:
+        for member in archive.getmembers():
+            members[member.name] = (archive.extractfile(member).read(), 0o644)
+    name = next(n for n in members if n.startswith("flask-"))
+    content = bytearray(members[name][0])
+    content[-1] ^= 1
+    members[name] = (bytes(content), 0o644)
+    return tarball.build(members)
+
+
+def test_install_refuses_a_wheel_set_whose_bytes_differ_from_the_manifest(host):
+    staged = Path(host["env"]["APP_WHEELS"])
+    staged.unlink()
+    staged.write_bytes(tampered(wheels.ROOT / wheels.load().archive))
+    done = deploy(host, "install", str(bundle(host, "good", APP_PY)))
+    assert done.returncode == 1, "a set that is not the manifest's must not be installed"
+    assert "flask-3.1.3-py3-none-any.whl: FAILED" in done.stderr, done.stderr
+    assert "does not hold exactly the wheels of set" in done.stderr.splitlines()[-1]
+    assert not (host["root"] / "releases").exists() or not any((host["root"] / "releases").iterdir())
+    assert [p.name for p in (host["root"] / "wheels").iterdir()] == [], "nothing of the set kept"
+    assert calls(host) == [], "nothing started"
+
+
+def test_install_without_the_wheel_set_on_the_host_fails_in_one_line(host):
+    Path(host["env"]["APP_WHEELS"]).unlink()
+    done = deploy(host, "install", str(bundle(host, "good", APP_PY)))
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert f"wheel set {wheels.load().id[:16]} is not on this host" in last, done.stderr
+    assert "run the stack's up again" in last, "the line says what to do"
+    assert calls(host) == [], "nothing started"
+
+
 # A run killed after the unit swap or the symlink switch, before the restart, leaves the
 # new files on disk and the old process running: the rerun must not trust the files.
 
 def test_a_rerun_after_a_kill_before_the_restart_serves_the_new_release(host):
-    assert deploy(host, "install", str(bundle(host, "v1", APP_PY))).returncode == 0
+    v1 = bundle(host, "v1", APP_PY)
+    with_built_release(host, v1)
+    assert deploy(host, "install", str(v1)).returncode == 0
     v2 = bundle(host, "v2", APP_PY.replace("'Entrypoint to the Application'", "'Entrypoint v2'"))
     interrupt_next_restart(host)
     assert deploy(host, "install", str(v2)).returncode == -signal.SIGKILL
@@ -223,7 +329,9 @@ def test_a_rerun_after_a_kill_before_the_restart_serves_the_new_release(host):
 
 
 def test_a_rerun_after_a_kill_before_the_restart_runs_the_new_unit(host):
-    assert deploy(host, "install", str(bundle(host, "v1", APP_PY))).returncode == 0
+    v1 = bundle(host, "v1", APP_PY)
+    with_built_release(host, v1)
+    assert deploy(host, "install", str(v1)).returncode == 0
     new_port = free_port()  # an apmPort change: only the unit differs
     moved = bundle(host, "moved", APP_PY, port=new_port)
     interrupt_next_restart(host)
@@ -236,6 +344,7 @@ def test_a_rerun_after_a_kill_before_the_restart_runs_the_new_unit(host):
 
 def test_a_rerun_after_a_kill_before_the_restart_still_rolls_back_a_broken_unit(host):
     good = bundle(host, "good", APP_PY)
+    with_built_release(host, good)
     assert deploy(host, "install", str(good)).returncode == 0
     broken = bundle(host, "broken", APP_PY, port="not-a-port")  # the app exits at start
     interrupt_next_restart(host)
@@ -340,7 +449,9 @@ def test_install_creates_the_app_dir_with_the_stacks_marker_and_remove_deletes_i
 
 def test_an_app_dir_from_before_the_marker_is_adopted_when_the_stacks_unit_runs_from_it(host):
     """Hosts deployed before issue 18 have the stack's unit and an app dir without a marker."""
-    assert deploy(host, "install", str(bundle(host, "v1", APP_PY))).returncode == 0
+    v1 = bundle(host, "v1", APP_PY)
+    with_built_release(host, v1)
+    assert deploy(host, "install", str(v1)).returncode == 0
     (host["root"] / ".datadog-stack-owner").unlink()  # the unit runs from root/current
     again = deploy(host, "install", str(bundle(host, "v1-again", APP_PY)))
     assert again.returncode == 0, again.stderr[-3000:]

@@ -16,6 +16,12 @@ What is modelled, and from where:
   `delete`, or the other way round with `deleteBeforeReplace`; any other change is an
   update, which re-runs `create` when there is no `update` command; `destroy` runs each
   `delete` in reverse dependency order. A failed command stops its dependents only.
+* `remote.CopyToRemote` (the app's wheel set): its `source` file asset written at
+  `remotePath` over one SSH session's SFTP subsystem, as `scp` (OpenSSH 9: the SFTP protocol)
+  writes it; nothing runs on delete. pulumi-command's schema for it: "Copy an Asset or
+  Archive to a remote host"; remotePath: "When the source is a file and the remote path is
+  an existing file, that file will be overwritten" (sdk/python pulumi_command/remote/
+  copy_to_remote.py). The asset's path is relative to the project dir, as the CLI reads it.
 """
 from __future__ import annotations
 
@@ -26,9 +32,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent_files import wheels
 from tools.plan import StackConfig, run
 
 REMOTE = "command:remote:Command"
+COPY = "command:remote:CopyToRemote"
+ROOT = Path(__file__).resolve().parents[2]
 DEV = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
 CANARIES = {
     "datadog:apiKey": "CANARY-api-key-5f1e0c",
@@ -43,6 +52,7 @@ class Command:
     inputs: dict
     depends_on: list[str]
     delete_before_replace: bool
+    kind: str = REMOTE
 
     @property
     def connection(self) -> dict:
@@ -96,6 +106,7 @@ def plan(hosts, private_key: str | None, stack: str = "remote", **config) -> tup
     })
     values.secret_keys = sorted((set(values.secret_keys) | set(CANARIES) | {key}) &
                                 set(values.values))
+    wheels.ensure(wheels.load())  # the copy's source, as __main__ fetches it before `up`
     recorded = _record_dependencies()
     try:
         result = run(values, stack, created=True, mask=False)
@@ -109,14 +120,14 @@ def plan(hosts, private_key: str | None, stack: str = "remote", **config) -> tup
             children.setdefault(r["parent"], []).append(r["name"])
     commands = {}
     for r in resources:
-        if r["type"] != REMOTE:
+        if r["type"] not in (REMOTE, COPY):
             continue
         deps = []
         for urn in recorded.dependencies[r["name"]]:
             dep = urn_names[urn]
             deps += [c for c in children.get(dep, [])] or [dep]  # a component: its children
         commands[r["name"]] = Command(r["name"], r["inputs"], sorted(set(deps)),
-                                      recorded.delete_before_replace[r["name"]])
+                                      recorded.delete_before_replace[r["name"]], r["type"])
     return _ordered(commands), result.settings
 
 
@@ -163,26 +174,45 @@ def _ordered(commands: dict[str, Command]) -> list[Command]:
     return done
 
 
+def _client(tool: str, conn: dict, key_file: str) -> list[str]:
+    """`ssh` or `scp` logged in as the connection says (connection.go `SShConfig`): with
+    `privateKey`, or with the keys of the ssh-agent at `agentSocketPath` (and nothing else:
+    no default identity files, no agent from this process's environment)."""
+    if "privateKey" in conn:
+        login = ["-i", key_file, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+    else:
+        login = ["-o", "IdentityFile=none", "-o", f"IdentityAgent={conn['agentSocketPath']}"]
+    port = ["-P" if tool == "scp" else "-p", str(conn.get("port", 22))]
+    return [tool, "-F", "/dev/null", *(["-T"] if tool == "ssh" else []), *login, *port,
+            "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "ConnectTimeout=15"]
+
+
 def ssh(command: Command, text: str, stdin: str | None, action: str) -> Result:
-    """One SSH session running `text`, as the remote provider's `run`, logged in as its
-    connection says (connection.go `SShConfig`): with `privateKey`, or with the keys of the
-    ssh-agent at `agentSocketPath` (and nothing else: no default identity files, no
-    agent from this process's environment)."""
+    """One SSH session running `text`, as the remote provider's `run`."""
     conn = command.connection
     with tempfile.NamedTemporaryFile("w", prefix="ssh-key-") as key:
-        if "privateKey" in conn:
-            key.write(conn["privateKey"])
-            key.flush()
-            login = ["-i", key.name, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
-        else:
-            login = ["-o", "IdentityFile=none", "-o", f"IdentityAgent={conn['agentSocketPath']}"]
+        key.write(conn.get("privateKey", ""))
+        key.flush()
         done = subprocess.run(
-            ["ssh", "-F", "/dev/null", "-T", *login, "-p", str(conn.get("port", 22)),
-             "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-             "-o", "ConnectTimeout=15", f"{conn.get('user', 'root')}@{conn['host']}", "--", text],
+            [*_client("ssh", conn, key.name), f"{conn.get('user', 'root')}@{conn['host']}",
+             "--", text],
             input=stdin or "", capture_output=True, text=True, timeout=600)
     return Result(command.name, action, done.returncode, done.stdout, done.stderr, text)
+
+
+def copy(command: Command) -> Result:
+    """CopyToRemote's create: the source file at remotePath, over SFTP (one SSH session)."""
+    conn, source = command.connection, ROOT / command.inputs["source"]["path"]
+    target = f"{conn.get('user', 'root')}@{conn['host']}:{command.inputs['remotePath']}"
+    with tempfile.NamedTemporaryFile("w", prefix="ssh-key-") as key:
+        key.write(conn.get("privateKey", ""))
+        key.flush()
+        done = subprocess.run([*_client("scp", conn, key.name), "-q", str(source), target],
+                              capture_output=True, text=True, timeout=600)
+    return Result(command.name, "create", done.returncode, done.stdout, done.stderr,
+                  f"copy {source.name} to {target}")
 
 
 class Engine:
@@ -204,11 +234,16 @@ class Engine:
                 steps = [("delete", old), ("create", command)] if command.delete_before_replace \
                     else [("create", command), ("delete", old)]
             for action, target in steps:
-                text = target.inputs.get(action)
-                if not text:
-                    continue
-                result = ssh(target, text, target.inputs.get("stdin") if action == "create" else None,
-                             action)
+                if target.kind == COPY:
+                    if action != "create":
+                        continue
+                    result = copy(target)
+                else:
+                    text = target.inputs.get(action)
+                    if not text:
+                        continue
+                    result = ssh(target, text,
+                                 target.inputs.get("stdin") if action == "create" else None, action)
                 outcome.results.append(result)
                 if result.exit_code:
                     return False
@@ -240,7 +275,7 @@ class Engine:
             return True
 
         reverse = [Command(c.name, c.inputs, [d for d in dependents[c.name] if d in names],
-                           c.delete_before_replace) for c in commands]
+                           c.delete_before_replace, c.kind) for c in commands]
         self._in_order(reverse, delete, originals={c.name: c for c in commands})
 
     @staticmethod

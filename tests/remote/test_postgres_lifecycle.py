@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from agent_files import render
+from agent_files import app_service, render, wheels
 from tests.remote.conftest import start_hosts
 from tests.remote.runner import CANARIES, Engine, plan
 from tests.standins.ssh_hosts import SUDO_USER, HostSpec, diff
@@ -110,6 +110,27 @@ def test_first_deploy_runs_the_flask_app_that_passed_the_smoke_test(first):
     assert len(smoke) == 2
     for result in smoke:
         assert "GET /api/trace -> 200" in result.stdout, result.error
+
+
+def test_the_test_hosts_have_no_route_to_pypi(hosts):
+    """What makes the deploy below a deploy with PyPI blocked: a pip asking the index from
+    inside a host fails (the hosts' network namespace holds only a loopback)."""
+    for host in hosts:
+        error = host.pip_index_error()
+        assert error, f"{host.name}: pip reached a package index: the no-PyPI proof proves nothing"
+        assert "flask==3.1.3" in error, f"{host.name}: pip failed for another reason: {error[-500:]}"
+
+
+def test_first_deploy_installs_the_app_from_the_shipped_wheel_set_with_pypi_blocked(hosts, first):
+    wheel_set = wheels.load()
+    staged = app_service.staged_wheels(first["settings"], wheel_set.id)
+    for host in hosts:
+        root = host.path("/opt/flask-app")
+        assert (root / "wheels" / wheel_set.id / ".complete").exists(), \
+            f"{host.name}: the set is kept under the app dir by its id"
+        freeze = (root / "current" / "freeze.txt").read_text()
+        assert "ddtrace==4.16.0" in freeze and "gunicorn==27.0.1" in freeze, host.name
+        assert not host.path(staged).exists(), f"{host.name}: the staged copy is deleted once unpacked"
 
 
 def test_first_deploy_opens_one_ssh_session_per_command(hosts, first):

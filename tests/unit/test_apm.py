@@ -20,7 +20,7 @@ import pulumi_datadog  # noqa: F401  (slow import, once per module)
 import pytest
 
 import program
-from agent_files import app_service, tarball
+from agent_files import app_service, tarball, wheels
 from components import apm_service, ssh
 from components.apm_service import ApmService, ApmServiceArgs
 from domain import AgentSettings, Apm, Database, Host, OfficeHours, Secrets, Settings, Thresholds
@@ -162,6 +162,7 @@ def test_bundle_holds_the_app_files_and_the_rendered_unit():
     assert files == {
         "app.py": (APP_DIR / "app.py").read_text(),
         "requirements.txt": (APP_DIR / "requirements.txt").read_text(),
+        "wheels.sha256": (APP_DIR / "wheels.sha256").read_text(),
         "deploy.sh": (APP_DIR / "deploy.sh").read_text(),
         "app.service": app_service.render_unit(settings),
     }
@@ -171,7 +172,7 @@ def test_bundle_ships_deploy_sh_as_the_only_executable_all_root_only():
     members = app_service.bundle_members(make_args())
     modes = {name: mode for name, (_, mode) in members.items()}
     assert modes == {"app.py": 0o600, "app.service": 0o600, "deploy.sh": 0o700,
-                     "requirements.txt": 0o600}
+                     "requirements.txt": 0o600, "wheels.sha256": 0o600}
 
 
 def test_the_units_first_line_names_the_stack_that_owns_it():
@@ -291,7 +292,8 @@ def test_install_triggers_are_the_sha256_of_every_bundled_file(engine):
     hashes = app_service.content_hashes(app_service.bundle_files(settings))
     expected = [f"{name}:sha256:{digest}" for name, digest in hashes.items()]
     assert mocks.inputs["apm-vm1-install"]["triggers"] == expected
-    assert sorted(hashes) == ["app.py", "app.service", "deploy.sh", "requirements.txt"]
+    assert sorted(hashes) == ["app.py", "app.service", "deploy.sh", "requirements.txt",
+                              "wheels.sha256"]
 
 
 def test_install_sends_the_bundle_on_stdin_and_runs_the_install_command(engine):
@@ -390,12 +392,95 @@ def test_the_app_waits_for_the_resources_given_in_depends_on(engine):
         "the app's first command must wait for the Agent's install (dpkg lock, trace agent)"
 
 
+# --- the wheel set: copied once per set, after the preflight, before the install -----------
+
+def test_the_wheel_set_is_copied_after_the_preflight_and_before_the_install(engine):
+    _, monitor = engine
+    build(lambda: ApmService("apm-vm1", make_args()))
+    copy = monitor.requests["apm-vm1-wheels"]
+    assert copy.type == "command:remote:CopyToRemote"
+    assert monitor.urns["apm-vm1-teardown"] in copy.dependencies, \
+        "a host that fails the preflight (platform) must receive nothing"
+    assert monitor.urns["apm-vm1-wheels"] in monitor.requests["apm-vm1-install"].dependencies, \
+        "the install needs the set on the host"
+
+
+def test_the_wheel_copy_is_keyed_on_the_set_so_an_unchanged_set_is_not_sent_again(engine):
+    mocks, _ = engine
+    settings = make_args()
+    build(lambda: [ApmService("a", settings), ApmService("b", settings)])
+    wheel_set = wheels.load()
+    copy, again = ({**mocks.inputs[f"{n}-wheels"], "source": mocks.inputs[f"{n}-wheels"]["source"].path}
+                   for n in ("a", "b"))
+    assert copy["triggers"] == [f"wheels:sha256:{wheel_set.id}"]
+    assert copy == again, "same pins, same inputs: a second up changes nothing"
+    assert copy["source"] == str(wheel_set.archive) and not Path(wheel_set.archive).is_absolute(), \
+        "the asset's path is the project-relative cache, the same on every checkout"
+    assert copy["remotePath"] == app_service.staged_wheels(settings, wheel_set.id)
+
+
+def test_install_and_teardown_tell_deploy_sh_where_the_set_is_staged(engine):
+    mocks, _ = engine
+    settings = make_args()
+    build(lambda: ApmService("apm-vm1", settings))
+    staged = f"APP_WHEELS={app_service.staged_wheels(settings, wheels.load().id)}"
+    assert staged in mocks.inputs["apm-vm1-install"]["create"]
+    assert staged in mocks.inputs["apm-vm1-teardown"]["delete"], \
+        "destroy deletes a staged copy that was never unpacked"
+
+
+def test_destroy_deletes_a_staged_wheel_set_even_where_no_app_dir_of_the_stack_is(tmp_path):
+    """An install refused on a host (another team's app dir) never unpacks, so never deletes,
+    the copied set: the teardown's delete step does."""
+    staged = tmp_path / "flask-app-wheels.tar"
+    staged.write_bytes(b"tar")
+    command = apm_service.remove_command(make_args(host=ROOT_HOST), ROOT_HOST)
+    command = command.replace(app_service.staged_wheels(make_args(), wheels.load().id), str(staged))
+    command = command.replace("APP_ROOT=/opt/flask-app", f"APP_ROOT={tmp_path}/opt/flask-app")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert not staged.exists(), "destroy must remove the copy the stack made"
+    assert "nothing removed" in done.stderr, "and still touch no app dir that is not the stack's"
+
+
+PREFLIGHT_CASES = [  # (case, target that differs from this machine, what the line names)
+    ("another Python", lambda t: wheels.Target("3.99", t.glibc, t.arch), "CPython 3.99"),
+    ("a newer glibc", lambda t: wheels.Target(t.python, "9.0", t.arch), "glibc >= 9.0"),
+    ("another arch", lambda t: wheels.Target(t.python, t.glibc, "riscv64"), "Linux riscv64"),
+]
+
+
+def _this_machine() -> wheels.Target:
+    import platform, sys
+    return wheels.Target("%d.%d" % sys.version_info[:2], platform.libc_ver()[1], platform.machine())
+
+
+@pytest.mark.parametrize("case,target,names", PREFLIGHT_CASES, ids=[c[0] for c in PREFLIGHT_CASES])
+def test_preflight_stops_a_host_the_wheels_do_not_fit_in_one_line(case, target, names):
+    mine = _this_machine()
+    command = apm_service.preflight_command(make_args(host=ROOT_HOST), ROOT_HOST, target(mine))
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PATH": f"/usr/bin:/bin:{os.environ['PATH']}"})
+    assert done.returncode == 1, f"{case}: the preflight must fail"
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0] and f"this host runs CPython {mine.python}" in lines[0], \
+        f"{case}: one line naming the host's platform and the wheels': {done.stderr!r}"
+
+
+def test_preflight_passes_the_wheel_check_on_a_matching_host():
+    mine = _this_machine()
+    command = apm_service.preflight_command(make_args(host=ROOT_HOST), ROOT_HOST, mine)
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PATH": f"/usr/bin:/bin:{os.environ['PATH']}"})
+    assert "wheels are for" not in done.stderr, done.stderr
+
+
 def test_commands_are_children_of_the_component(engine):
     _, monitor = engine
     settings = make_args()
     build(lambda: ApmService("apm-vm1", settings))
     assert monitor.requests["apm-vm1"].type == "datadog-stack:index:ApmService"
-    for child in ("apm-vm1-teardown", "apm-vm1-install", "apm-vm1-smoke"):
+    for child in ("apm-vm1-teardown", "apm-vm1-wheels", "apm-vm1-install", "apm-vm1-smoke"):
         assert monitor.requests[child].parent == monitor.urns["apm-vm1"], child
 
 

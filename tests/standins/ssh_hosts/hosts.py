@@ -8,7 +8,9 @@ made with `unshare`:
   (writes land in the host's own upper directory; this machine's files are the read-only
   lower layer) and fresh tmpfs over /run and /tmp;
 * the network namespace has only its own loopback, so every host's Flask app can listen
-  on the stack's one `apmPort` without colliding with another host's.
+  on the stack's one `apmPort` without colliding with another host's, and no host has a
+  route to PyPI or anywhere else (`pip_index_error` shows it): the app installs from the
+  wheel set the stack copies, as on a VM with no PyPI.
 
 SSH: a listener on the host's own loopback address and port (127.0.0.x, in this machine's
 network namespace) hands each connection to a fresh Debian `sshd -i` (OpenSSH's inetd mode,
@@ -24,7 +26,6 @@ clients look for the local server (/run/postgresql, /run/mysqld).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -48,9 +49,8 @@ BIN = Path(__file__).resolve().parent / "executables"
 AGENT_STANDINS = REPO / "tests/agent/standins"
 AGENT_PYTHON = REPO / "venv-agent/bin/python"
 # Where the host sees, read-only, what it needs from this checkout (which may itself be under
-# /home, /root or /tmp, the host's own): the Agent tier's stand-in, venv-agent, the wheels.
+# /home, /root or /tmp, the host's own): the Agent tier's stand-in, venv-agent.
 SHARED = "/usr/local/share/standin"
-APP_REQUIREMENTS = REPO / "app/requirements.txt"
 OVERLAID = ("etc", "var", "opt", "usr")  # this machine's, read-only, under the host's changes
 PRIVATE = ("root", "home")  # the host's own, from /etc/skel: nothing of this machine's users
 SUDO_USER = "deployer"
@@ -93,7 +93,7 @@ class Host:
     host's `p` is seen from here; `sessions()`: SSH sessions so far."""
 
     def __init__(self, name: str, index: int, spec: HostSpec, base: Path, client_pub: str,
-                 templates: databases.Templates, wheelhouse: Path):
+                 templates: databases.Templates):
         self.name, self.spec, self.base = name, spec, base
         self.user = spec.user
         self.address = f"127.0.0.{10 + index}"
@@ -104,7 +104,7 @@ class Host:
         self._listener: socket.socket | None = None
         self._sessions: list[subprocess.Popen] = []
         self._lock = threading.Lock()
-        self._build_image(client_pub, wheelhouse)
+        self._build_image(client_pub)
         self.database = databases.start(spec.database, base, templates)
         self._enter_namespaces()
         self.start_sshd()
@@ -114,7 +114,7 @@ class Host:
     def _upper(self, layer: str) -> Path:
         return self.base / "upper" / layer
 
-    def _build_image(self, client_pub: str, wheelhouse: Path) -> None:
+    def _build_image(self, client_pub: str) -> None:
         for layer in OVERLAID:
             self._upper(layer).mkdir(parents=True)
             (self.base / "work" / layer).mkdir(parents=True)
@@ -137,9 +137,6 @@ class Host:
              "-f", ssh / "ssh_host_ed25519_key")
         (ssh / "authorized_keys" / self.user).write_text(client_pub)
         (ssh / "sshd_config").write_text(SSHD_CONFIG)
-        # The hosts have no network: pip (deploy.sh's release build) installs from a local
-        # wheelhouse of the app's pins instead of PyPI (pip.conf: pip.pypa.io/en/stable/topics/configuration/).
-        (etc / "pip.conf").write_text(f"[global]\nno-index = true\nfind-links = {SHARED}/wheels\n")
         if self.user != "root":
             sudoers = etc / "sudoers.d"
             sudoers.mkdir()
@@ -164,7 +161,7 @@ class Host:
         agent = (BIN / "datadog-agent").read_text() \
             .replace("@PYTHON@", f"{SHARED}/venv-agent/bin/python") \
             .replace("@STANDIN@", f"{SHARED}/agent-standins/datadog_agent.py")
-        self._shared = {"agent-standins": AGENT_STANDINS, "wheels": wheelhouse,
+        self._shared = {"agent-standins": AGENT_STANDINS,
                         "venv-agent": Path(os.path.realpath(REPO / "venv-agent"))}
         for name in self._shared:
             (share / name).mkdir()
@@ -329,6 +326,17 @@ class Host:
             fault.write_text(message + "\n")
             fault.chmod(0o644)
 
+    def pip_index_error(self) -> str:
+        """What pip says when it asks PyPI for a package from inside this host's network
+        (this checkout's pip; one try, a short timeout): '' if it got an answer."""
+        with tempfile.TemporaryDirectory(prefix="pip-probe-") as dest:
+            done = subprocess.run(
+                ["nsenter", f"--target={self.pid}", "--net", "--", sys.executable, "-m", "pip",
+                 "download", "--no-deps", "--no-cache-dir", "--disable-pip-version-check",
+                 "--isolated", "--retries", "0", "--timeout", "5", "-d", dest, "flask==3.1.3"],
+                capture_output=True, text=True, timeout=120)
+        return "" if done.returncode == 0 else done.stdout + done.stderr
+
     def database_login(self, password: str) -> str:
         """Log in to this host's database as the Agent's integration would with the deployed
         conf.yaml but `password`: the same driver and arguments (the stand-in Agent's
@@ -434,11 +442,10 @@ class TestHosts:
         public = (base / "client_ed25519.pub").read_text()
         started = time.monotonic()
         templates = databases.Templates(base, {s.database for s in specs}, progress)
-        wheelhouse = _wheelhouse(progress)
         self.hosts: list[Host] = []
 
         def make(i: int, spec: HostSpec) -> Host:
-            host = Host(f"vm{i}", i, spec, base / f"vm{i}", public, templates, wheelhouse)
+            host = Host(f"vm{i}", i, spec, base / f"vm{i}", public, templates)
             self.hosts.append(host)
             progress(f"ssh test host {host.name}: {spec.user}@{host.address}:{host.port} "
                      f"({spec.database}) ready [{time.monotonic() - started:.1f} s]")
@@ -472,22 +479,3 @@ class TestHosts:
             host.close()
         self.hosts = []
         shutil.rmtree(self.base, ignore_errors=True)
-
-
-def _wheelhouse(progress) -> Path:
-    """The app's pinned wheels for the hosts' python3 (this machine's /usr/bin/python3, which
-    deploy.sh builds the release with), downloaded from PyPI once per requirements file."""
-    version = _run("/usr/bin/python3", "-c",
-                   "import sys; print('%d.%d' % sys.version_info[:2])").stdout.strip()
-    digest = hashlib.sha256(APP_REQUIREMENTS.read_bytes()).hexdigest()[:16]
-    target = REPO / "build" / f"wheels-py{version}-{digest}"
-    if not (target / ".complete").exists():
-        started = time.monotonic()
-        shutil.rmtree(target, ignore_errors=True)
-        _run(sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check",
-             "--only-binary=:all:", "--python-version", version, "-r", APP_REQUIREMENTS,
-             "-d", target)
-        (target / ".complete").touch()
-        progress(f"ssh test hosts: the app's wheels from PyPI into {target} "
-                 f"[{time.monotonic() - started:.1f} s]")
-    return target
