@@ -25,7 +25,8 @@ class ApmDashboardArgs:
     env: str
     """Its `env` tag: the trace metrics of this environment only."""
     host_names: Sequence[str]
-    """Datadog hostnames the `$host` variable offers; the first is its default."""
+    """Datadog hostnames the `$host` variable offers; the first is its default (empty:
+    any host, `*` by default)."""
     resource_tags: Sequence[str]
     """The stack's tags (`Settings.resource_tags`), named in the description."""
     app_url: str

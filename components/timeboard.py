@@ -21,7 +21,8 @@ class TimeboardArgs:
     database_kind: str
     """`postgres` or `mysql`: which integration's metric the anomaly graph shows."""
     host_names: Sequence[str]
-    """Datadog hostnames the `$host` variable offers; the first is its default."""
+    """Datadog hostnames the `$host` variable offers; the first is its default (empty:
+    any host, `*` by default)."""
     app_url: str
     """The Datadog site's web app (`Settings.app_url`), where `url` points."""
 
@@ -56,7 +57,12 @@ class Timeboard(pulumi.ComponentResource):
 
 
 def host_variable(host_names: Sequence[str]) -> datadog.DashboardTemplateVariableArgs:
-    """`$host`: one of the stack's hosts, the first by default (both dashboards use it)."""
+    """`$host`: one of the stack's hosts, the first by default (both dashboards use it).
+    Without host names (a fleet's account stack, whose hosts live in group stacks): any
+    host, `*` by default, so the boards cover every group without listing its hosts."""
+    if not host_names:
+        return datadog.DashboardTemplateVariableArgs(name=HOST_VARIABLE, prefix="host",
+                                                     defaults=["*"])
     return datadog.DashboardTemplateVariableArgs(
         name=HOST_VARIABLE, prefix="host", defaults=[host_names[0]],
         available_values=list(host_names))
