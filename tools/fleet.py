@@ -2,6 +2,7 @@
 N workers, one progress line per stack (docs/fleet.md).
 
     python -m tools.fleet preview|up [--workers N] [--stacks NAME ...]
+    python -m tools.fleet matrix      # accounts=[...] and groups=[...] for $GITHUB_OUTPUT
 
 Without `--stacks`, the stacks are the project's `Pulumi.<name>.yaml` files. A stack's
 `datadog-stack:role` in its file orders it: `account` stacks run first (their host-group
@@ -18,6 +19,7 @@ Automation API that runs one stack.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import threading
@@ -30,9 +32,9 @@ from typing import Callable, Iterable, Mapping
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ("preview", "up")
+COMMANDS = ("preview", "up", "matrix")
 ROLE_KEY = "datadog-stack:role"
-ACCOUNT, DEFAULT_ROLE = "account", "all"
+ACCOUNT, HOSTS, DEFAULT_ROLE = "account", "hosts", "all"
 DEFAULT_WORKERS = 4
 # A stack's run: its name -> the engine's change summary ({"create": 2, "same": 5}); any
 # exception is a failure, whose text's first error line is reported.
@@ -135,6 +137,13 @@ def run_fleet(plan: Waves, command: str, runner: Runner, workers: int,
     return outcomes, []
 
 
+def matrix(roles: Mapping[str, str]) -> dict[str, list[str]]:
+    """The account and host-group stacks as .github/workflows/fleet.yml's job matrices read
+    them. A stack of role `all` (dev) is not in it: deploy.yml and pull-request.yml run it."""
+    plan = waves({stack: role for stack, role in roles.items() if role in (ACCOUNT, HOSTS)})
+    return {"accounts": list(plan.accounts), "groups": list(plan.others)}
+
+
 def stack_roles(directory: Path, names: Iterable[str] | None = None) -> dict[str, str]:
     """Stack name -> role from its `Pulumi.<name>.yaml` (every such file without `names`);
     a stack without a file, or without the key, has the default role."""
@@ -184,6 +193,11 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
     if not roles:
         print(f"no stacks: no Pulumi.<name>.yaml in {args.work_dir}", file=sys.stderr)
         return 2
+    if args.command == "matrix":
+        # GitHub's step-output lines (name=value), each value JSON for fromJSON().
+        for name, stacks in matrix(roles).items():
+            print(f"{name}={json.dumps(stacks, separators=(',', ':'))}")
+        return 0
     runner = runner or automation_runner(args.command, args.work_dir)
     outcomes, skipped = run_fleet(waves(roles), args.command, runner, args.workers,
                                   lambda line: print(line, flush=True))

@@ -4,6 +4,7 @@ the Automation API (no engine)."""
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 
@@ -162,3 +163,14 @@ def test_zero_workers_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as raised:
         fleet.main(["up", "--workers", "0", "--work-dir", str(tmp_path)], runner=FakeRunner())
     assert raised.value.code == 2 and "--workers" in capsys.readouterr().err
+
+
+def test_the_matrix_lists_account_and_group_stacks_as_step_outputs(tmp_path, capsys):
+    (tmp_path / "Pulumi.acct.yaml").write_text("config:\n  datadog-stack:role: account\n")
+    (tmp_path / "Pulumi.g1.yaml").write_text("config:\n  datadog-stack:role: hosts\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  datadog-stack:env: dev\n")
+    assert fleet.main(["matrix", "--work-dir", str(tmp_path)], runner=FakeRunner()) == 0
+    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert {name: json.loads(value) for name, value in lines.items()} == \
+        {"accounts": ["acct"], "groups": ["g1"]}, \
+        "what fleet.yml's jobs read as their matrices; dev (role all) is deploy.yml's"
