@@ -158,14 +158,16 @@ def stack_roles(directory: Path, names: Iterable[str] | None = None) -> dict[str
     return roles
 
 
-def automation_runner(command: str, work_dir: Path, on_output: Callable[[str], None] | None = None
-                      ) -> Runner:
+def automation_runner(command: str, work_dir: Path, on_output: Callable[[str], None] | None = None,
+                      env: Mapping[str, str] | None = None) -> Runner:
     """One stack's `preview` or `up` through the Automation API (a `pulumi` CLI on PATH);
-    the backend and secrets come from the environment, as for the CLI."""
+    the backend and secrets come from the environment, as for the CLI (and `env`)."""
     from pulumi import automation as auto
 
+    options = auto.LocalWorkspaceOptions(env_vars=dict(env)) if env else None
+
     def run(stack_name: str) -> Mapping[str, int]:
-        stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir))
+        stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir), opts=options)
         if command == "preview":
             return dict(stack.preview(on_output=on_output, color="never").change_summary or {})
         return dict(stack.up(on_output=on_output, color="never").summary.resource_changes or {})
