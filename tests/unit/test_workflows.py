@@ -264,7 +264,7 @@ def test_fleet_workflow_runs_the_account_stack_first_then_the_groups_as_a_bounde
         assert 1 <= strategy["max-parallel"] <= 8, f"{job_id}: bounded parallelism"
         assert "matrix.stack" in job["concurrency"]["group"], f"{job_id}: one run per stack at a time"
         assert job["concurrency"]["cancel-in-progress"] is False, f"{job_id}: never cancel an up midway"
-        assert job["env"]["PULUMI_BACKEND_URL"] == "${{ secrets.PULUMI_BACKEND_URL }}", \
+        assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}", \
             f"{job_id}: every stack in the shared backend"
         [(_, step)] = _pulumi_steps({"jobs": {job_id: job}})
         assert step["with"]["stack-name"] == "${{ matrix.stack }}"
