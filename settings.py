@@ -295,6 +295,9 @@ def _host_tags(read: _Reader) -> tuple[str, ...]:
             # the host in two environments.
             raise ConfigError(f"{key}[{i}]", f"{tag!r} sets the env tag: set "
                               f"`{NAMESPACE}:env` instead (the Agent tags the host with it)")
+        if name == fleet.FLEET_TAG_KEY:
+            raise ConfigError(f"{key}[{i}]", f"{tag!r} uses {name}, the fleet tag's key: a "
+                              "host-group stack adds it from its account stack (docs/fleet.md)")
         if name in RESERVED_TAG_KEYS:
             raise ConfigError(f"{key}[{i}]", f"{tag!r} uses {name}, a tag key Datadog reserves "
                               f"({RESERVED_TAG_KEYS[name]}); a host tag would put it on every "

@@ -225,6 +225,8 @@ BAD = [
      f"{NS}:accountStack", "only a `hosts` stack names its account stack"),
     ("an accountStack on the dev stack", config(accountStack="acct"), "dev",
      f"{NS}:accountStack", "role all"),
+    ("a host tag posing as the fleet tag", hosts_config(hostTags=["pulumi-fleet:other/acct"]),
+     "group-a", f"{NS}:hostTags[0]", "the fleet tag's key"),
 ]
 
 
