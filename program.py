@@ -141,7 +141,7 @@ def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
     tag = host_tag(settings)
     timeboard = Timeboard("timeboard", TimeboardArgs(
         stack=settings.stack, database_kind=settings.database.kind, host_names=host_names,
-        app_url=settings.app_url))
+        app_url=settings.app_url, host_tag=tag))
     downtime_tag = off_hours_tag(pulumi.get_project(), settings.stack)
     monitor = MetricMonitor("my-metric-high", MetricMonitorArgs(
         stack=settings.stack, host_names=host_names, thresholds=settings.thresholds,
@@ -154,7 +154,7 @@ def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
         now=now.isoformat(), host_tag=tag))
     apm_dashboard = ApmDashboard("apm", ApmDashboardArgs(
         service=settings.apm.service, env=settings.env, host_names=host_names,
-        resource_tags=settings.resource_tags, app_url=settings.app_url))
+        resource_tags=settings.resource_tags, app_url=settings.app_url, host_tag=tag))
     outputs: dict[str, pulumi.Input] = {
         "dashboardId": timeboard.id,
         "dashboardUrl": timeboard.url,

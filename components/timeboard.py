@@ -25,6 +25,9 @@ class TimeboardArgs:
     any host, `*` by default)."""
     app_url: str
     """The Datadog site's web app (`Settings.app_url`), where `url` points."""
+    host_tag: Optional[str] = None
+    """A fleet's account stack: the tag every group's hosts carry (rules.fleet.fleet_tag);
+    the graphs show only hosts carrying it (then `host_names` is empty)."""
 
 
 class Timeboard(pulumi.ComponentResource):
@@ -46,7 +49,7 @@ class Timeboard(pulumi.ComponentResource):
             description="Managed by Pulumi (datadog-stack): the custom check and the database.",
             layout_type="ordered",  # a timeboard: widgets flow in order, one time frame
             template_variables=[host_variable(args.host_names)],
-            widgets=[_timeseries(graph) for graph in graphs(args.database_kind)],
+            widgets=[_timeseries(graph) for graph in graphs(args.database_kind, args.host_tag)],
             # Deployed stacks named the dashboard like its component: the alias keeps that
             # dashboard (its id and URL) instead of replacing it.
             opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=name)]),

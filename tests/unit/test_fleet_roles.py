@@ -135,6 +135,31 @@ def test_an_account_stack_dashboards_offer_any_host():
             f"{board}: the $host variable lists no host (the groups' hosts join later): any host"
 
 
+def queries(value) -> list[str]:
+    """Every widget query (`q`) in a dashboard's inputs."""
+    if isinstance(value, dict):
+        own = [value["q"]] if isinstance(value.get("q"), str) else []
+        return own + [q for v in value.values() for q in queries(v)]
+    if isinstance(value, list):
+        return [q for v in value for q in queries(v)]
+    return []
+
+
+@pytest.mark.parametrize("board", ["timeboard-dashboard", "apm-dashboard"])
+def test_an_account_stack_dashboards_graph_only_the_fleets_hosts(board):
+    mocks, _, _ = deploy(account_config(), "acct")
+    tag = fleet.fleet_tag("datadog-stack", "acct")
+    found = queries(mocks.inputs[board]["widgets"])
+    assert found and all(f"$host,{tag}" in q for q in found), \
+        f"{board}: every graph is the chosen host among the fleet's, never another team's host"
+
+
+def test_a_dev_stack_dashboards_graph_the_chosen_host_only():
+    mocks, _, _ = deploy(config(), "dev")
+    found = queries(mocks.inputs["timeboard-dashboard"]["widgets"])
+    assert found and not any(fleet.FLEET_TAG_KEY in q for q in found)
+
+
 def test_an_account_stack_exports_the_fleet_tag_and_downtime_tag_for_its_groups():
     _, _, outputs = deploy(account_config(), "acct")
     assert outputs[fleet.FLEET_TAG_OUTPUT] == fleet.fleet_tag("datadog-stack", "acct")
