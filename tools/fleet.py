@@ -1,7 +1,7 @@
 """Preview or deploy a fleet's stacks: the account stacks first, then every other stack with
 N workers, one progress line per stack (docs/fleet.md).
 
-    python -m tools.fleet preview|up [--workers N] [--stacks NAME ...]
+    python -m tools.fleet preview|up [--workers N] [--stacks NAME ...] [--log-dir DIR]
     python -m tools.fleet matrix      # accounts=[...] and groups=[...] for $GITHUB_OUTPUT
 
 Without `--stacks`, the stacks are the project's `Pulumi.<name>.yaml` files. A stack's
@@ -19,6 +19,7 @@ Automation API that runs one stack.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -158,19 +159,25 @@ def stack_roles(directory: Path, names: Iterable[str] | None = None) -> dict[str
     return roles
 
 
-def automation_runner(command: str, work_dir: Path, on_output: Callable[[str], None] | None = None,
+def automation_runner(command: str, work_dir: Path, log_dir: Path | None = None,
                       env: Mapping[str, str] | None = None) -> Runner:
     """One stack's `preview` or `up` through the Automation API (a `pulumi` CLI on PATH);
-    the backend and secrets come from the environment, as for the CLI (and `env`)."""
+    the backend and secrets come from the environment, as for the CLI (and `env`). With
+    `log_dir`, the engine's whole output of each stack goes to `<log_dir>/<stack>.log`."""
     from pulumi import automation as auto
 
     options = auto.LocalWorkspaceOptions(env_vars=dict(env)) if env else None
 
     def run(stack_name: str) -> Mapping[str, int]:
         stack = auto.select_stack(stack_name=stack_name, work_dir=str(work_dir), opts=options)
-        if command == "preview":
-            return dict(stack.preview(on_output=on_output, color="never").change_summary or {})
-        return dict(stack.up(on_output=on_output, color="never").summary.resource_changes or {})
+        with contextlib.ExitStack() as files:
+            on_output = None
+            if log_dir is not None:
+                log = files.enter_context(open(log_dir / f"{stack_name}.log", "w", encoding="utf-8"))
+                on_output = log.write
+            if command == "preview":
+                return dict(stack.preview(on_output=on_output, color="never").change_summary or {})
+            return dict(stack.up(on_output=on_output, color="never").summary.resource_changes or {})
 
     return run
 
@@ -183,6 +190,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--stacks", nargs="+", metavar="NAME",
                         help="these stacks only (default: every Pulumi.<name>.yaml)")
     parser.add_argument("--work-dir", type=Path, default=ROOT, help="the Pulumi project")
+    parser.add_argument("--log-dir", type=Path,
+                        help="write each stack's whole engine output to DIR/<stack>.log")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be 1 or more")
@@ -200,7 +209,9 @@ def main(argv: list[str] | None = None, runner: Runner | None = None) -> int:
         for name, stacks in matrix(roles).items():
             print(f"{name}={json.dumps(stacks, separators=(',', ':'))}")
         return 0
-    runner = runner or automation_runner(args.command, args.work_dir)
+    if args.log_dir is not None:
+        args.log_dir.mkdir(parents=True, exist_ok=True)
+    runner = runner or automation_runner(args.command, args.work_dir, args.log_dir)
     outcomes, skipped = run_fleet(waves(roles), args.command, runner, args.workers,
                                   lambda line: print(line, flush=True))
     print(summary_line(args.command, outcomes, skipped), flush=True)

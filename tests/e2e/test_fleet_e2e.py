@@ -82,10 +82,17 @@ class FleetProject:
 
     def run(self, command: str, accounts: tuple[str, ...], others: tuple[str, ...]):
         lines: list[str] = []
-        runner = fleet.automation_runner(command, self.work, env=self.env)
+        logs = self.dir / "logs"
+        logs.mkdir(exist_ok=True)
+        runner = fleet.automation_runner(command, self.work, log_dir=logs, env=self.env)
         outcomes, skipped = fleet.run_fleet(fleet.Waves(accounts, others), command, runner,
                                             workers=2, emit=lines.append)
         return {o.stack: o for o in outcomes}, skipped, lines
+
+    def log(self, stack: str) -> str:
+        """The last run's engine output of `stack`, for assertion messages."""
+        path = self.dir / "logs" / f"{stack}.log"
+        return path.read_text()[-3000:] if path.exists() else ""
 
     def close(self) -> None:
         for name in reversed(self.stacks):  # the groups before the account they read
@@ -136,9 +143,10 @@ def second_group(project, standin, hosts, first_wave):
             "first_host_sessions": first_host.sessions() - sessions}
 
 
-def test_the_account_stack_and_the_first_group_deploy_in_order(first_wave):
+def test_the_account_stack_and_the_first_group_deploy_in_order(project, first_wave):
     outcomes, skipped, lines = first_wave
-    assert skipped == [] and all(o.ok for o in outcomes.values()), lines
+    assert skipped == [] and all(o.ok for o in outcomes.values()), \
+        (lines, project.log(ACCOUNT), project.log(FIRST))
     assert lines.index(f"{ACCOUNT}: started up") < lines.index(f"{FIRST}: started up"), \
         "the group reads the account's outputs: the account stack runs first"
 
@@ -148,9 +156,9 @@ def test_the_account_monitor_watches_every_host_with_the_fleet_tag(standin, firs
     assert any(f"my_metric{{{FLEET_TAG}}}" in q for q in queries), queries
 
 
-def test_a_second_group_deploys_its_host_with_the_fleet_tag(hosts, second_group):
+def test_a_second_group_deploys_its_host_with_the_fleet_tag(project, hosts, second_group):
     outcome = second_group["outcomes"][SECOND]
-    assert outcome.ok, second_group["lines"]
+    assert outcome.ok, (second_group["lines"], project.log(SECOND))
     written = yaml.safe_load(list(hosts)[1].path(render.DATADOG_YAML).read_text())
     assert FLEET_TAG in written["tags"], \
         "the host carries the account's fleet tag, so the account's monitor and downtimes cover it"
