@@ -174,3 +174,48 @@ def test_the_matrix_lists_account_and_group_stacks_as_step_outputs(tmp_path, cap
     assert {name: json.loads(value) for name, value in lines.items()} == \
         {"accounts": ["acct"], "groups": ["g1"]}, \
         "what fleet.yml's jobs read as their matrices; dev (role all) is deploy.yml's"
+
+
+class FakeStack:
+    """What `automation_runner` uses of an Automation API Stack (preview, up)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def preview(self, on_output=None, color=None):
+        if on_output:
+            on_output(f"Previewing update ({self.name})\n")
+        return type("PreviewResult", (), {"change_summary": {"create": 3}})()
+
+    def up(self, on_output=None, color=None):
+        if on_output:
+            on_output(f"Updating ({self.name})\n")
+        summary = type("UpdateSummary", (), {"resource_changes": {"same": 7}})()
+        return type("UpResult", (), {"summary": summary})()
+
+
+@pytest.fixture
+def selected(monkeypatch):
+    from pulumi import automation as auto
+
+    calls = []
+
+    def select_stack(stack_name, work_dir=None, opts=None):
+        calls.append((stack_name, work_dir, opts.env_vars if opts else None))
+        return FakeStack(stack_name)
+
+    monkeypatch.setattr(auto, "select_stack", select_stack)
+    return calls
+
+
+@pytest.mark.parametrize("command, changes", [("preview", {"create": 3}), ("up", {"same": 7})])
+def test_the_automation_layer_returns_the_engines_change_summary(selected, tmp_path, command, changes):
+    run = fleet.automation_runner(command, tmp_path, env={"PULUMI_BACKEND_URL": "file:///x"})
+    assert run("g1") == changes
+    assert selected == [("g1", str(tmp_path), {"PULUMI_BACKEND_URL": "file:///x"})], \
+        "the named stack of the project, in the backend the environment names"
+
+
+def test_the_automation_layer_keeps_each_stacks_output_in_its_log(selected, tmp_path):
+    fleet.automation_runner("up", tmp_path, log_dir=tmp_path)("g1")
+    assert (tmp_path / "g1.log").read_text() == "Updating (g1)\n"
