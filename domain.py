@@ -98,7 +98,8 @@ class Apm:
 
 @dataclass(frozen=True)
 class Secrets:
-    """Secret inputs as Pulumi secret Outputs; never unwrapped outside an apply."""
+    """Secret inputs as Pulumi secret Outputs; never unwrapped outside an apply. An account
+    stack (role account) has no hosts: its database password and SSH key are None."""
 
     api_key: Any
     database_password: Any
@@ -152,6 +153,11 @@ class Settings:
     # sshAgentSocket: the ssh-agent socket the commands log in through; "" when they use
     # secrets.ssh_private_key (then set; else None).
     ssh_agent_socket: str = ""
+    role: str = "all"
+    """role: `all` (the Datadog objects and the hosts), `account` (only the objects, scoped
+    by the fleet tag) or `hosts` (only the hosts): rules/fleet.py."""
+    account_stack: str = ""
+    """accountStack: a `hosts` stack's account stack (StackReference name); else ""."""
 
     @property
     def stack(self) -> str:

@@ -17,7 +17,7 @@ from components.monitor import MetricMonitor, MetricMonitorArgs
 from components import ssh
 from components.timeboard import Timeboard, TimeboardArgs
 from domain import Host, Settings
-from rules import catalog
+from rules import catalog, fleet
 from rules.downtimes import downtime_scope, off_hours_tag
 from settings import ConfigError
 
@@ -43,7 +43,14 @@ def clock(environ: Mapping[str, str] = os.environ) -> datetime:
 
 
 def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
-    """Declare every resource; return the stack outputs. `now` sets the downtimes' starts."""
+    """Declare every resource of the stack's role (rules/fleet.py); return the stack
+    outputs. `now` sets the downtimes' starts."""
+    if settings.role == fleet.HOSTS:
+        # A host-group stack: no Datadog object; the fleet tag and the account's ids come
+        # from the account stack's outputs, never recomputed here.
+        account = pulumi.StackReference(settings.account_stack)
+        outputs = {name: account.get_output(name) for name in fleet.ACCOUNT_OUTPUTS}
+        return {**outputs, **_hosts(settings, account.require_output(fleet.FLEET_TAG_OUTPUT))}
     # The catalog first: a bad file fails (rules.catalog.CatalogError) before any resource.
     objects = catalog_objects(settings)
     outputs = _datadog(settings, now)
@@ -53,14 +60,28 @@ def build(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
             dashboards={o.name: o.text for o in objects if o.kind == catalog.DASHBOARD},
             app_url=settings.app_url))
         outputs["catalogUrls"] = owned.urls
-    agents = {host.name: AgentHost(f"{host.name}-agent", agent_host_args(settings, host))
+    if settings.role == fleet.ACCOUNT:
+        return outputs
+    return {**outputs, **_hosts(settings, None)}
+
+
+def host_tag(settings: Settings) -> str | None:
+    """The tag the Datadog objects scope by: an account stack's fleet tag; None (host
+    names) for a stack of role all."""
+    if settings.role != fleet.ACCOUNT:
+        return None
+    return fleet.fleet_tag(pulumi.get_project(), settings.stack)
+
+
+def _hosts(settings: Settings, fleet_tag: pulumi.Input[str] | None) -> dict[str, pulumi.Input]:
+    """Each host's Agent and app; the `hosts` output."""
+    agents = {host.name: AgentHost(f"{host.name}-agent", agent_host_args(settings, host, fleet_tag))
               for host in settings.hosts}
     # The app after its host's Agent: both may use apt, and traces need the trace agent.
     apps = {host.name: ApmService(f"{host.name}-app", apm_service_args(settings, host),
                                   pulumi.ResourceOptions(depends_on=[agents[host.name].install]))
             for host in settings.hosts}
     return {
-        **outputs,
         "hosts": {name: {"files": agent.files, "fileHashes": agent.file_hashes,
                          "checkResult": agent.check_result, "appUrl": apps[name].url}
                   for name, agent in agents.items()},
@@ -94,17 +115,19 @@ def catalog_objects(settings: Settings) -> tuple[catalog.CatalogObject, ...]:
                           "not a directory of monitors/ and dashboards/")
     values = catalog.placeholder_values(
         stack=settings.stack, env=settings.env,
-        host_scope=downtime_scope(host.name for host in settings.hosts), notify=settings.notify,
+        host_scope=downtime_scope((host.name for host in settings.hosts), host_tag(settings)),
+        notify=settings.notify,
         downtime_tag=off_hours_tag(pulumi.get_project(), settings.stack))
     return catalog.objects(catalog_files(directory), values, settings.catalog_dir)
 
 
-def agent_host_args(settings: Settings, host: Host) -> AgentHostArgs:
+def agent_host_args(settings: Settings, host: Host,
+                    fleet_tag: pulumi.Input[str] | None = None) -> AgentHostArgs:
     return AgentHostArgs(
         host=ssh.Host.of(host), agent=settings.agent, api_key=settings.secrets.api_key,
         database_password=settings.secrets.database_password,
         ssh_private_key=settings.secrets.ssh_private_key,
-        ssh_agent_socket=settings.ssh_agent_socket or None)
+        ssh_agent_socket=settings.ssh_agent_socket or None, fleet_tag=fleet_tag)
 
 
 def apm_service_args(settings: Settings, host: Host) -> ApmServiceArgs:
@@ -117,23 +140,24 @@ def apm_service_args(settings: Settings, host: Host) -> ApmServiceArgs:
 def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
     """The Datadog side, each component given only what it uses; its stack outputs."""
     host_names = tuple(host.name for host in settings.hosts)
+    tag = host_tag(settings)
     timeboard = Timeboard("timeboard", TimeboardArgs(
         stack=settings.stack, database_kind=settings.database.kind, host_names=host_names,
-        app_url=settings.app_url))
+        app_url=settings.app_url, host_tag=tag))
     downtime_tag = off_hours_tag(pulumi.get_project(), settings.stack)
     monitor = MetricMonitor("my-metric-high", MetricMonitorArgs(
         stack=settings.stack, host_names=host_names, thresholds=settings.thresholds,
         no_data_minutes=settings.no_data_minutes, notify=settings.notify,
         tags=settings.resource_tags, downtime_tag=downtime_tag, validate=settings.validate,
-        app_url=settings.app_url))
+        app_url=settings.app_url, host_tag=tag))
     downtimes = OffHoursDowntimes("off-hours", OffHoursDowntimesArgs(
         office_hours=settings.office_hours, timezone=settings.timezone,
         host_names=host_names, notify=settings.notify, monitor_tag=downtime_tag,
-        now=now.isoformat()))
+        now=now.isoformat(), host_tag=tag))
     apm_dashboard = ApmDashboard("apm", ApmDashboardArgs(
         service=settings.apm.service, env=settings.env, host_names=host_names,
-        resource_tags=settings.resource_tags, app_url=settings.app_url))
-    return {
+        resource_tags=settings.resource_tags, app_url=settings.app_url, host_tag=tag))
+    outputs: dict[str, pulumi.Input] = {
         "dashboardId": timeboard.id,
         "dashboardUrl": timeboard.url,
         "monitorId": monitor.id,
@@ -141,3 +165,7 @@ def _datadog(settings: Settings, now: datetime) -> dict[str, pulumi.Input]:
         "downtimeIds": downtimes.ids,
         "apmDashboardUrl": apm_dashboard.url,
     }
+    if tag:
+        # What the account's host-group stacks read through their StackReference.
+        outputs.update({fleet.FLEET_TAG_OUTPUT: tag, "downtimeTag": downtime_tag})
+    return outputs

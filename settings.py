@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from domain import (AgentSettings, Apm, ConfigError, Database, Host, OfficeHours, Secrets, Settings,
                     Thresholds)
+from rules import fleet
 from rules.downtimes import clock_change_problem, label
 from rules.host_names import AGENT_HOSTNAME, AGENT_HOSTNAME_MAX, agent_hostname_problem, \
     reserved_reason
@@ -58,6 +59,11 @@ DEFAULTS: dict[str, Any] = {
     "sshAgentSocket": "",
     # The team's own monitors and dashboards, relative to the project (docs/catalog.md).
     "catalogDir": "catalog",
+    # A fleet (docs/fleet.md): `all` declares the Datadog objects and the hosts, `account`
+    # only the objects, `hosts` only its hosts, beside the account stack it names.
+    "role": fleet.ALL, "accountStack": "",
+    # An account stack lists none; every other role at least one.
+    "hosts": [],
 }
 # Every pattern is matched against the whole value (re.fullmatch): `$` would also match
 # before a trailing newline, and a pasted "team:a\n" would reach datadog.yaml.
@@ -289,6 +295,9 @@ def _host_tags(read: _Reader) -> tuple[str, ...]:
             # the host in two environments.
             raise ConfigError(f"{key}[{i}]", f"{tag!r} sets the env tag: set "
                               f"`{NAMESPACE}:env` instead (the Agent tags the host with it)")
+        if name == fleet.FLEET_TAG_KEY:
+            raise ConfigError(f"{key}[{i}]", f"{tag!r} uses {name}, the fleet tag's key: a "
+                              "host-group stack adds it from its account stack (docs/fleet.md)")
         if name in RESERVED_TAG_KEYS:
             raise ConfigError(f"{key}[{i}]", f"{tag!r} uses {name}, a tag key Datadog reserves "
                               f"({RESERVED_TAG_KEYS[name]}); a host tag would put it on every "
@@ -433,7 +442,7 @@ def _ssh_login(read: _Reader) -> tuple[Any, str]:
 
 
 KNOWN_KEYS = set(DEFAULTS) | {
-    "hosts", "env", "databaseKind", "databasePort", "databaseName", "databasePassword",
+    "env", "databaseKind", "databasePort", "databaseName", "databasePassword",
     "notify", "sshPrivateKey",
 }
 
@@ -503,18 +512,58 @@ def _ssh_private_key_problem(text: str) -> str | None:
     return None
 
 
+def _role(read: _Reader, stack: str) -> tuple[str, str]:
+    """(role, account stack): what this stack declares (rules/fleet.py) and, for a
+    host-group stack, the account stack it reads the fleet's values from."""
+    key, account_key = _k("role"), _k("accountStack")
+    role = read.value("role")
+    if role not in fleet.ROLES:
+        raise ConfigError(key, f"{role!r} is not a role ({fleet.roles_text()}: the Datadog "
+                          "objects and the hosts, only the objects, only a group's hosts)")
+    account = read.value("accountStack")
+    if not isinstance(account, str):
+        raise ConfigError(account_key, "must be a stack name or org/project/stack")
+    if role != fleet.HOSTS:
+        if account:
+            raise ConfigError(account_key, f"is set on a stack with role {role}: only a "
+                              f"`{fleet.HOSTS}` stack names its account stack")
+        return role, ""
+    if not account:
+        raise ConfigError(account_key, f"is missing: a `{fleet.HOSTS}` stack names its account "
+                          "stack (a stack name in this backend, or org/project/stack)")
+    problem = fleet.stack_reference_problem(account, stack)
+    if problem:
+        raise ConfigError(account_key, problem)
+    return role, account
+
+
+def _no_hosts(read: _Reader) -> tuple[Host, ...]:
+    """An account stack's hosts: none (its host-group stacks declare them)."""
+    raw = read.raw("hosts")
+    if raw not in (None, []):
+        raise ConfigError(_k("hosts"), f"is set on a stack with role {fleet.ACCOUNT}: an "
+                          "account stack declares no host; list them in a host-group stack "
+                          f"(role {fleet.HOSTS}, accountStack naming this stack)")
+    return ()
+
+
 def load(source: ConfigSource, stack: str) -> Settings:
     """Read and validate every setting; raise ConfigError on the first bad one."""
     read = _Reader(source)
+    role, account_stack = _role(read, stack)
     office_hours = _office_hours(read)
-    ssh_key, ssh_agent_socket = _ssh_login(read)
-    for key in PROVIDER_SECRET_KEYS:
-        read.secret(key, _key_problem)
+    # An account stack opens no SSH session and installs no database user: it needs
+    # neither login nor password. A host-group stack declares no Datadog object: the
+    # provider's application key is not needed there.
+    ssh_key, ssh_agent_socket = _ssh_login(read) if role != fleet.ACCOUNT else (None, "")
+    if role != fleet.HOSTS:
+        for key in PROVIDER_SECRET_KEYS:
+            read.secret(key, _key_problem)
     database = _database(read)
     # Read in the order the keys have always been checked: the first bad one is reported.
     env = _string(_k("env"), read.value("env", stack), _NAME, "an env tag value")
     site = _site(read)
-    hosts = _hosts(read)
+    hosts = _hosts(read) if role != fleet.ACCOUNT else _no_hosts(read)
     host_tags = _host_tags(read)
     thresholds = _thresholds(read)
     no_data_minutes = _integer(_k("noDataTimeframe"), read.value("noDataTimeframe"),
@@ -544,8 +593,11 @@ def load(source: ConfigSource, stack: str) -> Settings:
         secrets=Secrets(
             api_key=read.secret(SECRET_KEYS[0], _key_problem),
             database_password=read.secret(SECRET_KEYS[1],
-                                          _database_password_problem(database.kind)),
+                                          _database_password_problem(database.kind))
+            if role != fleet.ACCOUNT else None,
             ssh_private_key=ssh_key,
         ),
         ssh_agent_socket=ssh_agent_socket,
+        role=role,
+        account_stack=account_stack,
     )

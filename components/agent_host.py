@@ -30,6 +30,7 @@ quoted (components/ssh.py `root_script`); no secret is ever an argument.
 The command builders take `root`, a path prefix like install.sh's DD_STACK_ROOT: empty on
 a VM; the tests run the rendered commands for real under a throwaway directory.
 """
+import dataclasses
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,20 +94,27 @@ class AgentHostArgs:
     """Private key the commands log in with (secret); None with `ssh_agent_socket`."""
     ssh_agent_socket: Optional[str] = None
     """Path of the ssh-agent socket the commands log in through instead of a key."""
+    fleet_tag: Optional[pulumi.Input[str]] = None
+    """A fleet's host-group stack: the account stack's fleet tag (its `fleetTag` output,
+    read through a StackReference), added to datadog.yaml's tags so the account's monitor,
+    downtimes and catalog, scoped by that tag, cover the host."""
 
 
 
-def _render(args: AgentHostArgs, api_key: str, db_password: str, address: str) -> dict:
+def _render(args: AgentHostArgs, api_key: str, db_password: str, address: str,
+            fleet_tag: Optional[str] = None) -> dict:
     """Runs inside Output.apply: the only place the secrets are plain strings (and where the
     address is known: the bundle's settings.env names it)."""
     host = args.host.resolved(address)
-    bundle = render.build_bundle(args.agent, host, api_key, db_password)
-    files = render.agent_files(args.agent, host, api_key, db_password)
+    agent = args.agent if not fleet_tag else dataclasses.replace(
+        args.agent, host_tags=(*args.agent.host_tags, fleet_tag))
+    bundle = render.build_bundle(agent, host, api_key, db_password)
+    files = render.agent_files(agent, host, api_key, db_password)
     return {
         "bundle": tarball.stdin(bundle),
         "hashes": {
             **{f.path: render.sha256(f.content) for f in files},
-            "database.sql": render.sha256(render.database_user_sql(args.agent, db_password)),
+            "database.sql": render.sha256(render.database_user_sql(agent, db_password)),
             BUNDLE_SHA: render.sha256(bundle),
         },
     }
@@ -132,7 +140,8 @@ class AgentHost(pulumi.ComponentResource):
         args = read(AgentHostArgs, args)
         super().__init__(TYPE, name, None, package.options(opts, OLD_TYPE))
         host = args.host
-        rendered = pulumi.Output.all(args.api_key, args.database_password, host.address).apply(
+        rendered = pulumi.Output.all(args.api_key, args.database_password, host.address,
+                                     args.fleet_tag).apply(
             lambda values: _render(args, *values))
 
         # Non-secret files do not depend on the secrets, so rendering them with placeholders

@@ -25,11 +25,15 @@ class ApmDashboardArgs:
     env: str
     """Its `env` tag: the trace metrics of this environment only."""
     host_names: Sequence[str]
-    """Datadog hostnames the `$host` variable offers; the first is its default."""
+    """Datadog hostnames the `$host` variable offers; the first is its default (empty:
+    any host, `*` by default)."""
     resource_tags: Sequence[str]
     """The stack's tags (`Settings.resource_tags`), named in the description."""
     app_url: str
     """The Datadog site's web app (`Settings.app_url`), where `url` points."""
+    host_tag: Optional[str] = None
+    """A fleet's account stack: the tag every group's hosts carry (rules.fleet.fleet_tag);
+    the graphs show only hosts carrying it (then `host_names` is empty)."""
 
 
 class ApmDashboard(pulumi.ComponentResource):
@@ -49,7 +53,7 @@ class ApmDashboard(pulumi.ComponentResource):
             layout_type="ordered",
             reflow_type="auto",
             template_variables=[host_variable(args.host_names)],
-            widgets=[_timeseries(widget) for widget in widgets(args.service, args.env)],
+            widgets=[_timeseries(widget) for widget in widgets(args.service, args.env, args.host_tag)],
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.url = dashboard.id.apply(lambda id_: f"{args.app_url}/dashboard/{id_}")

@@ -36,6 +36,9 @@ class OffHoursDowntimesArgs:
     now: str
     """The program's clock, ISO-8601 with a UTC offset (2027-01-04T10:00:00+00:00): each
     recurrence starts at its first occurrence after it."""
+    host_tag: Optional[str] = None
+    """A fleet's account stack: the tag every group's hosts carry (rules.fleet.fleet_tag),
+    the scope instead of `host_names` (then empty)."""
 
 
 class OffHoursDowntimes(pulumi.ComponentResource):
@@ -70,7 +73,7 @@ def clock(now: str) -> datetime:
 def _downtime(name: str, schedule: Schedule, args: OffHoursDowntimesArgs, now: datetime,
               parent: pulumi.Resource) -> datadog.DowntimeSchedule:
     inputs = schedule_inputs(schedule, args.timezone, args.host_names, args.notify,
-                             args.monitor_tag)
+                             args.monitor_tag, args.host_tag)
     return datadog.DowntimeSchedule(
         f"{name}-{schedule.key}-{content_key(inputs)}",
         monitor_identifier=datadog.DowntimeScheduleMonitorIdentifierArgs(

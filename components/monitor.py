@@ -35,6 +35,9 @@ class MetricMonitorArgs:
     """datadog:validate: off, the provider skips its plan-time call to Datadog."""
     app_url: str
     """The Datadog site's web app (`Settings.app_url`), where `url` points."""
+    host_tag: Optional[str] = None
+    """A fleet's account stack: the tag every group's hosts carry (rules.fleet.fleet_tag),
+    watched instead of `host_names` (then empty)."""
 
 
 class MetricMonitor(pulumi.ComponentResource):
@@ -54,7 +57,7 @@ class MetricMonitor(pulumi.ComponentResource):
             f"{name}-monitor",
             name=monitor_name(args.stack),
             type="metric alert",
-            query=monitor_query(args.host_names, args.thresholds),
+            query=monitor_query(args.host_names, args.thresholds, args.host_tag),
             message=monitor_message(args.thresholds, args.no_data_minutes, args.notify),
             monitor_thresholds=datadog.MonitorMonitorThresholdsArgs(
                 **monitor_thresholds(args.thresholds)),

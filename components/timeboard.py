@@ -21,9 +21,13 @@ class TimeboardArgs:
     database_kind: str
     """`postgres` or `mysql`: which integration's metric the anomaly graph shows."""
     host_names: Sequence[str]
-    """Datadog hostnames the `$host` variable offers; the first is its default."""
+    """Datadog hostnames the `$host` variable offers; the first is its default (empty:
+    any host, `*` by default)."""
     app_url: str
     """The Datadog site's web app (`Settings.app_url`), where `url` points."""
+    host_tag: Optional[str] = None
+    """A fleet's account stack: the tag every group's hosts carry (rules.fleet.fleet_tag);
+    the graphs show only hosts carrying it (then `host_names` is empty)."""
 
 
 class Timeboard(pulumi.ComponentResource):
@@ -45,7 +49,7 @@ class Timeboard(pulumi.ComponentResource):
             description="Managed by Pulumi (datadog-stack): the custom check and the database.",
             layout_type="ordered",  # a timeboard: widgets flow in order, one time frame
             template_variables=[host_variable(args.host_names)],
-            widgets=[_timeseries(graph) for graph in graphs(args.database_kind)],
+            widgets=[_timeseries(graph) for graph in graphs(args.database_kind, args.host_tag)],
             # Deployed stacks named the dashboard like its component: the alias keeps that
             # dashboard (its id and URL) instead of replacing it.
             opts=pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=name)]),
@@ -56,7 +60,12 @@ class Timeboard(pulumi.ComponentResource):
 
 
 def host_variable(host_names: Sequence[str]) -> datadog.DashboardTemplateVariableArgs:
-    """`$host`: one of the stack's hosts, the first by default (both dashboards use it)."""
+    """`$host`: one of the stack's hosts, the first by default (both dashboards use it).
+    Without host names (a fleet's account stack, whose hosts live in group stacks): any
+    host, `*` by default, so the boards cover every group without listing its hosts."""
+    if not host_names:
+        return datadog.DashboardTemplateVariableArgs(name=HOST_VARIABLE, prefix="host",
+                                                     defaults=["*"])
     return datadog.DashboardTemplateVariableArgs(
         name=HOST_VARIABLE, prefix="host", defaults=[host_names[0]],
         available_values=list(host_names))

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from rules.timeboard import host_scope
+
 SPAN = "flask.request"  # the root span ddtrace's Flask integration opens per request
 
 
@@ -31,14 +33,16 @@ class Widget(NamedTuple):
     display_type: str = "line"
 
 
-def trace_scope(service: str, env: str) -> str:
+def trace_scope(service: str, env: str, host_tag: str | None = None) -> str:
     """The app's trace metrics on the host chosen in the `$host` template variable."""
-    return f"service:{service},env:{env},$host"
+    return f"service:{service},env:{env},{host_scope(host_tag)}"
 
 
-def widgets(service: str, env: str) -> list[Widget]:
-    """APM widgets first (hits, errors, latency), then the host's CPU, IO and network."""
-    scope = trace_scope(service, env)
+def widgets(service: str, env: str, host_tag: str | None = None) -> list[Widget]:
+    """APM widgets first (hits, errors, latency), then the host's CPU, IO and network.
+    With `host_tag` (a fleet's account stack), only among the hosts carrying it."""
+    scope = trace_scope(service, env, host_tag)
+    hosts = host_scope(host_tag)
     return [
         Widget(f"{service}: requests (hits) by resource on $host", (Request(
             "hits", f"sum:trace.{SPAN}.hits{{{scope}}} by {{resource_name}}.as_count()"),),
@@ -50,15 +54,15 @@ def widgets(service: str, env: str) -> list[Widget]:
                (Request("p50", f"p50:trace.{SPAN}{{{scope}}}"),
                 Request("p95", f"p95:trace.{SPAN}{{{scope}}}"))),
         Widget("CPU user / system (%) on $host",
-               (Request("user", "avg:system.cpu.user{$host}"),
-                Request("system", "avg:system.cpu.system{$host}")), "area"),
+               (Request("user", f"avg:system.cpu.user{{{hosts}}}"),
+                Request("system", f"avg:system.cpu.system{{{hosts}}}")), "area"),
         Widget("Disk utilization (%) on $host",
-               (Request("io util", "avg:system.io.util{$host} by {device}"),)),
+               (Request("io util", f"avg:system.io.util{{{hosts}}} by {{device}}"),)),
         Widget("Disk await (ms) on $host",
-               (Request("io await", "avg:system.io.await{$host} by {device}"),)),
+               (Request("io await", f"avg:system.io.await{{{hosts}}} by {{device}}"),)),
         Widget("Network bytes received / sent (B/s) on $host",
-               (Request("received", "avg:system.net.bytes_rcvd{$host}"),
-                Request("sent", "avg:system.net.bytes_sent{$host}"))),
+               (Request("received", f"avg:system.net.bytes_rcvd{{{hosts}}}"),
+                Request("sent", f"avg:system.net.bytes_sent{{{hosts}}}"))),
     ]
 
 

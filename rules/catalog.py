@@ -36,7 +36,8 @@ _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 PLACEHOLDERS = {
     "env": "the stack's env tag value (datadog-stack:env)",
     "name": "the stack's name",
-    "hosts": "the stack's hosts as a Datadog scope: host:a or host:(a OR b)",
+    "hosts": "the stack's hosts as a Datadog scope: host:a or host:(a OR b); in a fleet's "
+             "account stack, its fleet tag (rules/fleet.py)",
     "notify": "the stack's notify handle (datadog-stack:notify), e.g. @ops@example.com",
     "downtimeTag": "the tag the off-hours downtimes mute monitors by",
 }

@@ -128,12 +128,15 @@ def downtime_message(schedule: Schedule, timezone: str, notify: str) -> str:
             f"hours. {notify}")
 
 
-def downtime_scope(host_names: Iterable[str]) -> str:
-    """The hosts' groups in Datadog's downtime scope syntax: `host:a` or `host:(a OR b)`.
+def downtime_scope(host_names: Iterable[str], host_tag: str | None = None) -> str:
+    """The hosts' groups in Datadog's downtime scope syntax: `host:a` or `host:(a OR b)`;
+    with `host_tag` (a fleet's account stack, rules/fleet.py), that tag instead.
 
     Datadog's downtime docs: "Top level ORs are not supported", so several hosts are
     one `host:(... OR ...)` term, not `(host:a OR host:b)`.
     """
+    if host_tag:
+        return host_tag
     names = list(host_names)
     return f"host:{names[0]}" if len(names) == 1 else f"host:({' OR '.join(names)})"
 
@@ -174,11 +177,11 @@ def _exists_once(local: datetime, tz: ZoneInfo) -> bool:
 
 
 def schedule_inputs(schedule: Schedule, zone: str, host_names: Iterable[str], notify: str,
-                    monitor_tag: str) -> dict[str, Any]:
+                    monitor_tag: str, host_tag: str | None = None) -> dict[str, Any]:
     """Every input of one schedule but its starts: only this monitor, only our hosts."""
     return {
         "monitor_tags": [monitor_tag],
-        "scope": downtime_scope(host_names),
+        "scope": downtime_scope(host_names, host_tag),
         "display_timezone": zone,
         "message": downtime_message(schedule, zone, notify),
         "timezone": zone,

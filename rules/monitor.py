@@ -12,9 +12,17 @@ WINDOW = "last_5m"
 COMPARATOR = ">"
 
 
-def host_filter(host_names: tuple[str, ...]) -> str:
-    """A metric-query scope matching exactly the configured hosts."""
-    return " OR ".join(f"host:{name}" for name in host_names)
+def host_filter(host_names: tuple[str, ...], host_tag: str | None = None) -> str:
+    """A metric-query scope matching exactly the configured hosts; with `host_tag` (a
+    fleet's account stack, rules/fleet.py), every host carrying that tag."""
+    return host_tag or " OR ".join(f"host:{name}" for name in host_names)
+
+
+def group_by(host_tag: str | None = None) -> str:
+    """One alert per host; with `host_tag`, grouped by its key too: a downtime's group scope
+    only filters on tags the monitor groups by (Datadog, Monitors > Guides > Scoping
+    Downtime: https://docs.datadoghq.com/monitors/guide/scoping_downtimes/)."""
+    return f"host,{host_tag.partition(':')[0]}" if host_tag else "host"
 
 
 def number(value: float) -> str:
@@ -22,10 +30,12 @@ def number(value: float) -> str:
     return format(Decimal(repr(value)).normalize(), "f")
 
 
-def monitor_query(host_names: tuple[str, ...], thresholds: Thresholds) -> str:
+def monitor_query(host_names: tuple[str, ...], thresholds: Thresholds,
+                  host_tag: str | None = None) -> str:
     # Grouped by host: Datadog fills {{host.ip}} and {{host.name}} only on a monitor
     # grouped by host, and each host then alerts on its own average.
-    return (f"avg({WINDOW}):avg:{METRIC}{{{host_filter(host_names)}}} by {{host}} "
+    return (f"avg({WINDOW}):avg:{METRIC}{{{host_filter(host_names, host_tag)}}} "
+            f"by {{{group_by(host_tag)}}} "
             f"{COMPARATOR} {number(thresholds.critical)}")
 
 

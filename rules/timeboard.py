@@ -27,9 +27,15 @@ class Graph(NamedTuple):
     live_span: str
 
 
-def graphs(database_kind: str) -> list[Graph]:
+def host_scope(host_tag: str | None = None) -> str:
+    """The graphs' scope: the host chosen in `$host`; in a fleet's account stack, among the
+    hosts carrying its fleet tag (rules/fleet.py), so another team's hosts never show."""
+    return f"${HOST_VARIABLE},{host_tag}" if host_tag else f"${HOST_VARIABLE}"
+
+
+def graphs(database_kind: str, host_tag: str | None = None) -> list[Graph]:
     metric, label = DATABASE_METRICS[database_kind]
-    scope = f"${HOST_VARIABLE}"
+    scope = host_scope(host_tag)
     return [
         Graph("my_metric on the host, past 5 minutes", f"avg:my_metric{{{scope}}}",
               PAST_5_MINUTES),

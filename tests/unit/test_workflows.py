@@ -58,7 +58,7 @@ def steps(workflow: dict):
 def test_workflows_exist():
     names = {p.name for p in workflow_files()}
     assert {"pull-request.yml", "deploy.yml", "fork-plan-comment.yml", "drift.yml",
-            "mutation.yml"} <= names
+            "mutation.yml", "fleet.yml"} <= names
 
 
 @pytest.fixture
@@ -245,3 +245,29 @@ def test_mutation_workflow_runs_make_mutate_weekly_and_uploads_the_report():
     assert upload["if"] == "always()" and upload["with"]["path"] == "build/mutation/", \
         "the report is uploaded even (above all) when a goal is missed"
     assert "secrets." not in yaml.safe_dump(job), "mutation testing needs no secret"
+
+
+def test_fleet_workflow_runs_the_account_stack_first_then_the_groups_as_a_bounded_matrix():
+    workflow = load(WORKFLOWS / "fleet.yml")
+    assert {"pull_request", "push", "workflow_dispatch"} <= set(workflow["on"])
+    jobs = workflow["jobs"]
+    assert "python -m tools.fleet matrix" in yaml.safe_dump(jobs["stacks"]), \
+        "the stacks come from the stack files' roles"
+    account, groups = jobs["account"], jobs["groups"]
+    assert account["needs"] == "stacks" and groups["needs"] == ["stacks", "account"], \
+        "the groups read the account stack's outputs: it runs first"
+    assert "needs.account.result == 'success'" in groups["if"] and "!cancelled()" in groups["if"], \
+        "the groups run after a successful account stack, or without one, never after a failed one"
+    for job_id, job in (("account", account), ("groups", groups)):
+        strategy = job["strategy"]
+        assert strategy["fail-fast"] is False, f"{job_id}: a failed stack stops no other"
+        assert 1 <= strategy["max-parallel"] <= 8, f"{job_id}: bounded parallelism"
+        assert "matrix.stack" in job["concurrency"]["group"], f"{job_id}: one run per stack at a time"
+        assert job["concurrency"]["cancel-in-progress"] is False, f"{job_id}: never cancel an up midway"
+        assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}", \
+            f"{job_id}: every stack in the shared backend"
+        [(_, step)] = _pulumi_steps({"jobs": {job_id: job}})
+        assert step["with"]["stack-name"] == "${{ matrix.stack }}"
+        assert step["with"]["command"] == "${{ github.event_name == 'pull_request' && 'preview' || 'up' }}", \
+            f"{job_id}: preview on pull requests, up on main"
+        assert "head.repo.full_name == github.repository" in job["if"], f"{job_id}: no secrets for forks"
