@@ -21,7 +21,12 @@ def main() -> None:
             wheels.ensure(wheels.load())
         except wheels.WheelsError as error:
             raise pulumi.RunError(str(error)) from None
-    for name, value in program.build(loaded, now).items():
+    try:
+        outputs = program.build(loaded, now)
+    except settings.ConfigError as error:
+        # A bad catalog file (rules.catalog.CatalogError), found before any resource.
+        raise pulumi.RunError(f"invalid configuration: {error}") from None
+    for name, value in outputs.items():
         pulumi.export(name, value)
 
 

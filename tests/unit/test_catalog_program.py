@@ -145,3 +145,25 @@ def test_a_catalog_dir_with_control_characters_is_refused_not_read_as_no_catalog
     assert code == 2 and err.count("\n") == 1, err
     assert "datadog-stack:catalogDir: " in err and "is not a directory path" in err, (
         "a catalogDir that names no directory must be refused, not silently mean no catalog")
+
+
+def test_pulumi_up_stops_with_one_line_naming_a_bad_catalog_file_before_any_resource(tmp_path):
+    # __main__ as `pulumi preview` and `pulumi up` run it: the engine prints a RunError as one
+    # line, where any other exception would reach the user as a Python traceback.
+    import runpy
+
+    import pulumi
+
+    from tests.unit.test_settings import DEV, set_config
+    from tools import mock_engine
+
+    mocks = mock_engine.Mocks()
+    mock_engine.start(mocks, stack="dev", preview=True)
+    bad = catalog_dir(tmp_path, {"monitors/broken.json": '{"name": "x", "type":'})
+    set_config(catalogDir=str(bad))
+    with pytest.raises(pulumi.RunError) as caught:
+        runpy.run_path(str(DEV.parent / "__main__.py"), run_name="__main__")
+    message = str(caught.value)
+    assert message.startswith("invalid configuration: ") and "broken.json" in message \
+        and "\n" not in message, f"one line naming the bad file: {message!r}"
+    assert mocks.inputs == {}, "no resource is declared before the catalog is valid"
