@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def quiet(line: str) -> None:
@@ -69,7 +70,7 @@ def catalog_preview(count: int = 100) -> None:
     from tests.e2e.lifecycle import Lifecycle
     from tests.standins.datadog_api import start_server
     from tests.standins.ssh_hosts import HostSpec, TestHosts
-    from tools.bench import config_with_catalog
+    from tests.bench.offline import config_with_catalog
 
     import yaml
 

@@ -57,6 +57,26 @@ def missing() -> str | None:
     return None
 
 
+def program_copy(prefix: str) -> tuple[Path, Path, dict[str, str]]:
+    """A temp dir holding a copy of the program (`project/`, run in the repository's venv)
+    and a file backend (`state/`), and the engine's environment for them."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    work = root / "project"
+    work.mkdir()
+    for name in PROGRAM:
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, work / name)
+    project = yaml.safe_load((work / "Pulumi.yaml").read_text())
+    project["runtime"]["options"]["virtualenv"] = str(REPO / "venv")
+    (work / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    (root / "state").mkdir()
+    env = {"PULUMI_BACKEND_URL": f"file://{root / 'state'}",
+           "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+           "PULUMI_SKIP_UPDATE_CHECK": "true",
+           "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true"}
+    return root, work, env
+
+
 @dataclass
 class Step:
     """One engine run and what it cost."""
@@ -88,20 +108,7 @@ class Lifecycle:
         self.agent_socket = agent_socket
         self.on_output = on_output
         self.clock_offset_days = 0.0
-        self.dir = Path(tempfile.mkdtemp(prefix="e2e-stack-"))
-        self.work = self.dir / "project"
-        self.work.mkdir()
-        for name in PROGRAM:
-            source = REPO / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, self.work / name)
-        project = yaml.safe_load((self.work / "Pulumi.yaml").read_text())
-        project["runtime"]["options"]["virtualenv"] = str(REPO / "venv")
-        (self.work / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-        (self.dir / "state").mkdir()
-        self.env = {"PULUMI_BACKEND_URL": f"file://{self.dir / 'state'}",
-                    "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-                    "PULUMI_SKIP_UPDATE_CHECK": "true",
-                    "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true"}
+        self.dir, self.work, self.env = program_copy("e2e-stack-")
         self.stack = auto.create_or_select_stack(
             stack_name=STACK, work_dir=str(self.work),
             opts=auto.LocalWorkspaceOptions(env_vars=self.env, secrets_provider="passphrase"))

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import copy
 import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 import yaml
 
 from agent_files import render
-from tests.e2e.lifecycle import CANARIES, PASSPHRASE, PROGRAM, REPO, missing
+from tests.e2e.lifecycle import CANARIES, REPO, missing, program_copy
 from tests.remote.conftest import start_hosts
 from tests.standins.ssh_hosts import HostSpec
 from tools import fleet
@@ -39,20 +37,7 @@ class FleetProject:
         from pulumi import automation as auto
 
         self.auto, self.hosts, self.standin = auto, hosts, standin
-        self.dir = Path(tempfile.mkdtemp(prefix="e2e-fleet-"))
-        self.work = self.dir / "project"
-        self.work.mkdir()
-        for name in PROGRAM:
-            source = REPO / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, self.work / name)
-        project = yaml.safe_load((self.work / "Pulumi.yaml").read_text())
-        project["runtime"]["options"]["virtualenv"] = str(REPO / "venv")
-        (self.work / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-        (self.dir / "state").mkdir()
-        self.env = {"PULUMI_BACKEND_URL": f"file://{self.dir / 'state'}",
-                    "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-                    "PULUMI_SKIP_UPDATE_CHECK": "true",
-                    "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true"}
+        self.dir, self.work, self.env = program_copy("e2e-fleet-")
         self.stacks: list[str] = []
 
     def options(self):

@@ -20,6 +20,7 @@ from domain import ConfigError
 from pulumi_config import PulumiConfig
 from rules import fleet
 from tests.unit.test_plan import run_cli, write_config
+from tests.unit.test_settings import dev_config
 from tools import mock_engine
 from tools.plan import StackConfig
 
@@ -40,15 +41,7 @@ GROUP_HOSTS = [{"name": "web7", "address": "192.0.2.70", "sshUser": "deploy"}]
 
 def config(**changes) -> StackConfig:
     """The dev stack's config with `changes` (short keys in our namespace; None removes)."""
-    base = StackConfig.from_file(ROOT / "Pulumi.dev.yaml")
-    values = dict(base.values)
-    for key, value in changes.items():
-        full = key if ":" in key else f"{NS}:{key}"
-        if value is None:
-            values.pop(full, None)
-        else:
-            values[full] = value if isinstance(value, str) else json.dumps(value)
-    return StackConfig(values, base.secret_keys)
+    return dev_config(**changes)
 
 
 def account_config(**changes) -> StackConfig:

@@ -22,8 +22,9 @@ def load(**overrides):
     return settings.load(PulumiConfig(), "dev")
 
 
-def set_config(**overrides):
-    """Hand the program the dev stack's config with some keys replaced (None removes one)."""
+def dev_config(**overrides) -> StackConfig:
+    """The dev stack's config with some keys replaced (short keys in our namespace; None
+    removes one), as the engine would hand it to the program."""
     config = StackConfig.from_file(DEV)
     values = dict(config.values)
     for key, value in overrides.items():
@@ -32,8 +33,14 @@ def set_config(**overrides):
             values.pop(full, None)
         else:
             values[full] = value if isinstance(value, str) else json.dumps(value)
-    pulumi.runtime.set_all_config(values, config.secret_keys)
-    settings.check_known_keys(list(values))
+    return StackConfig(values, config.secret_keys)
+
+
+def set_config(**overrides):
+    """Hand the program the dev stack's config with some keys replaced (None removes one)."""
+    config = dev_config(**overrides)
+    pulumi.runtime.set_all_config(dict(config.values), config.secret_keys)
+    settings.check_known_keys(list(config.values))
 
 
 def error_for(**overrides) -> settings.ConfigError:
