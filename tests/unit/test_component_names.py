@@ -138,24 +138,25 @@ class Registered:
         return claimed
 
 
-@pytest.fixture(scope="module")
-def registered() -> Registered:
-    # The settings come from their own mock run of the program; this one starts after it.
+def register(declare) -> Registered:
+    """What `declare(settings)` registers for the dev stack. The settings come from their own
+    mock run of the program; this one starts after it."""
     settings = run(StackConfig.from_file(DEV), STACK).settings
     monitor_ = mock_engine.start(mock_engine.Mocks(), stack=STACK, preview=False)
-    mock_engine.run(lambda: program._datadog(settings, NOW))
+    mock_engine.run(lambda: declare(settings))
     requests = [r for r in monitor_.requests.values() if r.type != ROOT_TYPE]
     return Registered(requests, {monitor_.urns[name]: r for name, r in monitor_.requests.items()})
+
+
+@pytest.fixture(scope="module")
+def registered() -> Registered:
+    return register(lambda settings: program._datadog(settings, NOW))
 
 
 @pytest.fixture(scope="module")
 def registered_stack() -> Registered:
     """The whole dev stack: the Datadog side, the catalog and the hosts' commands."""
-    settings = run(StackConfig.from_file(DEV), STACK).settings
-    monitor_ = mock_engine.start(mock_engine.Mocks(), stack=STACK, preview=False)
-    mock_engine.run(lambda: program.build(settings, NOW))
-    requests = [r for r in monitor_.requests.values() if r.type != ROOT_TYPE]
-    return Registered(requests, {monitor_.urns[name]: r for name, r in monitor_.requests.items()})
+    return register(lambda settings: program.build(settings, NOW))
 
 
 def test_every_resource_deployed_before_the_package_is_taken_over_by_exactly_one(registered_stack):
