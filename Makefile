@@ -89,8 +89,13 @@ demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 # MODULE=rules|settings|agent_files|components: that module only (CI runs one job per module;
 # naming mutants makes mutmut test them again even where mutants/ has their results).
 # mutants/policy first: mutmut copies setup.cfg's also_copy files without making their folders.
+# The tests run inside mutants/, where ../shared/datadog-cassettes is not beside them: the
+# recordings are named by their absolute path when they are beside the checkout, so the replay
+# and catalog round-trip tests run (and kill mutants) instead of skipping.
+CASSETTES := $(wildcard $(abspath ../shared/datadog-cassettes))
 mutate: venv-mutate/.installed
 	mkdir -p mutants/policy
+	$(if $(DD_STANDIN_CASSETTE_DIR),,$(if $(CASSETTES),DD_STANDIN_CASSETTE_DIR=$(CASSETTES))) \
 	venv-mutate/bin/python -m mutmut run --max-children $(or $(JOBS),2) $(if $(MODULE),"$(MODULE).*")
 	venv-mutate/bin/python -m tests.mutation.report $(if $(MODULE),--module $(MODULE))
 
