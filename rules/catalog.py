@@ -191,8 +191,9 @@ def _no_duplicates(found: list[CatalogObject], files: Mapping[str, str], directo
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "a list", dict: "an object"}[type(value)]
+    # a boolean never gets here: _expect names it first, since bool is a subclass of int
+    return {int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "an object"}[type(value)]
 
 
 def _expect(file: str, path: str, value: Any, types: tuple, what: str) -> None:

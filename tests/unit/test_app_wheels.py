@@ -26,6 +26,8 @@ PLATFORM_CASES = [  # (target, tag, accepted): manylinux_2_X runs on glibc >= 2.
     (DEBIAN_12, "manylinux_2_36_aarch64", False),
     (wheels.Target("3.12", "2.39", "aarch64"), "manylinux2014_aarch64", True),
     (wheels.Target("3.12", "2.39", "aarch64"), "manylinux1_x86_64", False),
+    (wheels.Target("3.11", "2.36", "i686"), "manylinux2014_i686", True),
+    (wheels.Target("3.11", "2.36", "i686"), "manylinux1_i686", True),
 ]
 
 
@@ -105,18 +107,161 @@ def test_a_cached_set_is_packed_without_asking_pip_and_the_same_bytes_each_time(
         "the set's tar is deterministic: same wheels, same bytes, same asset hash"
 
 
-def test_a_cold_cache_with_no_pypi_is_one_line_saying_what_to_do(tmp_path, monkeypatch):
-    failed = subprocess.CompletedProcess([], 1, "", "WARNING: Retrying...\nERROR: Could not find a version "
-                                                     "that satisfies the requirement flask==3.1.3\n")
-    monkeypatch.setattr(wheels, "_pip", lambda args: failed)
+PIP_FAILURES = [  # (case, pip's stderr, the reason the one line gives)
+    ("pip's first ERROR line, not its warnings",
+     "WARNING: Retrying...\nERROR: Could not find a version that satisfies the requirement "
+     "flask==3.1.3\nERROR: No matching distribution found for flask==3.1.3\n",
+     "(ERROR: Could not find a version that satisfies the requirement flask==3.1.3)"),
+    ("the first line when pip printed no ERROR", "\n  WARNING: Retrying (1/5)\nnetwork down\n",
+     "(WARNING: Retrying (1/5))"),
+    ("a stock reason when pip printed nothing", "", "(pip failed)"),
+    ("a long line cut at 300 characters", "ERROR: " + "x" * 400, "(ERROR: " + "x" * 293 + ")"),
+]
+
+
+@pytest.mark.parametrize("case,stderr,reason", PIP_FAILURES, ids=[c[0] for c in PIP_FAILURES])
+def test_a_cold_cache_with_no_pypi_is_one_line_giving_pips_reason_and_what_to_do(
+        tmp_path, monkeypatch, case, stderr, reason):
+    monkeypatch.setattr(wheels, "_pip", lambda args: subprocess.CompletedProcess([], 1, "", stderr))
     with pytest.raises(wheels.WheelsError) as error:
         wheels.ensure(wheels.load(), root=tmp_path)
-    message = str(error.value)
-    assert "\n" not in message and "make app-wheels" in message and "Could not find" in message, message
+    wheel_set = wheels.load()
+    assert str(error.value) == (
+        f"the app's wheels ({wheel_set.id[:16]}) are not in build/app-wheels/ and pip could not "
+        f"download them {reason}: run `make app-wheels` where PyPI is reachable, or copy "
+        "build/app-wheels/ from a machine that has it"), case
     assert not (tmp_path / wheels.load().archive).exists(), "no half-built set is left to be shipped"
+
+
+def test_wheels_that_differ_from_the_manifest_are_refused_and_nothing_is_cached(tmp_path, monkeypatch):
+    wheel_set = wheels.load()
+    monkeypatch.setattr(wheels, "_pip", _fake_download({name: b"other bytes" for name in
+                                                        wheels.parse_manifest(wheel_set.manifest)}))
+    with pytest.raises(wheels.WheelsError) as error:
+        wheels.ensure(wheel_set, root=tmp_path)
+    assert str(error.value) == (f"the wheels downloaded for set {wheel_set.id[:16]} differ from "
+                                "wheels.sha256: run `make app-wheels-lock`")
+    assert not (tmp_path / wheels.CACHE).exists(), "no wrong wheel is kept in the cache"
+
+
+def _fake_download(files: dict[str, bytes]):
+    """pip download as far as lock() sees it: the wheels land in the -d directory."""
+    def pip(args):
+        dest = Path(args[args.index("-d") + 1])
+        dest.mkdir(parents=True, exist_ok=True)  # pip makes the -d directory
+        for name, content in files.items():
+            (dest / name).write_bytes(content)
+        return subprocess.CompletedProcess(args, 0, "", "")
+    return pip
+
+
+def test_lock_pins_each_downloaded_wheel_by_its_sha256_and_asks_for_pip_too(monkeypatch):
+    files = {"flask-3.1.3-py3-none-any.whl": b"f", "pip-26.0-py3-none-any.whl": b"p"}
+    asked = []
+    fake = _fake_download(files)
+    monkeypatch.setattr(wheels, "_pip", lambda args: asked.append(args) or fake(args))
+    locked = wheels.lock(DEBIAN_12, Path("r.txt"))
+    assert locked == {n: hashlib.sha256(c).hexdigest() for n, c in files.items()}
+    assert wheels.INSTALLER in asked[0] and asked[0][asked[0].index("-r") + 1] == "r.txt", \
+        "the set carries pip's own wheel besides the requirements (deploy.sh installs with it)"
+
+
+def test_a_locked_manifest_reads_back_as_the_same_set_sorted_with_its_target_named():
+    locked = {"z-1-py3-none-any.whl": B, "a-1-py3-none-any.whl": A}
+    text = wheels.render_manifest(locked, DEBIAN_12)
+    assert wheels.parse_manifest(text) == locked
+    lines = [l for l in text.splitlines() if not l.startswith("#")]
+    assert lines == [f"{A}  a-1-py3-none-any.whl", f"{B}  z-1-py3-none-any.whl"], "sorted, sha256sum -c's form"
+    assert DEBIAN_12.describe() in text and "make app-wheels-lock" in text, "the header says for what and how"
+
+
+def test_a_failed_lock_is_one_line_naming_the_target_and_pips_reason(monkeypatch):
+    monkeypatch.setattr(wheels, "_pip", lambda args: subprocess.CompletedProcess(
+        args, 1, "", "ERROR: No matching distribution found for flask==9\n"))
+    with pytest.raises(wheels.WheelsError) as error:
+        wheels.lock(DEBIAN_12)
+    assert str(error.value) == (f"pip could not resolve app/requirements.txt for {DEBIAN_12.describe()}: "
+                                "ERROR: No matching distribution found for flask==9")
 
 
 def test_the_offline_plan_says_in_one_line_how_to_fill_a_cold_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(plan, "ROOT", tmp_path)
     note = plan.wheels_note()
     assert "not cached yet" in note and "make app-wheels" in note and "\n" not in note
+
+
+# --- with pip itself: the arguments as pip reads them, from a local index (no network) -----
+
+def _wheel(directory: Path, filename: str) -> bytes:
+    """A minimal valid wheel (PEP 427: the .dist-info's METADATA, WHEEL and RECORD)."""
+    import zipfile
+
+    name, version, *_, tag = filename[:-len(".whl")].split("-")
+    info = f"{name}-{version}.dist-info"
+    path = directory / filename
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        archive.writestr(f"{info}/WHEEL", f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n"
+                                          f"Tag: {'-'.join(filename[:-4].split('-')[2:])}\n")
+        archive.writestr(f"{info}/RECORD", "")
+    return path.read_bytes()
+
+
+INDEX = [  # (wheel in the local index, fetched for Debian 12's CPython 3.11 on x86_64)
+    ("native-1.0-cp311-cp311-manylinux_2_36_x86_64.whl", True),
+    ("native-1.0-cp311-cp311-manylinux_2_39_x86_64.whl", False),  # glibc newer than the host's
+    ("native-1.0-cp311-cp311-manylinux_2_36_aarch64.whl", False),
+    ("stable-1.0-cp37-abi3-manylinux2014_x86_64.whl", True),       # the stable ABI, legacy tag
+    ("pure-1.0-py3-none-any.whl", True),
+    ("pip-26.0-py3-none-any.whl", True),                           # the installer lock() adds
+]
+
+
+@pytest.fixture
+def local_index(tmp_path, monkeypatch):
+    """pip reads only this directory: no index, no find-links of the machine's own."""
+    index = tmp_path / "index"
+    index.mkdir()
+    contents = {name: _wheel(index, name) for name, _ in INDEX}
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("native==1.0\nstable==1.0\npure==1.0\n")
+    return requirements, contents
+
+
+def test_lock_through_pip_pins_the_wheels_the_host_can_run_and_only_those(local_index):
+    requirements, contents = local_index
+    locked = wheels.lock(DEBIAN_12, requirements)
+    wanted = {name for name, fetched in INDEX if fetched}
+    assert set(locked) == wanted, "pip, given download_args, picks the host's platform and no other"
+    assert locked == {name: hashlib.sha256(contents[name]).hexdigest() for name in wanted}
+
+
+def test_a_cold_cache_is_filled_through_pip_by_hash_and_packed(local_index, tmp_path):
+    requirements, contents = local_index
+    wanted = {name: hashlib.sha256(contents[name]).hexdigest() for name, fetched in INDEX if fetched}
+    manifest = wheels.render_manifest(wanted, DEBIAN_12)
+    wheel_set = wheels.WheelSet(wheels.set_id(wheels.parse_manifest(manifest)), manifest)
+    root = tmp_path / "project"
+    archive = wheels.ensure(wheel_set, root=root, target=DEBIAN_12)
+    cached = {p.name: p.read_bytes() for p in (root / wheels.CACHE / wheel_set.id).iterdir()}
+    assert cached == {name: contents[name] for name in wanted}, "the set's wheels, byte for byte"
+    assert archive == root / wheel_set.archive and archive.is_file()
+    import tarfile
+    with tarfile.open(archive) as tar:
+        modes = {m.name: m.mode for m in tar.getmembers() if m.isfile()}
+    assert modes and set(modes.values()) == {0o644}, f"wheels are data, not programs: {modes}"
+    assert not list(archive.parent.glob("*.partial")), "the tar is renamed into place whole"
+
+
+def test_a_download_whose_bytes_differ_from_the_manifest_is_refused_by_pip(local_index, tmp_path):
+    requirements, contents = local_index
+    forged = {name: "0" * 64 for name, fetched in INDEX if fetched}
+    manifest = wheels.render_manifest(forged, DEBIAN_12)
+    wheel_set = wheels.WheelSet(wheels.set_id(forged), manifest)
+    with pytest.raises(wheels.WheelsError) as error:
+        wheels.ensure(wheel_set, root=tmp_path / "project", target=DEBIAN_12)
+    assert "pip could not download them (ERROR: THESE PACKAGES DO NOT MATCH THE HASHES" in str(error.value)
+    assert not (tmp_path / "project" / wheel_set.archive).exists()

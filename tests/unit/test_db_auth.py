@@ -61,3 +61,25 @@ def test_mysql_native_hash_is_the_servers_password_function():
     (https://mariadb.com/docs/ent/ref/mdb/functions/OLD_PASSWORD/, EXAMPLES)."""
     assert db_auth.mysql_native_hash("MariaDB42!") == "*07A469684341365CDFBADCAEF5FCD6B57F881A9A", \
         "IDENTIFIED WITH mysql_native_password AS takes the server's own PASSWORD() string"
+
+
+@pytest.mark.parametrize("password,sent", [
+    ("plain-ascii", b"plain-ascii"),
+    ("pässwörd", "pässwörd".encode("latin-1")),  # one byte per character, as PyMySQL sends it
+])
+def test_the_mysql_password_is_the_latin_1_bytes_pymysql_sends(password, sent):
+    assert db_auth.mysql_password_bytes(password) == sent
+
+
+@pytest.mark.parametrize("password,character,position", [
+    ("€uro", "'€'", 1),
+    ("pässwörd€", "'€'", 9),
+])
+def test_a_mysql_password_outside_latin_1_is_one_line_naming_the_character_and_its_position(
+        password, character, position):
+    with pytest.raises(ValueError) as error:
+        db_auth.mysql_password_bytes(password)
+    assert str(error.value) == (
+        f"databasePassword: character {character} (position {position}) is not latin-1, and the "
+        "Agent's mysql integration (PyMySQL) sends the password latin-1 encoded: it could never "
+        "log in; use latin-1 characters only")

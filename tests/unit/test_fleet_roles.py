@@ -226,7 +226,8 @@ def test_a_hosts_stack_needs_no_application_key():
 # --- one-line errors -------------------------------------------------------------------
 
 BAD = [
-    ("a role typo", config(role="acount"), "dev", f"{NS}:role", "'acount' is not a role"),
+    ("a role typo, the valid roles listed", config(role="acount"), "dev", f"{NS}:role",
+     "'acount' is not a role (all, account, hosts: "),
     ("a hosts stack without hosts", hosts_config(hosts=[]), "group-a", f"{NS}:hosts",
      "must list at least one host"),
     ("an account stack with hosts", config(role="account"), "acct", f"{NS}:hosts",
