@@ -55,7 +55,7 @@ def stack_reference_problem(reference: str, own_stack: str) -> str | None:
     if not _STACK_REFERENCE.fullmatch(reference):
         return (f"{reference!r} is not a stack name or org/project/stack (letters, digits, "
                 "- _ and . in each part)")
-    if reference.rsplit("/", 1)[-1] == own_stack and "/" not in reference:
+    if reference == own_stack:  # a bare name is a stack of this project (org/project/stack is not checked)
         return f"{reference!r} is this stack: name the account stack"
     return None
 

@@ -234,3 +234,69 @@ def test_the_provider_drops_assets_it_was_not_given():
     config = {**MONITOR, "tags": ["a:1", "b:1"], "priority": None}
     assert catalog.read_query(catalog.MONITOR, config) == "?with_restricted_roles=false"
     assert catalog.diff(catalog.MONITOR, config, {**ANSWERED_MONITOR, "assets": []}) == []
+
+
+# The provider's Read asks for the parts of a monitor the file names, and no more
+# (terraform-provider-datadog resource_datadog_monitor_json.go:132-149).
+@pytest.mark.parametrize("kind,keys,query", [
+    (catalog.DASHBOARD, [], ""),
+    (catalog.MONITOR, [], "?with_restricted_roles=false"),
+    (catalog.MONITOR, ["restricted_roles"], ""),
+    (catalog.MONITOR, ["restriction_policy"], "?with_restricted_roles=false&with_restriction_policy=true"),
+    (catalog.MONITOR, ["restricted_roles", "assets"], "?with_assets=true"),
+    (catalog.MONITOR, ["restricted_roles", "restriction_policy", "assets"],
+     "?with_restriction_policy=true&with_assets=true"),
+])
+def test_the_providers_read_asks_for_what_the_file_names(kind, keys, query):
+    assert catalog.read_query(kind, {**MONITOR, **{k: None for k in keys}}) == query
+
+
+def test_the_provider_sends_a_dashboard_without_is_read_only_and_leaves_the_file_alone():
+    """stripDeprecatedFields (resource_datadog_dashboard_json.go:104-130): Datadog refuses the
+    deprecated field, so the provider never sends it; a monitor is sent as written."""
+    board = {**DASHBOARD, "is_read_only": True}
+    assert "is_read_only" not in catalog.sent_body(catalog.DASHBOARD, board)
+    assert board["is_read_only"] is True, "the body read from the file is not changed"
+    assert catalog.sent_body(catalog.MONITOR, {**MONITOR, "is_read_only": True}) == {**MONITOR, "is_read_only": True}
+
+
+# -- adoption: the account's objects as catalog files --------------------------------------
+
+def answered(object_id, name=None):
+    return {**ANSWERED_MONITOR, "id": object_id, **({} if name is None else {"name": name})}
+
+
+@pytest.mark.parametrize("label,file", [
+    ("CPU high on web", "monitors/cpu-high-on-web.json"),
+    ("  [Postgres] -- replication lag!  ", "monitors/postgres-replication-lag.json"),
+    ("!" + "a" * 100, "monitors/" + "a" * 80 + ".json"),  # at most 80 characters, cut after the strip
+    ("a" * 79 + " b", "monitors/" + "a" * 79 + ".json"),  # no dash left where the cut falls
+    ("¡¿!", "monitors/untitled.json"),
+    ("", "monitors/untitled.json"),  # and the label stays empty
+])
+def test_an_adopted_object_is_filed_under_its_name_as_a_slug(label, file):
+    (adopted,) = catalog.adoptions([(catalog.MONITOR, answered(1, label))], set(), set())
+    assert adopted.file == file and adopted.label == label
+
+
+def test_objects_the_stack_manages_or_the_query_misses_are_skipped_and_the_rest_adopted():
+    found = [(catalog.MONITOR, answered(1, "ours")), (catalog.MONITOR, answered(2, "Disk full")),
+             (catalog.MONITOR, answered(3, "theirs")), (catalog.MONITOR, answered(4, "disk slow"))]
+    everything = catalog.adoptions(found, {(catalog.MONITOR, "1")}, set())
+    assert [a.id for a in everything] == ["2", "3", "4"], "a managed object is the stack's already"
+    assert [a.id for a in catalog.adoptions(found, {(catalog.MONITOR, "1")}, set(), "DISK")] == ["2", "4"], \
+        "the query matches the name in any case; a miss does not end the search"
+
+
+def test_no_file_is_overwritten_a_taken_or_repeated_name_gets_the_objects_id():
+    found = [(catalog.MONITOR, answered(7, "CPU")), (catalog.MONITOR, answered(8, "CPU")),
+             (catalog.MONITOR, answered(9, "Disk"))]
+    adopted = catalog.adoptions(found, set(), {"monitors/disk.json"})
+    assert [a.file for a in adopted] == ["monitors/cpu.json", "monitors/cpu-8.json", "monitors/disk-9.json"]
+
+
+
+def test_an_answer_that_is_not_a_valid_monitor_is_refused_naming_the_file_it_would_become():
+    with pytest.raises(catalog.CatalogError) as error:
+        catalog.adoptions([(catalog.MONITOR, {**answered(3, "Odd one"), "query": 5})], set(), set())
+    assert str(error.value) == "monitors/odd-one.json at $.query: must be a string, not a number"
