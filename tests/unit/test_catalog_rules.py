@@ -300,3 +300,84 @@ def test_an_answer_that_is_not_a_valid_monitor_is_refused_naming_the_file_it_wou
     with pytest.raises(catalog.CatalogError) as error:
         catalog.adoptions([(catalog.MONITOR, {**answered(3, "Odd one"), "query": 5})], set(), set())
     assert str(error.value) == "monitors/odd-one.json at $.query: must be a string, not a number"
+
+
+# -- the provider's comparison, value by value (Go decodes JSON numbers as float64:
+#    structure.ExpandJsonFromString; everything else compares exactly) ------------------------
+
+LONG_A, LONG_B = "a" * 100, "b" * 100
+
+
+@pytest.mark.parametrize("config,state,found", [
+    ({"k": 1}, {"k": 1.0}, []),
+    ({"k": 1, "only": 2}, {"k": 1}, ["$.only: only in the file"]),
+    ({}, {"new": LONG_A}, [f'$.new: only in Datadog\'s answer ("{"a" * 59})']),  # cut at 60
+    ({"a": 1}, [1], ['$: {"a":1} in the file, [1] in Datadog\'s answer']),
+    ([1], {"a": 1}, ['$: [1] in the file, {"a":1} in Datadog\'s answer']),
+    ([1, 2], [1, 3], ["$[1]: 2 in the file, 3 in Datadog's answer"]),
+    ([{"x": [1]}], [{"x": [2]}], ["$[0].x[0]: 1 in the file, 2 in Datadog's answer"]),
+    ([1], [1, 2], ["$: 1 items in the file, 2 in Datadog's answer"]),
+    ("a", "b", ["$: \"a\" in the file, \"b\" in Datadog's answer"]),
+    (1, "1", ["$: 1 in the file, \"1\" in Datadog's answer"]),
+    (True, 1, ["$: true in the file, 1 in Datadog's answer"]),
+    (LONG_A, LONG_B, [f'$: "{"a" * 59} in the file, "{"b" * 59} in Datadog\'s answer']),
+])
+def test_the_provider_compares_json_values_as_go_decodes_them(config, state, found):
+    assert catalog.differences(config, state) == found
+
+
+MONITOR_CONFIG = {**MONITOR, "tags": ["a:1", "b:1"], "priority": None}
+
+
+@pytest.mark.parametrize("case,config,answer,found", [
+    ("message trimmed on the config side (monitor_json.go:81-90)",
+     {**MONITOR_CONFIG, "message": " hi \n"}, ANSWERED_MONITOR, []),
+    ("null restricted_roles and restriction_policy in the file are dropped (:94-99)",
+     {**MONITOR_CONFIG, "restricted_roles": None, "restriction_policy": None}, ANSWERED_MONITOR, []),
+    ("roles Datadog answers are ignored when the file names none (:258-261)",
+     MONITOR_CONFIG, {**ANSWERED_MONITOR, "restricted_roles": ["r1"]}, []),
+    ("roles the file names are compared",
+     {**MONITOR_CONFIG, "restricted_roles": ["r1"]}, {**ANSWERED_MONITOR, "restricted_roles": ["r2"]},
+     ["$.restricted_roles[0]: \"r1\" in the file, \"r2\" in Datadog's answer"]),
+    ("a null policy in the answer is dropped (:245-250)",
+     {**MONITOR_CONFIG, "restricted_roles": ["r1"]},
+     {**ANSWERED_MONITOR, "restricted_roles": ["r1"], "restriction_policy": None}, []),
+    ("assets Datadog answers are ignored when the file names none (:266-268)",
+     MONITOR_CONFIG, {**ANSWERED_MONITOR, "assets": [{"name": "runbook"}]}, []),
+    ("assets the file names are compared",
+     {**MONITOR_CONFIG, "assets": []}, {**ANSWERED_MONITOR, "assets": [{"name": "runbook"}]},
+     ["$.assets: 0 items in the file, 1 in Datadog's answer"]),
+], ids=lambda v: v if isinstance(v, str) and " " in v else "")
+def test_the_provider_compares_a_monitor_as_its_state_functions_shape_it(case, config, answer, found):
+    assert catalog.diff(catalog.MONITOR, config, answer) == found, case
+
+
+def test_a_tab_keeps_a_widget_id_the_board_does_not_hold_and_a_tab_may_list_none():
+    config = {**DASHBOARD, "widgets": [{"definition": {"type": "note"}}, {"definition": {"type": "note"}}],
+              "tabs": [{"name": "t", "widget_ids": ["@2", 99]}, {"name": "empty"}]}
+    answer = {**config, "widgets": [{"definition": {"type": "note"}, "id": 11},
+                                    {"definition": {"type": "note"}, "id": 12}],
+              "tabs": [{"id": "u1", "name": "t", "widget_ids": [12, 99]}, {"id": "u2", "name": "empty"}]}
+    assert catalog.diff(catalog.DASHBOARD, config, answer) == []
+
+
+def test_the_provider_sees_a_changed_notify_list_whatever_its_order():
+    config = {**DASHBOARD, "notify_list": ["a@x"]}
+    assert catalog.diff(catalog.DASHBOARD, config, {**config, "notify_list": ["b@x", "a@x"]}) == [
+        "$.notify_list: 1 items in the file, 2 in Datadog's answer"]
+
+
+def test_an_adopted_file_is_indented_json_keeping_the_names_characters():
+    (adopted,) = catalog.adoptions([(catalog.MONITOR, answered(4, "Ünïcode ✓"))], set(), set())
+    assert adopted.text.startswith('{\n  "') and adopted.text.endswith("}\n"), "two-space indented, one trailing newline"
+    assert '"name": "Ünïcode ✓"' in adopted.text, "written as typed, not \\u-escaped"
+
+
+def test_the_import_file_names_each_adopted_object_under_the_catalog_component():
+    (adopted,) = catalog.adoptions([(catalog.MONITOR, answered(4, "CPU"))], set(), set())
+    assert catalog.adoption_import([]) == {"resources": []}
+    assert catalog.adoption_import([adopted]) == {"resources": [
+        {"type": "datadog-stack:index:Catalog", "name": "catalog-component", "logicalName": "catalog",
+         "component": True},
+        {"type": catalog.RESOURCE_TYPES[catalog.MONITOR], "name": adopted.name, "id": "4",
+         "parent": "catalog-component"}]}, "the fields `pulumi import --file` reads (pulumi import docs)"

@@ -15,7 +15,7 @@ import tarfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import pulumi
 import pytest
@@ -119,6 +119,29 @@ def test_args_given_as_the_dataclass_are_read_as_they_are():
     args = OffHoursDowntimesArgs(office_hours=None, timezone="UTC", host_names=("vm1",),
                                  notify="@ops", monitor_tag="t", now=NOW.isoformat())
     assert read(OffHoursDowntimesArgs, args) is args, "Python callers' Args pass untouched"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Window:
+    start: int
+    end: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Optional:
+    window: Optional[_Window] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Union:
+    window: _Window | None = None
+
+
+@pytest.mark.parametrize("cls", [_Optional, _Union], ids=["Optional[X]", "X | None"])
+def test_an_optional_nested_args_given_as_an_object_is_built_as_its_dataclass(cls):
+    got = read(cls, {"window": {"start": 540, "end": 1080}})
+    assert got.window == _Window(540, 1080), "the provider's dict becomes the Args a component reads by attribute"
+    assert read(cls, {}).window is None, "left out, it keeps its default"
 
 
 @pytest.mark.parametrize("given, path", [
