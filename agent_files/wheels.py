@@ -182,9 +182,18 @@ def load(manifest: Path = MANIFEST, requirements: Path = REQUIREMENTS) -> WheelS
 
 # --- on disk: the cache under the project dir, filled from PyPI once per set -------------
 
+# pip retries an unreachable index for minutes (5 retries with back-off, 15 s timeout each);
+# past this, a hung download is reported like any other pip failure.
+PIP_TIMEOUT_SECONDS = 900
+
+
 def _pip(args: list[str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True,
-                          timeout=900)
+    try:
+        return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True,
+                              text=True, timeout=PIP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(
+            args, 1, "", f"ERROR: pip did not finish in {PIP_TIMEOUT_SECONDS} s (stopped)")
 
 
 def _first_error(stderr: str) -> str:

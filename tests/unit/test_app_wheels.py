@@ -265,3 +265,11 @@ def test_a_download_whose_bytes_differ_from_the_manifest_is_refused_by_pip(local
         wheels.ensure(wheel_set, root=tmp_path / "project", target=DEBIAN_12)
     assert "pip could not download them (ERROR: THESE PACKAGES DO NOT MATCH THE HASHES" in str(error.value)
     assert not (tmp_path / "project" / wheel_set.archive).exists()
+
+
+def test_a_pip_that_does_not_finish_is_stopped_and_reported_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(wheels, "PIP_TIMEOUT_SECONDS", 0.01)  # pip itself takes longer to start
+    with pytest.raises(wheels.WheelsError) as error:
+        wheels.lock(DEBIAN_12)
+    assert str(error.value) == (f"pip could not resolve app/requirements.txt for {DEBIAN_12.describe()}: "
+                                "ERROR: pip did not finish in 0.01 s (stopped)"), "not a traceback"
