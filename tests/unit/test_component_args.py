@@ -137,6 +137,32 @@ class _Union:
     window: _Window | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Nested:
+    window: _Window
+    windows: list[_Window] = dataclasses.field(default_factory=list)
+    tags: list[str] = dataclasses.field(default_factory=list)
+    anything: object = None
+
+
+def test_nested_args_and_lists_of_them_given_as_objects_are_built_as_their_dataclasses():
+    got = read(_Nested, {"window": {"start": 1, "end": 2}, "windows": [{"start": 3, "end": 4}],
+                         "tags": ["a", "b"], "anything": [5, 6]})
+    assert got == _Nested(_Window(1, 2), [_Window(3, 4)], ["a", "b"], [5, 6]), \
+        "objects become dataclasses at any depth; lists of plain values and untyped values pass as given"
+
+
+@pytest.mark.parametrize("given, path", [
+    ({"window": {"start": 1}}, "args.window.end"),
+    ({"window": {"start": 1, "end": 2}, "windows": [{"start": 3, "end": 4}, {"end": 5}]}, "args.windows[1].start"),
+    ({"window": {"start": 1, "end": 2}, "windows": ["9-17"]}, "args.windows[0]"),
+], ids=["nested field", "item of a list", "item that is not an object"])
+def test_an_unreadable_nested_input_is_named_by_its_whole_path(given, path):
+    with pytest.raises(ArgsError) as error:
+        read(_Nested, given)
+    assert error.value.path == path, "the error names the input a caller must fix"
+
+
 @pytest.mark.parametrize("cls", [_Optional, _Union], ids=["Optional[X]", "X | None"])
 def test_an_optional_nested_args_given_as_an_object_is_built_as_its_dataclass(cls):
     got = read(cls, {"window": {"start": 540, "end": 1080}})
