@@ -14,6 +14,7 @@ import pulumi
 import pytest
 
 from components.apm_dashboard import ApmDashboard, ApmDashboardArgs
+from components.catalog import Catalog, CatalogArgs
 from components.downtimes import OffHoursDowntimes, OffHoursDowntimesArgs
 from components.monitor import MetricMonitor, MetricMonitorArgs
 from components.timeboard import Timeboard, TimeboardArgs
@@ -47,8 +48,15 @@ def apm_dashboard(opts):
         app_url="https://app.datadoghq.eu"), opts)
 
 
+def catalog(opts):
+    board = '{"title": "t", "layout_type": "ordered", "widgets": []}'
+    return Catalog("catalog", CatalogArgs(monitors={}, dashboards={"dashboard-t": board},
+                                          app_url="https://app.datadoghq.eu"), opts)
+
+
 COMPONENTS = {"timeboard": (timeboard, "board"), "monitor": (monitor, "high"),
-              "downtimes": (downtimes, "quiet"), "apm-dashboard": (apm_dashboard, "apm")}
+              "downtimes": (downtimes, "quiet"), "apm-dashboard": (apm_dashboard, "apm"),
+              "catalog": (catalog, "catalog")}
 
 
 @pytest.fixture
