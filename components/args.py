@@ -54,6 +54,13 @@ def _value(annotation: Any, value: Any, path: str) -> Any:
         return value
     if dataclasses.is_dataclass(annotation):
         return read(annotation, value, path)  # type: ignore[arg-type]
+    if annotation is int and isinstance(value, float):
+        # The schema says integer, but every number crosses the engine as a protobuf double
+        # (google.protobuf.Value.number_value; pulumi/runtime/rpc.py deserializes it as the
+        # float it is): a YAML program's `endMinutes: 1080` reaches the component as 1080.0.
+        if not value.is_integer():
+            raise ArgsError(path, f"{value!r} is not a whole number")
+        return int(value)
     if origin is not None and typing.get_args(annotation) and isinstance(value, (list, tuple)):
         item = typing.get_args(annotation)[0]
         if dataclasses.is_dataclass(item):

@@ -163,6 +163,20 @@ def test_an_unreadable_nested_input_is_named_by_its_whole_path(given, path):
     assert error.value.path == path, "the error names the input a caller must fix"
 
 
+def test_an_integer_input_that_crossed_the_engine_as_a_double_is_an_int_again():
+    """Found by the package e2e: a YAML program's office hours reached OffHoursDowntimes as
+    1080.0 (protobuf numbers are doubles), and the schedule's label formatting failed."""
+    got = read(_Nested, {"window": {"start": 540.0, "end": 1080.0}, "anything": 2.5})
+    assert got.window == _Window(540, 1080) and type(got.window.end) is int
+    assert got.anything == 2.5, "only fields declared int are converted"
+
+
+def test_a_fractional_number_for_an_integer_input_is_refused_naming_it():
+    with pytest.raises(ArgsError) as error:
+        read(_Nested, {"window": {"start": 540.5, "end": 1080}})
+    assert str(error.value) == "args.window.start: 540.5 is not a whole number"
+
+
 @pytest.mark.parametrize("cls", [_Optional, _Union], ids=["Optional[X]", "X | None"])
 def test_an_optional_nested_args_given_as_an_object_is_built_as_its_dataclass(cls):
     got = read(cls, {"window": {"start": 540, "end": 1080}})
