@@ -41,7 +41,8 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 
 def engine_form(value: Any) -> Any:
     """A Python value as the engine hands it to a provider: dataclasses as objects with
-    camelCase keys, sequences as lists, unset optionals left out, Outputs as they are."""
+    camelCase keys, sequences as lists, numbers as floats, unset optionals left out, Outputs
+    as they are."""
     if dataclasses.is_dataclass(value):
         return {camel_case(f.name): engine_form(getattr(value, f.name))
                 for f in dataclasses.fields(value) if getattr(value, f.name) is not None}
@@ -49,6 +50,10 @@ def engine_form(value: Any) -> Any:
         return [engine_form(v) for v in value]
     if isinstance(value, dict):
         return {k: engine_form(v) for k, v in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool):
+        # every number crosses the engine as a protobuf double (google.protobuf.Value
+        # number_value; pulumi/runtime/rpc.py), so a provider receives 540 as 540.0
+        return float(value)
     return value
 
 
