@@ -342,15 +342,21 @@ class Host:
         conf.yaml but `password`: the same driver and arguments (the stand-in Agent's
         `connect`, under venv-agent), over the host's own loopback (its network namespace),
         then SELECT 1. '' on success, else the driver's error."""
+        return self.database_logins([password])[0]
+
+    def database_logins(self, passwords: list[str]) -> list[str]:
+        """database_login for each password in turn, one fresh connection each, from one
+        helper process (its start and driver import are most of a login's cost)."""
         conf = self.path(f"/etc/datadog-agent/conf.d/{self.spec.database}.d/conf.yaml")
-        instance = {**yaml.safe_load(conf.read_text())["instances"][0], "password": password}
+        instance = yaml.safe_load(conf.read_text())["instances"][0]
         done = subprocess.run(
             ["nsenter", f"--target={self.pid}", "--net", "--", str(AGENT_PYTHON), "-c", _LOGIN,
              str(AGENT_STANDINS), self.spec.database],
-            input=json.dumps(instance), capture_output=True, text=True, timeout=60)
+            input=json.dumps([{**instance, "password": p} for p in passwords]),
+            capture_output=True, text=True, timeout=60)
         if done.returncode:
             raise RuntimeError(f"{self.name}: the login helper failed: {done.stderr}")
-        return done.stdout.strip()
+        return json.loads(done.stdout)
 
     def close(self) -> None:
         self.stop_sshd()
@@ -360,20 +366,25 @@ class Host:
         self.database.stop()
 
 
-# Host.database_login's program (argv: the stand-ins' directory, the database kind; the
-# instance as JSON on stdin): prints '' or the driver's error.
+# Host.database_logins' program (argv: the stand-ins' directory, the database kind; the
+# instances as a JSON list on stdin): prints a JSON list, '' or the driver's error for each.
 _LOGIN = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from datadog_agent import connect
-try:
-    connection = connect(sys.argv[2], json.load(sys.stdin))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        assert cursor.fetchone()[0] == 1
-    connection.close()
-except Exception as exc:
-    print(f"{type(exc).__name__}: {exc}")
+
+def login(instance):
+    try:
+        connection = connect(sys.argv[2], instance)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone()[0] == 1
+        connection.close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".strip()
+    return ""
+
+print(json.dumps([login(instance) for instance in json.load(sys.stdin)]))
 """
 
 
