@@ -12,8 +12,8 @@ made with `unshare`:
   route to PyPI or anywhere else (`pip_index_error` shows it): the app installs from the
   wheel set the stack copies, as on a VM with no PyPI.
 
-SSH: a listener on the host's own loopback address and port (127.0.0.x, in this machine's
-network namespace) hands each connection to a fresh Debian `sshd -i` (OpenSSH's inetd mode,
+SSH: a listener on the host's own loopback address and port (127.0.0.x, or 127.0.<n>.x in
+pytest-xdist's worker n-1: see _address, in this machine's network namespace) hands each connection to a fresh Debian `sshd -i` (OpenSSH's inetd mode,
 sshd(8)) started inside the host's namespaces, so the whole session -- the login shell,
 `sudo -n`, everything it runs -- sees only the host's view. Key login only, generated host
 and client keys. sshd logs to the host's session log (outside its view), one
@@ -82,6 +82,15 @@ def _free_port(address: str) -> int:
         return s.getsockname()[1]
 
 
+def _address(index: int) -> str:
+    """Host `index`'s loopback address: 127.0.0.(10+index), or 127.0.(n+1).(10+index) in
+    pytest-xdist's worker gw<n>, so two workers' host sets never pick their ports (below) on
+    the same address."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    subnet = int(worker[2:]) + 1 if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return f"127.0.{subnet}.{10 + index}"
+
+
 def _free_id(taken: set[int], start: int) -> int:
     while start in taken:
         start += 1
@@ -96,7 +105,7 @@ class Host:
                  templates: databases.Templates):
         self.name, self.spec, self.base = name, spec, base
         self.user = spec.user
-        self.address = f"127.0.0.{10 + index}"
+        self.address = _address(index)
         self.port = _free_port(self.address)
         self.control = base / "control"  # the host's /run/standin: stand-in logs and faults
         self.session_log = base / "sshd.log"
