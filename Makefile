@@ -64,15 +64,20 @@ test:
 test-unit: $(VENV)/.installed policy/venv/.installed .github/node_modules/.installed
 	@$(call tier,unit,$(PY) -m pytest -n 2 tests/unit)
 
+# Two pytest-xdist workers; test_database_sql.py's tests on one of them (loadgroup), so its
+# throwaway servers start once.
 test-agent: venv-agent/.installed
-	@$(call tier,agent,venv-agent/bin/python -m pytest -p no:cacheprovider tests/agent)
+	@$(call tier,agent,venv-agent/bin/python -m pytest -p no:cacheprovider -n 2 --dist loadgroup tests/agent)
 
 test-apm: venv-apm/.installed
 	@$(call tier,apm,venv-apm/bin/python -m pytest -p no:cacheprovider -n 2 tests/apm)
 
 # The plan's remote commands over real SSH to the SSH test hosts (root: namespaces, sshd).
+# Two pytest-xdist workers, a module (its host set and life cycle) on one worker
+# (loadscope; the modules with most tests first): most of each module's time is one
+# command after another, waiting on SSH sessions, sshd and the database servers.
 test-remote: $(VENV)/.installed venv-agent/.installed
-	@$(call tier,remote,$(PY) -m pytest -p no:cacheprovider -p no:xdist tests/remote)
+	@$(call tier,remote,$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope tests/remote)
 
 # The life cycle through the real engine (Automation API) against the stand-ins.
 # Without an engine both modules skip at collection: pytest's exit 5 ("no tests ran") is

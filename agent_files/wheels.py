@@ -15,11 +15,13 @@ Pure functions above the line `# --- on disk`; below it, the build and the cache
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -230,11 +232,21 @@ def ensure(wheel_set: WheelSet, root: Path = ROOT, target: Target = TARGET) -> P
                               f"{MANIFEST.name}: run `make app-wheels-lock`")
         directory.mkdir(parents=True, exist_ok=True)
         for name, content in files.items():
-            (directory / name).write_bytes(content)
-        partial = archive.with_suffix(".tar.partial")
-        partial.write_bytes(tarball.build(archive_members(files)))
-        partial.rename(archive)  # whole or absent
+            _write_whole(directory / name, content)
+        _write_whole(archive, tarball.build(archive_members(files)))
     return archive
+
+
+def _write_whole(path: Path, content: bytes) -> None:
+    """`content` at `path`, whole or absent, even while another process fills the same cold
+    cache (two `pulumi up`s, two test workers): each writes a file of its own beside it and
+    renames it over `path`; the last rename wins, with the same bytes."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")
+    try:
+        partial.write_bytes(content)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def lock(target: Target = TARGET, requirements: Path = REQUIREMENTS) -> dict[str, str]:

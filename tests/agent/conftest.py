@@ -109,8 +109,12 @@ def dd_agent_user():
     """install.sh chowns to dd-agent, which the Agent package creates on a VM."""
     needs.root("install.sh (chown dd-agent)")
     if subprocess.run(["id", "dd-agent"], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                        "--shell", "/usr/sbin/nologin", "dd-agent"], check=True)
+        made = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                               "--shell", "/usr/sbin/nologin", "dd-agent"],
+                              capture_output=True, text=True)
+        # 9: the name is taken, by the other pytest-xdist worker a moment before (useradd(8)).
+        if made.returncode not in (0, 9):
+            raise RuntimeError(f"useradd dd-agent failed: {made.stderr.strip()}")
 
 
 class Env:

@@ -28,7 +28,9 @@ from tests import needs
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, free_port, make_settings
 from tests.agent.standins.datadog_agent import connect, run_custom_queries
 
-pytestmark = pytest.mark.agent
+# xdist_group: one pytest-xdist worker runs the module (`make test-agent`: --dist
+# loadgroup), so each throwaway server below is started once, as without xdist.
+pytestmark = [pytest.mark.agent, pytest.mark.xdist_group("database-servers")]
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 # Non-ASCII, exercising SASLprep: NBSP maps to a space, the soft hyphen to nothing, the "fi"
 # ligature NFKC-normalizes to "fi"; PostgreSQL's client and server both apply it.

@@ -177,7 +177,15 @@ def _ordered(commands: dict[str, Command]) -> list[Command]:
 def _client(tool: str, conn: dict, key_file: str) -> list[str]:
     """`ssh` or `scp` logged in as the connection says (connection.go `SShConfig`): with
     `privateKey`, or with the keys of the ssh-agent at `agentSocketPath` (and nothing else:
-    no default identity files, no agent from this process's environment)."""
+    no default identity files, no agent from this process's environment).
+
+    The key exchange is the one pulumi-command's client agrees with these hosts' sshd:
+    `SSHConfig` sets no KeyExchanges, so golang.org/x/crypto/ssh's defaults apply (v0.48.0,
+    pulumi-command v1.2.1's provider/go.mod; ssh/common.go `defaultKexAlgos`:
+    mlkem768x25519-sha256, curve25519-sha256, ...), and Debian 12's OpenSSH 9.2 has no
+    ML-KEM, so curve25519-sha256. OpenSSH's own client would pick sntrup761x25519-sha512,
+    which x/crypto does not implement (and whose key generation costs the client about
+    0.07 s of CPU a session here: the remote tier opens hundreds)."""
     if "privateKey" in conn:
         login = ["-i", key_file, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
     else:
@@ -186,7 +194,7 @@ def _client(tool: str, conn: dict, key_file: str) -> list[str]:
     return [tool, "-F", "/dev/null", *(["-T"] if tool == "ssh" else []), *login, *port,
             "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-            "-o", "ConnectTimeout=15"]
+            "-o", "KexAlgorithms=curve25519-sha256", "-o", "ConnectTimeout=15"]
 
 
 def ssh(command: Command, text: str, stdin: str | None, action: str) -> Result:

@@ -1,7 +1,7 @@
 """Hostile values through the real path: the offline plan's Agent commands (the bundle copy
 and install.sh, as AgentHost declares them) over real SSH into the SSH test hosts, the SQL
 on their real PostgreSQL and MariaDB, then a login through the integration's own driver
-(psycopg 3 / PyMySQL, the stand-in Agent's `connect`: Host.database_login).
+(psycopg 3 / PyMySQL, the stand-in Agent's `connect`: Host.database_logins).
 
 A case is one line of a table: (id, password). Every password is deployed in turn on one
 host per database kind, each replacing the one before; then a deploy whose database check
@@ -81,11 +81,12 @@ def deploy_all(host, plans) -> dict:
     record, previous = {}, None
     for case_id, password in CASES[kind]:
         outcome = engine.up(plans[case_id])
+        logins = host.database_logins([password] if previous is None else [password, previous])
         record[case_id] = {
             "errors": [r.error for r in outcome.failed],
             "output": "".join(r.stdout + r.stderr for r in outcome.results),
-            "login": host.database_login(password),
-            "previous_login": None if previous is None else host.database_login(previous),
+            "login": logins[0],
+            "previous_login": None if previous is None else logins[1],
         }
         previous = password
     conf = host.path(f"/etc/datadog-agent/conf.d/{kind}.d/conf.yaml").read_bytes()
@@ -94,10 +95,11 @@ def deploy_all(host, plans) -> dict:
         outcome = engine.up(plans["failing"])
     finally:
         host.fail_agent_check(None, check=kind)
+    previous_login, new_login = host.database_logins([previous, FAILING_PASSWORD])
     record["failed deploy"] = {
         "errors": [r.error for r in outcome.failed],
-        "previous_login": host.database_login(previous),
-        "new_login": host.database_login(FAILING_PASSWORD),
+        "previous_login": previous_login,
+        "new_login": new_login,
         "conf_kept": host.path(f"/etc/datadog-agent/conf.d/{kind}.d/conf.yaml").read_bytes() == conf,
     }
     rerun = engine.up(plans["failing"])

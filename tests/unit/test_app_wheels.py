@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from agent_files import wheels
+from agent_files import tarball, wheels
 from tools import plan
 
 DEBIAN_12 = wheels.Target("3.11", "2.36", "x86_64")
@@ -105,6 +107,31 @@ def test_a_cached_set_is_packed_without_asking_pip_and_the_same_bytes_each_time(
     (tmp_path / wheel_set.archive).unlink()
     assert wheels.ensure(wheel_set, root=tmp_path).read_bytes() == first, \
         "the set's tar is deterministic: same wheels, same bytes, same asset hash"
+
+
+def test_processes_filling_one_cold_cache_at_once_all_get_the_whole_set(tmp_path, monkeypatch):
+    """Test workers (or two `pulumi up`s) fetching the same set at the same moment: each
+    downloads, then each writes the cache; none fails and the tar is the set's, whole."""
+    files = {"x-1-py3-none-any.whl": b"x" * 100_000, "pip-26-py3-none-any.whl": b"p" * 100_000}
+    manifest = "".join(f"{hashlib.sha256(c).hexdigest()}  {n}\n" for n, c in files.items())
+    wheel_set = wheels.WheelSet(wheels.set_id(wheels.parse_manifest(manifest)), manifest)
+    downloaded = threading.Barrier(4)
+
+    def pip(args):  # pip download's effect, then wait until every caller has downloaded
+        dest = Path(args[args.index("-d") + 1])
+        dest.mkdir(parents=True)
+        for name, content in files.items():
+            (dest / name).write_bytes(content)
+        downloaded.wait(timeout=30)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(wheels, "_pip", pip)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        tars = list(pool.map(lambda _: wheels.ensure(wheel_set, root=tmp_path), range(4)))
+    expected = tarball.build(wheels.archive_members(files))
+    assert [t.read_bytes() == expected for t in tars] == [True] * 4
+    assert sorted(p.name for p in (tmp_path / wheels.CACHE).rglob("*")) == \
+        sorted([wheel_set.id, f"{wheel_set.id}.tar", *files]), "no partial file is left behind"
 
 
 PIP_FAILURES = [  # (case, pip's stderr, the reason the one line gives)

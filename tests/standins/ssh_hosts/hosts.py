@@ -12,8 +12,8 @@ made with `unshare`:
   route to PyPI or anywhere else (`pip_index_error` shows it): the app installs from the
   wheel set the stack copies, as on a VM with no PyPI.
 
-SSH: a listener on the host's own loopback address and port (127.0.0.x, in this machine's
-network namespace) hands each connection to a fresh Debian `sshd -i` (OpenSSH's inetd mode,
+SSH: a listener on the host's own loopback address and port (127.0.0.x, or 127.0.<n>.x in
+pytest-xdist's worker n-1: see _address, in this machine's network namespace) hands each connection to a fresh Debian `sshd -i` (OpenSSH's inetd mode,
 sshd(8)) started inside the host's namespaces, so the whole session -- the login shell,
 `sudo -n`, everything it runs -- sees only the host's view. Key login only, generated host
 and client keys. sshd logs to the host's session log (outside its view), one
@@ -82,6 +82,15 @@ def _free_port(address: str) -> int:
         return s.getsockname()[1]
 
 
+def _address(index: int) -> str:
+    """Host `index`'s loopback address: 127.0.0.(10+index), or 127.0.(n+1).(10+index) in
+    pytest-xdist's worker gw<n>, so two workers' host sets never pick their ports (below) on
+    the same address."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    subnet = int(worker[2:]) + 1 if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return f"127.0.{subnet}.{10 + index}"
+
+
 def _free_id(taken: set[int], start: int) -> int:
     while start in taken:
         start += 1
@@ -96,7 +105,7 @@ class Host:
                  templates: databases.Templates):
         self.name, self.spec, self.base = name, spec, base
         self.user = spec.user
-        self.address = f"127.0.0.{10 + index}"
+        self.address = _address(index)
         self.port = _free_port(self.address)
         self.control = base / "control"  # the host's /run/standin: stand-in logs and faults
         self.session_log = base / "sshd.log"
@@ -342,15 +351,21 @@ class Host:
         conf.yaml but `password`: the same driver and arguments (the stand-in Agent's
         `connect`, under venv-agent), over the host's own loopback (its network namespace),
         then SELECT 1. '' on success, else the driver's error."""
+        return self.database_logins([password])[0]
+
+    def database_logins(self, passwords: list[str]) -> list[str]:
+        """database_login for each password in turn, one fresh connection each, from one
+        helper process (its start and driver import are most of a login's cost)."""
         conf = self.path(f"/etc/datadog-agent/conf.d/{self.spec.database}.d/conf.yaml")
-        instance = {**yaml.safe_load(conf.read_text())["instances"][0], "password": password}
+        instance = yaml.safe_load(conf.read_text())["instances"][0]
         done = subprocess.run(
             ["nsenter", f"--target={self.pid}", "--net", "--", str(AGENT_PYTHON), "-c", _LOGIN,
              str(AGENT_STANDINS), self.spec.database],
-            input=json.dumps(instance), capture_output=True, text=True, timeout=60)
+            input=json.dumps([{**instance, "password": p} for p in passwords]),
+            capture_output=True, text=True, timeout=60)
         if done.returncode:
             raise RuntimeError(f"{self.name}: the login helper failed: {done.stderr}")
-        return done.stdout.strip()
+        return json.loads(done.stdout)
 
     def close(self) -> None:
         self.stop_sshd()
@@ -360,20 +375,25 @@ class Host:
         self.database.stop()
 
 
-# Host.database_login's program (argv: the stand-ins' directory, the database kind; the
-# instance as JSON on stdin): prints '' or the driver's error.
+# Host.database_logins' program (argv: the stand-ins' directory, the database kind; the
+# instances as a JSON list on stdin): prints a JSON list, '' or the driver's error for each.
 _LOGIN = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from datadog_agent import connect
-try:
-    connection = connect(sys.argv[2], json.load(sys.stdin))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        assert cursor.fetchone()[0] == 1
-    connection.close()
-except Exception as exc:
-    print(f"{type(exc).__name__}: {exc}")
+
+def login(instance):
+    try:
+        connection = connect(sys.argv[2], instance)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            assert cursor.fetchone()[0] == 1
+        connection.close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}".strip()
+    return ""
+
+print(json.dumps([login(instance) for instance in json.load(sys.stdin)]))
 """
 
 
