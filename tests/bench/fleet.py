@@ -52,6 +52,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from agent_files import wheels
 from tests.bench import fleet_model
 from tests.bench.fleet_model import Step, StackRun
 from tests.e2e.lifecycle import ACCOUNT
@@ -90,6 +91,12 @@ class EngineFleet:
 
         self.standin = start_server(0, tempfile.mkdtemp(prefix="bench-standin-"), clock_offset=0)
         self.project = FleetProject(hosts, self.standin)
+        # The app's wheel set cached on the controller, as `make app-wheels` or a CI cache
+        # leaves it: no stack's figures include fetching it (the program only checks it).
+        cache = wheels.ensure(wheels.load())
+        seeded = self.project.work / wheels.CACHE
+        seeded.mkdir(parents=True)
+        shutil.copy(cache, seeded / cache.name)
         self.stacks = stacks_of(layout, hosts)
         self.groups = {name: accounting.child(f"{layout}-{len(hosts)}-{name}") for name in self.stacks}
         self.bin = self.project.dir / "bin"
@@ -205,8 +212,11 @@ def measure(driver, hosts: TestHosts, layout: str, step: str) -> Step:
 
 def run_layout(fleet_class, layout: str, count: int, accounting, steps=("up", "no-op"),
                extra_env=None) -> list[Step]:
+    started = time.monotonic()
     with TestHosts([HostSpec()] * count, progress=quiet, cpu_accounting=True) as hosts:
         driver = fleet_class(hosts, layout, accounting, extra_env)
+        print(f"  ({count} host(s) and {len(driver.stacks)} stack(s) set up in "
+              f"{time.monotonic() - started:.1f} s, not counted)", flush=True)
         try:
             measured = []
             for step in steps:
