@@ -62,6 +62,7 @@ REPO = Path(__file__).resolve().parents[2]
 WORKERS = 4  # tools.fleet's default: every group of the bench at once
 SETTLE = 0.5  # s for the last sessions' sshd to exit before their CPU is read
 WRAPPER = Path(__file__).resolve().parent / "pulumi_in_cgroup.sh"
+SAVED = REPO / "build" / "bench-fleet.json"
 
 
 def quiet(line: str) -> None:
@@ -98,7 +99,7 @@ class EngineFleet:
         seeded.mkdir(parents=True)
         shutil.copy(cache, seeded / cache.name)
         self.stacks = stacks_of(layout, hosts)
-        self.groups = {name: accounting.child(f"{layout}-{len(hosts)}-{name}") for name in self.stacks}
+        self.groups = {name: accounting.child(name) for name in self.stacks}
         self.bin = self.project.dir / "bin"
         self.bin.mkdir()
         (self.bin / "pulumi").symlink_to(WRAPPER)
@@ -145,7 +146,7 @@ class RemoteFleet:
         self.dir = Path(tempfile.mkdtemp(prefix="bench-fleet-remote-"))
         (self.dir / "outputs").mkdir()
         self.stacks = stacks_of(layout, hosts)
-        self.groups = {name: accounting.child(f"{layout}-{len(hosts)}-{name}") for name in self.stacks}
+        self.groups = {name: accounting.child(name) for name in self.stacks}
         self.resources: dict[str, int] = {}
         for name, (role, members) in self.stacks.items():
             (self.dir / f"{name}.spec.json").write_text(json.dumps({
@@ -211,10 +212,11 @@ def measure(driver, hosts: TestHosts, layout: str, step: str) -> Step:
 
 
 def run_layout(fleet_class, layout: str, count: int, accounting, steps=("up", "no-op"),
-               extra_env=None) -> list[Step]:
+               extra_env=None, tag: str = "") -> list[Step]:
+    """Fresh hosts and stacks of a layout, and its steps; `tag` names its cgroups apart."""
     started = time.monotonic()
     with TestHosts([HostSpec()] * count, progress=quiet, cpu_accounting=True) as hosts:
-        driver = fleet_class(hosts, layout, accounting, extra_env)
+        driver = fleet_class(hosts, layout, accounting.child(f"{layout}-{count}{tag}"), extra_env)
         print(f"  ({count} host(s) and {len(driver.stacks)} stack(s) set up in "
               f"{time.monotonic() - started:.1f} s, not counted)", flush=True)
         try:
@@ -254,6 +256,29 @@ def machine() -> str:
             f"load average {load}")
 
 
+def report(figures: dict, group_size: int) -> None:
+    """The table, the goals, the breakdown and the model, from the saved figures."""
+    steps = fleet_model.from_json(figures["steps"])
+    engine = figures["mode"] == EngineFleet.mode
+    label = EngineFleet.state_label if engine else RemoteFleet.state_label
+    probe = tuple(figures["probe"]) if figures.get("probe") else None
+    print(f"\nfleet figures ({figures['mode']}; from {figures['started']} to {figures['ended']}):")
+    print(fleet_model.render_table(steps, label))
+    for line in fleet_model.goal_lines(steps, figures["cores"]):
+        print(line)
+    if probe:
+        print(f"checkpoint probe, one stack of 20 hosts, up: controller {probe[0]:.1f} CPU s, "
+              f"{probe[1]:.1f} with PULUMI_SKIP_CHECKPOINTS=true")
+    if figures.get("breakdown"):
+        print("\none host's up, command by command (remote tier, one at a time):")
+        print("\n".join(figures["breakdown"]))
+    for step in ("up", "no-op"):
+        cal = fleet_model.calibrate(steps, step, engine, checkpoint_probe=probe)
+        print()
+        print(fleet_model.render_model(cal, fleet_model.model(cal, group_size=group_size),
+                                       group_size))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.fleet",
                                      description=__doc__.split("\n\n")[0])
@@ -266,7 +291,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-breakdown", action="store_true",
                         help="skip one host's commands timed one at a time")
     parser.add_argument("--group-size", type=int, default=25, help="the model's hosts a group")
+    parser.add_argument("--save", type=Path, default=SAVED,
+                        help=f"keep the figures here as they are measured (default {SAVED})")
+    parser.add_argument("--from", dest="source", type=Path,
+                        help="measure nothing: print the table and model of saved figures")
     args = parser.parse_args(argv)
+    if args.source:
+        report(json.loads(args.source.read_text()), args.group_size)
+        return 0
     counts = [int(n) for n in args.hosts.split(",")]
     layouts = args.layouts.split(",")
 
@@ -288,44 +320,41 @@ def main(argv: list[str] | None = None) -> int:
         print(f"through the real engine: pulumi {version}, file backend, tools.fleet's "
               f"Automation API layer, {WORKERS} workers", flush=True)
     print(f"machine: {machine()}", flush=True)
+    figures = {"mode": fleet_class.mode, "cores": os.cpu_count() or 1, "started": machine(),
+               "ended": "", "steps": [], "probe": None, "breakdown": []}
+
+    def save() -> None:
+        figures["ended"] = machine()
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps(figures, indent=1))
+
     accounting = cgroups.CpuGroup.make(root, f"bench-fleet-{os.getpid()}")
-    label = EngineFleet.state_label if fleet_class is EngineFleet else RemoteFleet.state_label
-    print("  " + fleet_model.render_table([], label), flush=True)
-    started = time.monotonic()
+    print("  " + fleet_model.render_table([], fleet_class.state_label), flush=True)
     steps: list[Step] = []
-    probe = None
     try:
         for count in counts:
             for layout in layouts:
                 print(f"{fleet_model.LAYOUTS[layout]}, {count} host(s):", flush=True)
                 steps += run_layout(fleet_class, layout, count, accounting)
+                figures["steps"] = fleet_model.to_json(steps)
+                save()
         if fleet_class is EngineFleet and not args.no_probe and 20 in counts and "one" in layouts:
             print("checkpoint probe: one stack, 20 hosts, up with PULUMI_SKIP_CHECKPOINTS=true:",
                   flush=True)
             skipped = run_layout(fleet_class, "one", 20, accounting, steps=("up",),
-                                 extra_env={"PULUMI_SKIP_CHECKPOINTS": "true"})[0]
+                                 extra_env={"PULUMI_SKIP_CHECKPOINTS": "true"}, tag="-probe")[0]
             measured = fleet_model.find(steps, "one", 20, "up")
             if not skipped.failed and measured:
-                probe = (measured.controller_cpu, skipped.controller_cpu)
+                figures["probe"] = [measured.controller_cpu, skipped.controller_cpu]
+                save()
     finally:
         accounting.remove()
-    print(f"\nfleet figures ({fleet_class.mode}; {machine()}; "
-          f"{time.monotonic() - started:.0f} s in all):")
-    print(fleet_model.render_table(steps, label))
-    for line in fleet_model.goal_lines(steps, os.cpu_count() or 1):
-        print(line)
-    if probe:
-        print(f"checkpoint probe, one stack of 20 hosts, up: controller {probe[0]:.1f} CPU s, "
-              f"{probe[1]:.1f} with PULUMI_SKIP_CHECKPOINTS=true")
     if not args.no_breakdown:
-        print("\none host's up, command by command (remote tier, one at a time):")
-        print("\n".join(host_breakdown()))
-    engine = fleet_class is EngineFleet
-    for step in ("up", "no-op"):
-        cal = fleet_model.calibrate(steps, step, engine, checkpoint_probe=probe)
-        print()
-        print(fleet_model.render_model(cal, fleet_model.model(cal, group_size=args.group_size),
-                                       args.group_size))
+        figures["breakdown"] = host_breakdown()
+    save()
+    print(f"(figures kept in {args.save}: `python -m tests.bench.fleet --from {args.save}` "
+          "prints this again)")
+    report(figures, args.group_size)
     return 0
 
 

@@ -19,7 +19,7 @@ The model's shape (issue 21):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Sequence, TypeVar
 
 T = TypeVar("T")
@@ -98,6 +98,15 @@ class Step:
         groups = sum(1 for s in self.stacks if s.role != "account")
         accounts = len(self.stacks) - groups
         return f"{groups}+{accounts}" if accounts else str(groups)
+
+
+def to_json(steps: Sequence[Step]) -> list[dict]:
+    """The steps as JSON-ready data (the bench keeps its figures in a file)."""
+    return [asdict(s) for s in steps]
+
+
+def from_json(data: Sequence[dict]) -> list[Step]:
+    return [Step(**{**d, "stacks": tuple(StackRun(**s) for s in d["stacks"])}) for d in data]
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -82,6 +82,13 @@ def test_a_no_op_of_any_group_opens_no_session_and_writes_nothing(sessions, writ
     assert line.endswith(verdict), line
 
 
+def test_saved_figures_read_back_as_the_same_steps():
+    import json
+
+    steps = [groups_step(5, host_cpu=12.5, sessions=35), groups_step(5, "no-op", writes=None)]
+    assert fm.from_json(json.loads(json.dumps(fm.to_json(steps)))) == steps
+
+
 def test_the_table_has_a_line_a_step_and_names_each_failed_stack():
     failed = fm.StackRun("group-2", "hosts", 5, False, 1.0, error="error: ssh: handshake failed")
     table = fm.render_table([groups_step(5), step("groups", 5, "no-op", stacks=[failed])])

@@ -408,13 +408,16 @@ def _allow_traverse(directory: Path, uid: int) -> None:
 
 
 def _kill_namespace(holder: int) -> None:
-    """Every process in the host's mount namespace (apps, sessions), then the holder."""
-    ns = os.readlink(f"/proc/{holder}/ns/mnt")
+    """Every process in the host's mount or network namespace, then the holder: sessions,
+    and the apps the systemctl stand-in starts, which a unit's PrivateTmp/DynamicUser puts
+    in a mount namespace of their own (inside the host's network one): matching the mount
+    namespace alone left every host's gunicorn running after close."""
+    own = {os.readlink(f"/proc/{holder}/ns/{kind}") for kind in ("mnt", "net")}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == holder:
             continue
         try:
-            if os.readlink(f"/proc/{entry}/ns/mnt") == ns:
+            if own & {os.readlink(f"/proc/{entry}/ns/{kind}") for kind in ("mnt", "net")}:
                 os.kill(int(entry), signal.SIGKILL)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             pass
