@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 
-.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema app-wheels app-wheels-lock snapshot bench bench-e2e graph-snapshot bench-drift adopt drift mutate clean
+.PHONY: plan deps docs pictures test test-unit test-agent test-apm test-remote e2e demo plan-snapshot package-schema app-wheels app-wheels-lock snapshot bench bench-e2e bench-fleet graph-snapshot bench-drift adopt drift mutate clean
 
 plan: $(VENV)/.installed
 	$(PY) -m tools.plan
@@ -155,6 +155,13 @@ bench-drift: $(VENV)/.installed venv-agent/.installed
 
 bench-e2e: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 	$(PY) -m tests.bench.e2e
+
+# A fleet's figures: 1, 5 and 20 SSH test hosts in one stack and as group stacks, up and
+# no-op, controller and host CPU apart (cgroups), then the model of 100 and 1,000 hosts
+# (docs/fleet.md, "Figures"). Root. Through the real engine where it is installed, else
+# through the remote tier's engine, said in one line. ARGS: e.g. ARGS="--hosts 1,5".
+bench-fleet: $(VENV)/.installed venv-agent/.installed
+	$(PY) -m tests.bench.fleet $(ARGS)
 
 clean:
 	rm -rf $(VENV) venv-agent venv-apm venv-mutate policy/venv .github/node_modules .pytest_cache mutants build

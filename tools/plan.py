@@ -100,14 +100,15 @@ def _clean(value: Any, mask: bool = True) -> Any:
 
 
 def run(config: StackConfig, stack: str, created: bool = False, mask: bool = True,
-        now: datetime | None = None) -> Plan:
+        now: datetime | None = None, stack_outputs: dict[str, dict] | None = None) -> Plan:
     """Run the program under mocks; raises settings.ConfigError on bad config.
 
     `created=False` is a preview of a new stack (ids unknown); `created=True` is an
     `up`, with stable made-up ids, so tests can check what derives from them.
     `mask=False` keeps secret input values, so tests can diff what the engine would
     (the CLI always masks). `now` is the program's clock (default: program.clock(), the
-    real time or DATADOG_STACK_NOW).
+    real time or DATADOG_STACK_NOW). `stack_outputs`: what a StackReference reads, by the
+    referenced stack's name (a `hosts` stack's account stack: its plan's `outputs`).
     """
     import pulumi
 
@@ -138,6 +139,8 @@ def run(config: StackConfig, stack: str, created: bool = False, mask: bool = Tru
         # An empty id during a preview leaves the id, and what derives from it, unknown,
         # as the engine does for a resource not created yet.
         def new_resource(self, args):
+            if args.typ == "pulumi:pulumi:StackReference" and stack_outputs is not None:
+                return args.name, {"name": args.name, "outputs": stack_outputs.get(args.name, {})}
             if not created:
                 return "", {}
             id_ = str(zlib.crc32(args.name.encode()) % 10**7)

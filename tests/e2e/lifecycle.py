@@ -2,7 +2,8 @@
 the SDK we pin) drives `pulumi up` / `destroy` of an `e2e` stack in a file backend in a temp
 dir, passphrase secrets, against the Datadog API stand-in (tests/standins/datadog_api) and
 the SSH test hosts (tests/standins/ssh_hosts). Used by tests/e2e, `make demo` and
-tests/bench/e2e.py.
+tests/bench/e2e.py; `FleetProject`, several stacks of one project run by tools.fleet's
+Automation API layer, by tests/e2e/test_fleet_e2e.py and tests/bench/fleet.py.
 
 Needs a `pulumi` CLI on PATH with the datadog 5.8.0 and command 1.2.1 plugins; `missing()`
 says, in one line, what is not there.
@@ -28,6 +29,7 @@ SHIPPED_CATALOG = {kind: len(list((REPO / "catalog" / kind).glob("*.json")))
 POLICY = REPO / "policy"
 PLUGINS = {"datadog": "5.8.0", "command": "1.2.1"}
 STACK = "e2e"
+ACCOUNT = "acct"  # a FleetProject's account stack: its `hosts` stacks name it
 PASSPHRASE = "e2e-passphrase-not-a-secret"
 CANARIES = {
     "datadog:apiKey": "CANARY-api-key-5f1e0c",
@@ -97,6 +99,14 @@ class Step:
                 f"({', '.join(f'{h} {n}' for h, n in self.sessions.items())})")
 
 
+def datadog_writes(standin) -> int:
+    """Datadog writes the stand-in has seen: POST/PUT/PATCH/DELETE, not the provider's
+    validate calls (POST .../validate checks a monitor body and changes nothing)."""
+    return sum(1 for e in standin.requests()
+               if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
+               and e["path"].startswith("/api/") and not e["path"].endswith("/validate"))
+
+
 class Lifecycle:
     """An `e2e` stack over `hosts` (TestHosts) and `standin` (the Datadog API stand-in)."""
 
@@ -164,11 +174,7 @@ class Lifecycle:
                     time.monotonic() - started, output, outputs)
 
     def writes(self) -> int:
-        """Datadog writes so far: POST/PUT/PATCH/DELETE, not the provider's validate calls
-        (POST .../validate checks a monitor body and changes nothing)."""
-        return sum(1 for e in self.standin.requests()
-                   if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
-                   and e["path"].startswith("/api/") and not e["path"].endswith("/validate"))
+        return datadog_writes(self.standin)
 
     def advance_clock(self, days: float) -> None:
         """Time passes for Datadog and for the program alike: the stand-in's clock, and the
@@ -223,3 +229,84 @@ def live(objects: dict) -> dict:
         return bool(obj.get("canceled") or (obj.get("attributes") or {}).get("canceled"))
     return {kind: [oid for oid, obj in items.items() if not (kind == "downtimes" and canceled(obj))]
             for kind, items in objects.items()}
+
+
+class FleetProject:
+    """The program in a work dir, a file backend beside it, and its stacks (docs/fleet.md):
+    `create` one of any role, `run` them as tools.fleet does."""
+
+    def __init__(self, hosts, standin):
+        from pulumi import automation as auto
+
+        self.auto, self.hosts, self.standin = auto, hosts, standin
+        self.dir, self.work, self.env = program_copy("e2e-fleet-")
+        self.stacks: list[str] = []
+
+    def options(self):
+        return self.auto.LocalWorkspaceOptions(env_vars=self.env, secrets_provider="passphrase")
+
+    def create(self, name: str, role: str, hosts=()) -> None:
+        """A stack with the dev stack's config, pointed at the stand-in, of `role`: an
+        `account` stack lists no host; a `hosts` stack names ACCOUNT; `all` is the dev
+        stack's shape with these hosts."""
+        stack = self.auto.create_stack(stack_name=name, work_dir=str(self.work), opts=self.options())
+        config = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
+        config.update({"datadog:apiUrl": self.standin.url + "/", "datadog:validate": "true",
+                       "datadog-stack:role": role})
+        if role == "account":
+            config.pop("datadog-stack:hosts")
+        else:
+            if role == "hosts":
+                config["datadog-stack:accountStack"] = ACCOUNT
+            config["datadog-stack:hosts"] = [{"name": h.name, "address": h.address,
+                                              "sshPort": h.port, "sshUser": h.user} for h in hosts]
+        path = self.work / f"Pulumi.{name}.yaml"
+        document = yaml.safe_load(path.read_text()) if path.exists() else {}
+        (document or {}).setdefault("config", {}).update(config)
+        path.write_text(yaml.safe_dump(document or {"config": config}, sort_keys=False))
+        secrets = {k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()}
+        secrets["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
+            value=self.hosts.private_key, secret=True)
+        stack.set_all_config(secrets)
+        self.stacks.append(name)
+
+    def run(self, command: str, accounts: tuple[str, ...], others: tuple[str, ...],
+            workers: int = 2, env_of=None):
+        """tools.fleet's run of these stacks: ({stack: Outcome}, not started, lines).
+        `env_of(stack)`: that stack's engine environment (default: the project's)."""
+        from tools import fleet
+
+        lines: list[str] = []
+        logs = self.dir / "logs"
+        logs.mkdir(exist_ok=True)
+        runners = {stack: fleet.automation_runner(command, self.work, log_dir=logs,
+                                                  env=env_of(stack) if env_of else self.env)
+                   for stack in accounts + others}
+        outcomes, skipped = fleet.run_fleet(fleet.Waves(accounts, others), command,
+                                            lambda stack: runners[stack](stack),
+                                            workers=workers, emit=lines.append)
+        return {o.stack: o for o in outcomes}, skipped, lines
+
+    def log(self, stack: str) -> str:
+        """The last run's engine output of `stack`, for assertion messages."""
+        path = self.dir / "logs" / f"{stack}.log"
+        return path.read_text()[-3000:] if path.exists() else ""
+
+    def checkpoint(self, stack: str) -> Path | None:
+        """The stack's state file in the file backend (its checkpoint), if written yet."""
+        found = [p for p in (self.dir / "state").rglob(f"{stack}.json")
+                 if p.parent.parent.name == "stacks" or p.parent.name == "stacks"]
+        return found[0] if found else None
+
+    def close(self, destroy: bool = True) -> None:
+        """Destroy the stacks (the groups before the account they read), then remove the
+        work dir and backend; `destroy=False` only removes them (the stand-ins go too)."""
+        for name in reversed(self.stacks if destroy else []):
+            try:
+                stack = self.auto.select_stack(stack_name=name, work_dir=str(self.work),
+                                               opts=self.options())
+                stack.destroy(color="never")
+                stack.workspace.remove_stack(name, force=True)
+            except Exception:  # noqa: BLE001 - a half-built stack: the temp dir goes anyway
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)

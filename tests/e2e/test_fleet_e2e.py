@@ -10,85 +10,22 @@ two SSH test hosts: the model is tests/e2e/lifecycle.py. Skips, in one line, whe
 from __future__ import annotations
 
 import copy
-import shutil
 
 import pytest
 import yaml
 
 from agent_files import render
-from tests.e2e.lifecycle import CANARIES, REPO, missing, program_copy
+from tests.e2e.lifecycle import ACCOUNT, FleetProject, missing
 from tests.remote.conftest import start_hosts
 from tests.standins.ssh_hosts import HostSpec
-from tools import fleet
 
 pytestmark = pytest.mark.e2e
 _why = missing()
 if _why:
     pytest.skip(f"e2e tier skipped: {_why}", allow_module_level=True)
 
-ACCOUNT, FIRST, SECOND = "acct", "group-a", "group-b"
+FIRST, SECOND = "group-a", "group-b"
 FLEET_TAG = "pulumi-fleet:datadog-stack/acct"  # rules.fleet.fleet_tag of this project and ACCOUNT
-
-
-class FleetProject:
-    """The program in a work dir, a file backend beside it, and its stacks."""
-
-    def __init__(self, hosts, standin):
-        from pulumi import automation as auto
-
-        self.auto, self.hosts, self.standin = auto, hosts, standin
-        self.dir, self.work, self.env = program_copy("e2e-fleet-")
-        self.stacks: list[str] = []
-
-    def options(self):
-        return self.auto.LocalWorkspaceOptions(env_vars=self.env, secrets_provider="passphrase")
-
-    def create(self, name: str, role: str, hosts=()) -> None:
-        """A stack with the dev stack's config, pointed at the stand-in, of `role`."""
-        stack = self.auto.create_stack(stack_name=name, work_dir=str(self.work), opts=self.options())
-        config = yaml.safe_load((REPO / "Pulumi.dev.yaml").read_text())["config"]
-        config.update({"datadog:apiUrl": self.standin.url + "/", "datadog:validate": "true",
-                       "datadog-stack:role": role})
-        if role == "account":
-            config.pop("datadog-stack:hosts")
-        else:
-            config["datadog-stack:accountStack"] = ACCOUNT
-            config["datadog-stack:hosts"] = [{"name": h.name, "address": h.address,
-                                              "sshPort": h.port, "sshUser": h.user} for h in hosts]
-        path = self.work / f"Pulumi.{name}.yaml"
-        document = yaml.safe_load(path.read_text()) if path.exists() else {}
-        (document or {}).setdefault("config", {}).update(config)
-        path.write_text(yaml.safe_dump(document or {"config": config}, sort_keys=False))
-        secrets = {k: self.auto.ConfigValue(value=v, secret=True) for k, v in CANARIES.items()}
-        secrets["datadog-stack:sshPrivateKey"] = self.auto.ConfigValue(
-            value=self.hosts.private_key, secret=True)
-        stack.set_all_config(secrets)
-        self.stacks.append(name)
-
-    def run(self, command: str, accounts: tuple[str, ...], others: tuple[str, ...]):
-        lines: list[str] = []
-        logs = self.dir / "logs"
-        logs.mkdir(exist_ok=True)
-        runner = fleet.automation_runner(command, self.work, log_dir=logs, env=self.env)
-        outcomes, skipped = fleet.run_fleet(fleet.Waves(accounts, others), command, runner,
-                                            workers=2, emit=lines.append)
-        return {o.stack: o for o in outcomes}, skipped, lines
-
-    def log(self, stack: str) -> str:
-        """The last run's engine output of `stack`, for assertion messages."""
-        path = self.dir / "logs" / f"{stack}.log"
-        return path.read_text()[-3000:] if path.exists() else ""
-
-    def close(self) -> None:
-        for name in reversed(self.stacks):  # the groups before the account they read
-            try:
-                stack = self.auto.select_stack(stack_name=name, work_dir=str(self.work),
-                                               opts=self.options())
-                stack.destroy(color="never")
-                stack.workspace.remove_stack(name, force=True)
-            except Exception:  # noqa: BLE001 - a half-built stack: the temp dir goes anyway
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -92,6 +92,15 @@ def plan(hosts, private_key: str | None, stack: str = "remote", **config) -> tup
     """The plan's remote commands for these hosts, in dependency order, secrets real; and
     the settings the program loaded. `private_key=None`: no key in config (the stack logs
     in through `sshAgentSocket`, given in `config`)."""
+    commands, result = planned(hosts, private_key, stack, **config)
+    return commands, result.settings
+
+
+def planned(hosts, private_key: str | None, stack: str = "remote",
+            stack_outputs: dict[str, dict] | None = None, **config) -> tuple[list[Command], object]:
+    """`plan`, with the whole offline plan (tools.plan.Plan: its outputs too) instead of
+    the settings. No `hosts`: no `hosts` key (an account stack); `stack_outputs`: what the
+    stack's StackReference reads (tools.plan.run)."""
     values = StackConfig.from_file(DEV)
     key = "datadog-stack:sshPrivateKey"
     values.values.pop(key, None)
@@ -104,12 +113,14 @@ def plan(hosts, private_key: str | None, stack: str = "remote", **config) -> tup
         **{f"datadog-stack:{k}": v if isinstance(v, str) else json.dumps(v)
            for k, v in config.items()},
     })
+    if not hosts:
+        values.values.pop("datadog-stack:hosts")
     values.secret_keys = sorted((set(values.secret_keys) | set(CANARIES) | {key}) &
                                 set(values.values))
     wheels.ensure(wheels.load())  # the copy's source, as __main__ fetches it before `up`
     recorded = _record_dependencies()
     try:
-        result = run(values, stack, created=True, mask=False)
+        result = run(values, stack, created=True, mask=False, stack_outputs=stack_outputs)
         resources = result.resources
     finally:
         recorded.undo()
@@ -124,11 +135,13 @@ def plan(hosts, private_key: str | None, stack: str = "remote", **config) -> tup
             continue
         deps = []
         for urn in recorded.dependencies[r["name"]]:
+            if urn not in urn_names:  # read, not registered: a StackReference runs nothing
+                continue
             dep = urn_names[urn]
             deps += [c for c in children.get(dep, [])] or [dep]  # a component: its children
         commands[r["name"]] = Command(r["name"], r["inputs"], sorted(set(deps)),
                                       recorded.delete_before_replace[r["name"]], r["type"])
-    return _ordered(commands), result.settings
+    return _ordered(commands), result
 
 
 class _record_dependencies:

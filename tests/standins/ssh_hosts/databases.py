@@ -115,8 +115,9 @@ class Database:
     port by relaying to the socket, as a server listening on localhost would."""
 
     def __init__(self, kind: str, socket_dir: Path, mountpoint: str, socket_name: str,
-                 port: int, stop):
+                 port: int, stop, pid: int):
         self.kind, self.socket_dir, self.mountpoint, self._stop = kind, socket_dir, mountpoint, stop
+        self.pid = pid  # the server's main process (postmaster, mariadbd)
         self.tcp_forward = (f"socat TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork "
                             f"UNIX-CONNECT:{mountpoint}/{socket_name}")
 
@@ -140,7 +141,9 @@ def _start_postgres(base: Path, template: Path) -> Database:
     def stop():
         subprocess.run(["runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
                         str(data), "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
-    return Database("postgres", sock, "/run/postgresql", f".s.PGSQL.{PG_PORT}", PG_PORT, stop)
+    # postmaster.pid's first line is the server's pid (PostgreSQL docs: "Database File Layout").
+    pid = int((data / "postmaster.pid").read_text().split()[0])
+    return Database("postgres", sock, "/run/postgresql", f".s.PGSQL.{PG_PORT}", PG_PORT, stop, pid)
 
 
 def _start_mysql(base: Path, template: Path) -> Database:
@@ -170,4 +173,4 @@ def _start_mysql(base: Path, template: Path) -> Database:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-    return Database("mysql", sock, "/run/mysqld", "mysqld.sock", MYSQL_PORT, stop)
+    return Database("mysql", sock, "/run/mysqld", "mysqld.sock", MYSQL_PORT, stop, server.pid)

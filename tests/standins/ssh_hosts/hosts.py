@@ -19,6 +19,11 @@ sshd(8)) started inside the host's namespaces, so the whole session -- the login
 and client keys. sshd logs to the host's session log (outside its view), one
 "Accepted publickey" line per session, which is how tests count SSH sessions.
 
+CPU (`TestHosts(..., cpu_accounting=True)`, for the benchmarks): each host's own cgroup
+(cgroups.py) holds its namespaces' processes, its database server and every SSH session's
+sshd with all it runs, so `cpu_seconds()` is what the host itself spent, as a VM's own CPU
+would, apart from the process that holds the hosts.
+
 Inside: the stand-ins of `executables/` (systemctl, journalctl, curl, the Agent's install script)
 first on PATH (/usr/local/sbin), the Agent tier's stand-in `datadog-agent`, and a real
 PostgreSQL or MariaDB server per host (see databases.py) whose socket is where the Debian
@@ -42,7 +47,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.standins.ssh_hosts import databases, view
+from tests.standins.ssh_hosts import cgroups, databases, view
 
 REPO = Path(__file__).resolve().parents[3]
 BIN = Path(__file__).resolve().parent / "executables"
@@ -113,6 +118,7 @@ class Host:
         self._listener: socket.socket | None = None
         self._sessions: list[subprocess.Popen] = []
         self._lock = threading.Lock()
+        self.cgroup: cgroups.CpuGroup | None = None  # set by TestHosts(cpu_accounting=True)
         self._build_image(client_pub)
         self.database = databases.start(spec.database, base, templates)
         self._enter_namespaces()
@@ -289,10 +295,11 @@ class Host:
                 conn, _ = listener.accept()
             except OSError:  # closed by stop_sshd
                 return
+            argv = ["nsenter", f"--target={self.pid}", "--mount", "--net", "--",
+                    "/usr/sbin/sshd", "-i", "-e", "-f", "/etc/ssh/sshd_config"]
             with conn:
                 proc = subprocess.Popen(
-                    ["nsenter", f"--target={self.pid}", "--mount", "--net", "--",
-                     "/usr/sbin/sshd", "-i", "-e", "-f", "/etc/ssh/sshd_config"],
+                    self.cgroup.command(argv) if self.cgroup else argv,
                     stdin=conn.fileno(), stdout=conn.fileno(), stderr=log, start_new_session=True)
             with self._lock:
                 self._sessions = [p for p in self._sessions if p.poll() is None] + [proc]
@@ -315,6 +322,18 @@ class Host:
     def sessions(self) -> int:
         """SSH sessions opened so far: sshd logs one 'Accepted publickey' per login."""
         return self.session_log.read_text().count("Accepted publickey")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds (user + sys) the host has spent since its accounting began: its
+        sessions, what they ran and left running, its database server; None without
+        accounting (TestHosts' cpu_accounting)."""
+        return self.cgroup.seconds() if self.cgroup else None
+
+    def account_cpu(self, group: cgroups.CpuGroup) -> None:
+        """Count the host's CPU in `group` from now on: the processes it runs now (the
+        namespaces' holder and what it started, the database server's) and each session."""
+        group.add(cgroups.process_tree(self.pid) + cgroups.process_tree(self.database.pid))
+        self.cgroup = group
 
     # --- what tests read and inject -----------------------------------------------------
 
@@ -409,13 +428,16 @@ def _allow_traverse(directory: Path, uid: int) -> None:
 
 
 def _kill_namespace(holder: int) -> None:
-    """Every process in the host's mount namespace (apps, sessions), then the holder."""
-    ns = os.readlink(f"/proc/{holder}/ns/mnt")
+    """Every process in the host's mount or network namespace, then the holder: sessions,
+    and the apps the systemctl stand-in starts, which a unit's PrivateTmp/DynamicUser puts
+    in a mount namespace of their own (inside the host's network one): matching the mount
+    namespace alone left every host's gunicorn running after close."""
+    own = {os.readlink(f"/proc/{holder}/ns/{kind}") for kind in ("mnt", "net")}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == holder:
             continue
         try:
-            if os.readlink(f"/proc/{entry}/ns/mnt") == ns:
+            if own & {os.readlink(f"/proc/{entry}/ns/{kind}") for kind in ("mnt", "net")}:
                 os.kill(int(entry), signal.SIGKILL)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             pass
@@ -445,7 +467,9 @@ class TestHosts:
     """N SSH test hosts with one client key; a context manager. `hosts[i].address` etc.;
     `private_key` is the client key (OpenSSH format) the stack's `sshPrivateKey` gets."""
 
-    def __init__(self, specs: list[HostSpec], progress=print):
+    def __init__(self, specs: list[HostSpec], progress=print, cpu_accounting: bool = False):
+        """`cpu_accounting`: each host's CPU in a cgroup of its own (Host.cpu_seconds),
+        where this machine has a writable cgroup v2 hierarchy (else cpu_seconds is None)."""
         if os.geteuid() != 0:
             raise PermissionError("the SSH test hosts need root (namespaces, sshd, runuser)")
         missing = [tool for tool in ("sshd", "unshare", "nsenter", "ip", "sudo")
@@ -471,9 +495,15 @@ class TestHosts:
                      f"({spec.database}) ready [{time.monotonic() - started:.1f} s]")
             return host
 
+        self.cpu_group: cgroups.CpuGroup | None = None
         try:
             with ThreadPoolExecutor(max_workers=4) as pool:
                 made = list(pool.map(make, range(1, len(specs) + 1), specs))
+            root = cgroups.writable_root() if cpu_accounting else None
+            if root is not None:
+                self.cpu_group = cgroups.CpuGroup.make(root, base.name)
+                for host in made:
+                    host.account_cpu(self.cpu_group.child(host.name))
         except BaseException:
             self.close()
             raise
@@ -498,4 +528,7 @@ class TestHosts:
         for host in self.hosts:
             host.close()
         self.hosts = []
+        if self.cpu_group is not None:
+            self.cpu_group.remove()
+            self.cpu_group = None
         shutil.rmtree(self.base, ignore_errors=True)
