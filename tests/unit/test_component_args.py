@@ -157,17 +157,6 @@ def test_nested_args_and_lists_of_them_given_as_objects_are_built_as_their_datac
         "objects become dataclasses at any depth; lists of plain values and untyped values pass as given"
 
 
-@pytest.mark.parametrize("given, path", [
-    ({"window": {"start": 1}}, "args.window.end"),
-    ({"window": {"start": 1, "end": 2}, "windows": [{"start": 3, "end": 4}, {"end": 5}]}, "args.windows[1].start"),
-    ({"window": {"start": 1, "end": 2}, "windows": ["9-17"]}, "args.windows[0]"),
-], ids=["nested field", "item of a list", "item that is not an object"])
-def test_an_unreadable_nested_input_is_named_by_its_whole_path(given, path):
-    with pytest.raises(ArgsError) as error:
-        read(_Nested, given)
-    assert error.value.path == path, "the error names the input a caller must fix"
-
-
 def test_an_integer_input_that_crossed_the_engine_as_a_double_is_an_int_again():
     """Found by the package e2e: a YAML program's office hours reached OffHoursDowntimes as
     1080.0 (protobuf numbers are doubles), and the schedule's label formatting failed."""
@@ -189,15 +178,20 @@ def test_an_optional_nested_args_given_as_an_object_is_built_as_its_dataclass(cl
     assert read(cls, {}).window is None, "left out, it keeps its default"
 
 
-@pytest.mark.parametrize("given, path", [
-    ({"name": "vm1", "address": "192.0.2.10", "ssh_user": "root"}, "args.ssh_port"),
-    ({"name": "vm1", "address": "192.0.2.10", "ssh_port": 22, "ssh_user": "root", "user": "x"},
+@pytest.mark.parametrize("cls, given, path", [
+    (Host, {"name": "vm1", "address": "192.0.2.10", "ssh_user": "root"}, "args.ssh_port"),
+    (Host, {"name": "vm1", "address": "192.0.2.10", "ssh_port": 22, "ssh_user": "root", "user": "x"},
      "args.user"),
-    ("vm1", "args"),
-], ids=["missing field", "unknown field", "not an object"])
-def test_unreadable_args_name_the_field(given, path):
+    (Host, "vm1", "args"),
+    (_Nested, {"window": {"start": 1}}, "args.window.end"),
+    (_Nested, {"window": {"start": 1, "end": 2}, "windows": [{"start": 3, "end": 4}, {"end": 5}]},
+     "args.windows[1].start"),
+    (_Nested, {"window": {"start": 1, "end": 2}, "windows": ["9-17"]}, "args.windows[0]"),
+], ids=["missing field", "unknown field", "not an object", "nested field", "item of a list",
+        "item that is not an object"])
+def test_unreadable_args_name_the_field_by_its_whole_path(cls, given, path):
     with pytest.raises(ArgsError) as error:
-        read(Host, given)
+        read(cls, given)
     assert error.value.path == path, "the error names the input a caller must fix"
 
 
