@@ -9,7 +9,7 @@ checks. The source is anything with the `ConfigSource` methods
 the Agent tier reads the real settings without one. Secrets stay opaque values (Pulumi
 secret Outputs): their plain text is read once, from the source, to refuse what cannot
 work (an error names the key, never the value), and is never kept. `DEFAULTS` is the one
-table of defaults: Pulumi.yaml and the README's table are tested against it.
+table of defaults: Pulumi.yaml and docs/configuration.md are tested against it.
 """
 from __future__ import annotations
 
@@ -452,7 +452,7 @@ def check_known_keys(keys: list[str]) -> None:
     for full in sorted(keys):
         namespace, _, key = full.partition(":")
         if namespace == NAMESPACE and key not in KNOWN_KEYS:
-            raise ConfigError(full, "is not a setting of this stack (see the README's table)")
+            raise ConfigError(full, "is not a setting of this stack (see docs/configuration.md)")
 
 
 def _key_problem(text: str) -> str | None:

@@ -592,7 +592,7 @@ def test_a_misspelt_key_is_refused_rather_than_left_to_a_default(keys, refused):
     with pytest.raises(settings.ConfigError) as caught:
         settings.check_known_keys(keys)
     assert str(caught.value) == \
-        f"{refused}: is not a setting of this stack (see the README's table)", \
+        f"{refused}: is not a setting of this stack (see docs/configuration.md)", \
         "a key of this stack's namespace that no setting reads is refused, naming it"
 
 
