@@ -101,6 +101,7 @@ CASSETTES := $(wildcard $(abspath ../shared/datadog-cassettes))
 mutate: venv-mutate/.installed
 	mkdir -p mutants/policy
 	$(if $(DD_STANDIN_CASSETTE_DIR),,$(if $(CASSETTES),DD_STANDIN_CASSETTE_DIR=$(CASSETTES))) \
+	MUTATE_BUDGET_SECONDS=$(or $(BUDGET),20) \
 	venv-mutate/bin/python -m mutmut run --max-children $(or $(JOBS),2) $(if $(MODULE),"$(MODULE).*")
 	venv-mutate/bin/python -m tests.mutation.report $(if $(MODULE),--module $(MODULE))
 
