@@ -187,8 +187,10 @@ def test_an_optional_nested_args_given_as_an_object_is_built_as_its_dataclass(cl
     (_Nested, {"window": {"start": 1, "end": 2}, "windows": [{"start": 3, "end": 4}, {"end": 5}]},
      "args.windows[1].start"),
     (_Nested, {"window": {"start": 1, "end": 2}, "windows": ["9-17"]}, "args.windows[0]"),
+    (_Optional, {"window": {"start": 1}}, "args.window.end"),
+    (_Union, {"window": "9-17"}, "args.window"),
 ], ids=["missing field", "unknown field", "not an object", "nested field", "item of a list",
-        "item that is not an object"])
+        "item that is not an object", "field of an optional object", "optional object that is not one"])
 def test_unreadable_args_name_the_field_by_its_whole_path(cls, given, path):
     with pytest.raises(ArgsError) as error:
         read(cls, given)
