@@ -86,8 +86,10 @@ def download_args(target: Target, requirements: Path, dest: Path,
     platform, whatever this machine runs; `extra` requirements besides the file's."""
     return ["download", "--quiet", "--disable-pip-version-check", "--no-input",
             "--only-binary=:all:", "--implementation", "cp",
+            # pip adds the stable ABI (abi3) and `none` to the ABIs it is given, for CPython
+            # (its vendored packaging/tags.py, cpython_tags: "Stable ABIs and 'none' are
+            # explicitly handled later"): the local-index test fetches both kinds.
             "--python-version", target.python, "--abi", f"cp{target.python.replace('.', '')}",
-            "--abi", "abi3", "--abi", "none",
             *[arg for tag in platforms(target) for arg in ("--platform", tag)],
             "-r", str(requirements), *extra, "-d", str(dest)]
 
