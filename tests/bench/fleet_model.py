@@ -27,6 +27,7 @@ GROUPS = 4  # the bench's group stacks
 LAYOUTS = {"one": "one stack", "groups": "group stacks"}
 FLAT = 1.10  # "flat": the per-host cost at 20 hosts at most 10 % over the one at 5 (noise)
 GOAL_RATIO = 3.0  # 20 hosts within 3x of 1 host
+NOT_MEASURED = "not measured"
 
 
 def split(items: Sequence[T], groups: int = GROUPS) -> list[list[T]]:
@@ -304,7 +305,7 @@ def calibrate(steps: Sequence[Step], step: str, engine: bool, assumed: Assumed =
         points = [(n, cpu - (base.checkpoint_cpu(n) if engine else 0.0))
                   for n, cpu in stack_points(steps, layout, step, role)]
         if not points:
-            return Figure(0.0, "not measured", what), Figure(0.0, "not measured", what)
+            return Figure(0.0, NOT_MEASURED, what), Figure(0.0, NOT_MEASURED, what)
         a, b = fit(points)
         return (Figure(max(a, 0.0), "fitted", f"F, {what}: controller CPU s beside its hosts"),
                 Figure(max(b, 0.0), "fitted", f"h, {what}: controller CPU s a host"))
@@ -313,7 +314,7 @@ def calibrate(steps: Sequence[Step], step: str, engine: bool, assumed: Assumed =
     one_fixed, one_per_host = line("one", "all", "one stack")
     accounts = [cpu for _, cpu in stack_points(steps, "groups", step, "account")]
     account = Figure(sum(accounts) / len(accounts) if accounts else 0.0,
-                     "measured" if accounts else "not measured", "the account stack's controller CPU s")
+                     "measured" if accounts else NOT_MEASURED, "the account stack's controller CPU s")
     return _replace(base, group_fixed=group_fixed, group_per_host=group_per_host,
                     one_fixed=one_fixed, one_per_host=one_per_host, account=account)
 
@@ -358,10 +359,13 @@ def group_stacks(cal: Calibration, hosts: int, group_size: int, parallel: int) -
 
 def model(cal: Calibration, sizes: Sequence[int] = (100, 1000), group_size: int = 25,
           parallel: Sequence[int] = (1, 4, 16)) -> list[Estimate]:
+    """Estimates for the layouts the run measured (a layout left out has no fitted F, h)."""
     out = []
     for hosts in sizes:
-        out.append(one_stack(cal, hosts))
-        out += [group_stacks(cal, hosts, group_size, p) for p in parallel]
+        if cal.one_fixed.source != NOT_MEASURED:
+            out.append(one_stack(cal, hosts))
+        if cal.group_fixed.source != NOT_MEASURED:
+            out += [group_stacks(cal, hosts, group_size, p) for p in parallel]
     return out
 
 
@@ -394,5 +398,5 @@ def render_model(cal: Calibration, estimates: Sequence[Estimate], group_size: in
     lines += ["  " + "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
                                for i, (c, w) in enumerate(zip(r, widths))).rstrip() for r in rows]
     lines.append(" inputs:")
-    lines += [figure.line(unit) for figure, unit in cal.figures()]
+    lines += [figure.line(unit) for figure, unit in cal.figures() if figure.source != NOT_MEASURED]
     return "\n".join(lines)

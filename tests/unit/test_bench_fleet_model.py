@@ -145,3 +145,19 @@ def test_the_checkpoint_probe_measures_the_cost_of_a_snapshot_byte():
     cal = fm.calibrate(steps, "up", engine=True, checkpoint_probe=(30.0, 26.0))
     assert cal.seconds_per_byte.source == "measured"
     assert cal.checkpoint_cpu(20) == pytest.approx(4.0), "the probe's 4 s at 20 hosts, put back by K"
+
+
+@pytest.mark.parametrize("layouts, modelled", [
+    (("groups",), {"groups"}),
+    (("one",), {"one"}),
+    (("one", "groups"), {"one", "groups"}),
+])
+def test_the_model_estimates_only_the_layouts_the_run_measured(layouts, modelled):
+    steps = []
+    if "groups" in layouts:
+        steps += [groups_step(5), groups_step(20)]
+    if "one" in layouts:
+        steps += [step("one", n, stacks=[fm.StackRun("one", "all", n, True, 10.0 + n)]) for n in (5, 20)]
+    cal = fm.calibrate(steps, "up", engine=False)
+    assert {e.layout for e in fm.model(cal)} == modelled, "a layout not run has no F or h to model it"
+    assert "not measured" not in fm.render_model(cal, fm.model(cal), 25), "no input line of zeros"
