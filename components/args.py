@@ -61,7 +61,7 @@ def _value(annotation: Any, value: Any, path: str) -> Any:
         if not value.is_integer():
             raise ArgsError(path, f"{value!r} is not a whole number")
         return int(value)
-    item = typing.get_args(annotation)[:1]  # list[X]: (X,); a plain type: ()
-    if item and dataclasses.is_dataclass(item[0]) and isinstance(value, (list, tuple)):
-        return [read(item[0], v, f"{path}[{i}]") for i, v in enumerate(value)]  # type: ignore[arg-type]
+    items = typing.get_args(annotation)  # list[X]: (X,); a plain type: ()
+    if len(items) == 1 and dataclasses.is_dataclass(items[0]) and isinstance(value, (list, tuple)):
+        return [read(items[0], v, f"{path}[{i}]") for i, v in enumerate(value)]  # type: ignore[arg-type]
     return value

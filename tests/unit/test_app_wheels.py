@@ -193,6 +193,12 @@ def test_lock_pins_each_downloaded_wheel_by_its_sha256_and_asks_for_pip_too(monk
         "the set carries pip's own wheel besides the requirements (deploy.sh installs with it)"
 
 
+def test_locking_again_to_the_same_wheels_rewrites_the_committed_manifest_byte_for_byte():
+    committed = wheels.MANIFEST.read_text()
+    assert wheels.render_manifest(wheels.parse_manifest(committed), wheels.TARGET) == committed, \
+        "`make app-wheels-lock` with nothing new leaves no diff to review"
+
+
 def test_a_locked_manifest_reads_back_as_the_same_set_sorted_with_its_target_named():
     locked = {"z-1-py3-none-any.whl": B, "a-1-py3-none-any.whl": A}
     text = wheels.render_manifest(locked, DEBIAN_12)

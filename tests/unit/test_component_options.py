@@ -90,3 +90,30 @@ def test_a_datadog_component_registers_its_id_and_url(recorded, component, outpu
     mock_engine.run(lambda: build(None) and None)
     assert sorted(recorded.outputs[recorded.urns[name]]) == outputs, \
         f"{component}: a consumer reads the object's id and its link in the web app from the component"
+
+
+MONITOR_FILE = ('{"name": "m", "type": "query alert", "query": "avg(last_5m):avg:a{*} > 2", '
+                '"message": "x", "tags": [], "options": {}}')
+BOARD_FILE = '{"title": "t", "layout_type": "ordered", "widgets": []}'
+
+
+@pytest.mark.parametrize("monitors, dashboards, ids, urls", [
+    ({"monitor-m": MONITOR_FILE}, {"dashboard-t": BOARD_FILE},
+     {"monitor-m": "m-id", "dashboard-t": "t-id"},
+     {"monitor-m": "https://app.datadoghq.eu/monitors/m-id",
+      "dashboard-t": "https://app.datadoghq.eu/dashboard/t-id/t"}),
+    ({"monitor-m": MONITOR_FILE}, {}, {"monitor-m": "m-id"},
+     {"monitor-m": "https://app.datadoghq.eu/monitors/m-id"}),
+    ({}, {}, {}, {}),
+], ids=["monitor and dashboard", "monitors only", "empty"])
+def test_the_catalog_registers_each_objects_id_and_link(monitors, dashboards, ids, urls):
+    """A monitor's link is built from its id; a dashboard's from the `url` path Datadog
+    answers (resource_datadog_dashboard_json.go reads it into state)."""
+    recorded = mock_engine.start(mock_engine.Mocks(
+        ids={"datadog:index/monitorJson:MonitorJson": "m-id", "datadog:index/dashboardJson:DashboardJson": "t-id"},
+        outputs={"datadog:index/dashboardJson:DashboardJson": {"url": "/dashboard/t-id/t"}}),
+        stack="qa", preview=False)
+    mock_engine.run(lambda: Catalog("catalog", CatalogArgs(
+        monitors=monitors, dashboards=dashboards, app_url="https://app.datadoghq.eu")) and None)
+    assert recorded.outputs[recorded.urns["catalog"]] == {"ids": ids, "urls": urls}, \
+        "the stack's catalogUrls output links each catalog object in the web app"

@@ -104,3 +104,14 @@ def test_the_simulated_values_span_exactly_the_checks_range():
 def test_each_evaluation_averages_exactly_the_points_of_its_window(points, averages):
     assert list(window_averages(points)) == averages, \
         "avg(last_5m) at each minute is the mean of the points in (now - 5 min, now]"
+
+
+@pytest.mark.parametrize("host_tag, grouped", [
+    (None, "host"),
+    ("pulumi-fleet:datadog-stack/acct", "host,pulumi-fleet"),
+    ("team:db:primary", "host,team"),   # a tag's key ends at its first colon; a value may hold more
+])
+def test_the_monitor_groups_by_host_and_by_the_host_tags_key(host_tag, grouped):
+    from rules import monitor
+    assert monitor.group_by(host_tag) == grouped, \
+        "a downtime's scope filters only on tags the monitor groups by: the key, not key:value"
