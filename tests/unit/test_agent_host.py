@@ -85,6 +85,22 @@ def test_commands_connect_to_the_host_with_the_ssh_key_as_a_secret(monitor):
         assert plain(key) == SSH_KEY
 
 
+def test_a_booting_vm_is_dialled_again_for_a_bounded_time(monitor):
+    registered = deploy(monitor)
+    connection = plain(registered.raw("vm1-install")["connection"])
+    assert (connection["dialErrorLimit"], connection["perDialTimeout"]) == (10, 15), \
+        "a VM still booting refuses SSH for a while: 10 dials of up to 15 s, then the step fails"
+
+
+@pytest.mark.parametrize("given", [{}, {"private_key": SSH_KEY, "agent_socket": "/run/agent.sock"}],
+                         ids=["neither", "both"])
+def test_a_connection_takes_exactly_one_way_to_log_in(given):
+    host = ssh.Host.of(Host(name="vm1", address="192.0.2.10", ssh_port=22, ssh_user="root"))
+    with pytest.raises(ValueError) as error:
+        ssh.connection(host, **given)
+    assert str(error.value) == "an SSH connection needs exactly one of a private key and an agent socket"
+
+
 def test_install_runs_after_the_bundle_copy(monitor):
     registered = deploy(monitor)
     assert registered.urns["vm1-bundle"] in registered.requests["vm1-install"].dependencies, \

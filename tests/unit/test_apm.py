@@ -501,3 +501,11 @@ def test_service_url_names_the_host_and_port_when_listening_everywhere(engine):
     settings = make_args(port=6060, bind="0.0.0.0")
     service = build(lambda: ApmService("apm-vm1", settings))
     assert resolve(service.url) == "http://192.0.2.10:6060/"
+
+
+def test_the_component_registers_the_apps_url_and_the_smoke_tests_answer(engine):
+    _, monitor = engine
+    build(lambda: ApmService("apm-vm1", make_args(bind="0.0.0.0")))
+    outputs = monitor.outputs[monitor.urns["apm-vm1"]]
+    assert outputs == {"url": "http://192.0.2.10:5050/", "smoke": "GET / -> 200"}, \
+        "`pulumi stack output` shows where the app answers and what its routes answered"
