@@ -327,3 +327,12 @@ def test_the_agent_bundle_names_the_new_vms_address_in_its_settings(builder):
         lines = tar.extractfile("settings.env").read().decode().splitlines()
     assert f"HOST_ADDRESS={NEW_VM_IP}" in lines, \
         "install.sh's messages name the host by the address SSH reached (settings.env)"
+
+
+@pytest.mark.parametrize("now", ["tomorrow", "2027-01-04T10:00:00", ""])
+def test_a_creation_moment_that_is_not_an_aware_iso_time_is_refused_naming_it(now):
+    from components.downtimes import clock
+    with pytest.raises(ArgsError) as error:
+        clock(now)
+    assert str(error.value) == (f"args.now: {now!r} is not an ISO-8601 time with a UTC offset, "
+                                "such as 2027-01-04T10:00:00+00:00"), "one line naming the input"
