@@ -140,10 +140,9 @@ def kind_of(file: str, label: str | None = None) -> str:
 def parse(file: str, text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError as error:
-        line = getattr(error, "lineno", None)
-        where = f" (line {line}, column {error.colno})" if line else ""
-        raise CatalogError(file, f"is not JSON: {getattr(error, 'msg', error)}{where}") from None
+    except json.JSONDecodeError as error:  # what json.loads raises for any text it cannot read
+        raise CatalogError(file, f"is not JSON: {error.msg} (line {error.lineno}, column "
+                                 f"{error.colno})") from None
 
 
 def objects(files: Mapping[str, str], values: Mapping[str, str],
