@@ -27,6 +27,7 @@ from agent_files import db_auth, render
 from tests import needs
 from tests.agent.helpers import API_KEY, HOST, PASSWORD, free_port, make_settings
 from tests.agent.standins.datadog_agent import connect, run_custom_queries
+from tests.standins.ssh_hosts.databases import mariadb_install_db
 
 # xdist_group: one pytest-xdist worker runs the module (`make test-agent`: --dist
 # loadgroup), so each throwaway server below is started once, as without xdist.
@@ -264,8 +265,7 @@ def mariadb():
     needs.root("starting a throwaway server as user mysql (runuser)")
     base = _throwaway_dir("mysql")
     data, sock, port = base / "data", base / "mysqld.sock", free_port()
-    _run("mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=mysql",
-         "--auth-root-authentication-method=socket", "--skip-test-db")
+    mariadb_install_db(data)
     server = subprocess.Popen(
         ["runuser", "-u", "mysql", "--", mariadbd, "--no-defaults", f"--datadir={data}",
          f"--socket={sock}", f"--port={port}", "--bind-address=127.0.0.1",
