@@ -209,8 +209,11 @@ def clock_changes(zone: str):
     while instant < end:
         step = instant + timedelta(days=1)
         if step.astimezone(tz).utcoffset() != offset:
-            low, high = instant, step  # bisect to the minute of the change
-            while high - low > timedelta(minutes=1):
+            # Bisect to the second: `high - 1 s` is then no later than `low`, on the old
+            # offset (a bound of a minute put it up to 59 s after the change: Athens's
+            # spring change, at 03:00, was reported at 04:00).
+            low, high = instant, step
+            while high - low > timedelta(seconds=1):
                 middle = low + (high - low) / 2
                 if middle.astimezone(tz).utcoffset() == offset:
                     low = middle

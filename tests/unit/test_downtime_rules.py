@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rules.downtimes import (DAY, START_FORMAT, Recurrence, clock_change_problem, first_start,
-                             off_hours_schedules, weekday_nights, weekends)
+from rules.downtimes import (DAY, START_FORMAT, Recurrence, clock_change_problem, clock_changes,
+                             first_start, off_hours_schedules, weekday_nights, weekends)
 from domain import OfficeHours
 from tests.downtime_moments import CHANGE_ZONES, NINE_TO_SEVEN, change_moments, recurrences_at
 from tests.downtime_reading import READINGS, SEMANTICS, mute_intervals, wrong_minutes
@@ -86,12 +86,42 @@ def test_a_start_is_never_a_wall_clock_time_a_clock_change_skips():
         "Friday 00:00 does not exist that day: the first start is Saturday's"
 
 
-@pytest.mark.parametrize("end", [23 * 60 + 30, DAY])
-def test_office_hours_ending_where_the_clock_changes_are_refused(end):
-    problem = clock_change_problem("Africa/Cairo", OfficeHours(9 * 60, end))
-    assert problem and "when a downtime window starts" in problem, (
+@pytest.mark.parametrize("end, problem", [
+    # Autumn 2023: Thursday 24:00 back to 23:00, so Thursday 23:30 happens twice.
+    (23 * 60 + 30, "its clock change on 2023-10-26 skips or repeats Thu 23:30, when a "
+     "downtime window starts"),
+    # Spring 2023: Thursday 24:00 on to Friday 01:00, so Friday 00:00 never happens.
+    (DAY, "its clock change on 2023-04-27 skips or repeats Fri 00:00, when a downtime "
+     "window starts"),
+])
+def test_office_hours_ending_where_the_clock_changes_are_refused(end, problem):
+    assert clock_change_problem("Africa/Cairo", OfficeHours(9 * 60, end)) == problem, (
         "Cairo's clocks go from 00:00 to 01:00 in spring and from 24:00 back to 23:00 in "
         "autumn: an evening window starting then would be skipped or doubled")
+
+
+@pytest.mark.parametrize("zone", ["America/Nuuk", "Pacific/Easter"])
+def test_a_saturday_clock_change_never_refuses_office_hours_however_late_they_start(zone):
+    # Nuuk changes on Saturday at 22:00 and 23:00, Easter Island at 22:00 and 24:00: before
+    # a 23:30 office start, but on a weekend, which is muted all day.
+    assert clock_change_problem(zone, OfficeHours(23 * 60 + 30, DAY)) is None, \
+        "only a weekday change between 04:00 and office start shifts a window's end"
+
+
+@pytest.mark.parametrize("zone, year, before, shift", [
+    ("Europe/Athens", 2027, "2027-03-28 02:59:59 +0200", 60),  # 03:00 on to 04:00
+    ("America/New_York", 2027, "2027-03-14 01:59:59 -0500", 60),  # 02:00 on to 03:00
+    ("Africa/Cairo", 2027, "2027-04-29 23:59:59 +0200", 60),  # Friday 00:00 on to 01:00
+    ("Australia/Lord_Howe", 2027, "2027-04-04 01:59:59 +1100", 30),  # back to 01:30
+    ("Antarctica/Troll", 2027, "2027-03-28 00:59:59 +0000", 120),  # 01:00 on to 03:00
+])
+def test_a_clock_change_is_reported_at_the_last_second_before_it(zone, year, before, shift):
+    first = next((moment, change) for moment, change in clock_changes(zone)
+                 if moment.year == year)
+    assert (f"{first[0]:%Y-%m-%d %H:%M:%S %z}", first[1]) == \
+        (before, timedelta(minutes=shift)), (
+            "the local time just before the change decides whether it falls inside a "
+            "window; a moment after it reads Athens's 03:00 change as 04:00")
 
 
 def test_a_start_is_at_least_five_minutes_ahead_of_the_clock():

@@ -248,7 +248,8 @@ BAD = [
     ("an accountStack on the dev stack", config(accountStack="acct"), "dev",
      f"{NS}:accountStack", "role all"),
     ("a host tag posing as the fleet tag", hosts_config(hostTags=["pulumi-fleet:other/acct"]),
-     "group-a", f"{NS}:hostTags[0]", "the fleet tag's key"),
+     "group-a", f"{NS}:hostTags[0]", "'pulumi-fleet:other/acct' uses pulumi-fleet, the fleet "
+     "tag's key: a host-group stack adds it from its account stack (docs/fleet.md)"),
 ]
 
 

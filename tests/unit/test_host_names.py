@@ -44,3 +44,26 @@ def test_a_name_the_vm_owns_is_reserved_with_its_owner(name, owner):
                                   "sshop", "crontab-ui", "users-api"])
 def test_a_name_the_vm_does_not_own_is_free(name):
     assert reserved_reason(name) is None, f"{name} names nothing on a Debian VM"
+
+
+@pytest.mark.parametrize("name, line", [
+    ("DataDog-Agent", "is reserved: it is the Datadog Agent's name, and the app's unit "
+     "/etc/systemd/system/DataDog-Agent.service, directory /opt/DataDog-Agent and user would "
+     "take it over"),
+    ("cron", "is reserved: cron.service is a unit of Debian's base system, which the app's "
+     "unit would overwrite"),
+    ("staff", "is reserved: staff is a system user or group of Debian, and systemd's "
+     "DynamicUser= would run the app as it"),
+])
+def test_a_reserved_name_says_what_the_app_would_take_over(name, line):
+    assert reserved_reason(name) == line, "the refusal names the unit, directory or user at stake"
+
+
+@pytest.mark.parametrize("name, line", [
+    ("LocalHost", "'LocalHost' is a local hostname, which the Datadog Agent refuses to report as"),
+    ("a" * 256, "is longer than the Datadog Agent's 255 characters"),
+    ("web_01", "'web_01' is not a hostname the Datadog Agent takes (RFC 1123: labels of "
+     "letters, digits and inner hyphens, separated by single dots)"),
+])
+def test_a_host_name_the_agent_refuses_says_which_rule(name, line):
+    assert agent_hostname_problem(name) == line, "the refusal names the Agent's rule it breaks"
