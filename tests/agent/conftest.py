@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -9,6 +10,11 @@ import pytest
 
 from tests import needs
 from tests.agent.helpers import PYTHON, STANDINS
+
+def _default_signals() -> None:
+    for number in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
+
 
 # The server's side of the datadog user, as the rendered SQL sees it: the file $STANDIN_DIR/<role>
 # exists while the user does (STANDIN_USER_EXISTS: it existed before the stack). The SQL's
@@ -152,10 +158,15 @@ class Env:
                               timeout=120)
 
     def start(self, action: str, bundle: Path, **extra_env) -> subprocess.Popen:
-        """install.sh in its own process group (as an SSH session's command), not waited for."""
+        """install.sh in its own process group (as an SSH session's command), not waited for.
+
+        With the signals' default dispositions, as sshd gives a session's command: a runner
+        started under `nohup` ignores SIGHUP, every child inherits that, and bash cannot trap
+        a signal ignored on entry (bash(1), SIGNALS), so a HUP test would wait forever."""
         return subprocess.Popen(["bash", str(bundle / "install.sh"), action, str(bundle)],
                                 env=self.environ(**extra_env), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                preexec_fn=_default_signals)
 
     def environ(self, **extra_env) -> dict[str, str]:
         return {
