@@ -23,6 +23,11 @@ venv-apm/.installed: tests/requirements/apm.txt app/requirements.txt
 	venv-apm/bin/python -m pip install -q -r tests/requirements/apm.txt
 	touch $@
 
+venv-mutate-agent/.installed: tests/requirements/mutate-agent.txt tests/requirements/agent.txt
+	test -x venv-mutate-agent/bin/python || $(PYTHON) -m venv venv-mutate-agent
+	venv-mutate-agent/bin/python -m pip install -q -r tests/requirements/mutate-agent.txt
+	touch $@
+
 venv-mutate/.installed: tests/requirements/mutate.txt tests/requirements/dev.txt tests/requirements/standin.txt
 	test -x venv-mutate/bin/python || $(PYTHON) -m venv venv-mutate
 	venv-mutate/bin/python -m pip install -q -r tests/requirements/mutate.txt
@@ -98,11 +103,15 @@ demo: $(VENV)/.installed venv-agent/.installed policy/venv/.installed
 # recordings are named by their absolute path when they are beside the checkout, so the replay
 # and catalog round-trip tests run (and kill mutants) instead of skipping.
 CASSETTES := $(wildcard $(abspath ../shared/datadog-cassettes))
-mutate: venv-mutate/.installed
+# Then, for agent_files/ (or all modules), the agent tier's pass over the unit tier's
+# survivors in the modules it covers (tests/mutation/agent_tier.py: root and the database
+# servers, as make test-agent; it skips with one line without them).
+mutate: venv-mutate/.installed $(if $(filter-out agent_files,$(MODULE)),,venv-mutate-agent/.installed)
 	mkdir -p mutants/policy
 	$(if $(DD_STANDIN_CASSETTE_DIR),,$(if $(CASSETTES),DD_STANDIN_CASSETTE_DIR=$(CASSETTES))) \
 	MUTATE_BUDGET_SECONDS=$(or $(BUDGET),20) \
 	venv-mutate/bin/python -m mutmut run --max-children $(or $(JOBS),2) $(if $(MODULE),"$(MODULE).*")
+	$(if $(filter-out agent_files,$(MODULE)),,venv-mutate-agent/bin/python -m tests.mutation.agent_tier --jobs $(or $(JOBS),2))
 	venv-mutate/bin/python -m tests.mutation.report $(if $(MODULE),--module $(MODULE))
 
 # The app's wheels for the hosts (agent_files/wheels.py, docs/host-install.md): fetched from
@@ -165,4 +174,4 @@ bench-fleet: $(VENV)/.installed venv-agent/.installed
 	$(PY) -m tests.bench.fleet $(ARGS)
 
 clean:
-	rm -rf $(VENV) venv-agent venv-apm venv-mutate policy/venv .github/node_modules .pytest_cache mutants build
+	rm -rf $(VENV) venv-agent venv-apm venv-mutate venv-mutate-agent policy/venv .github/node_modules .pytest_cache mutants build

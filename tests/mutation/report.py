@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.mutation import agent_tier
+
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENT = Path(__file__).with_name("equivalent.yaml")
 OUT = ROOT / "build" / "mutation"
@@ -37,6 +39,9 @@ CLASS_SEPARATOR = "ǁ"  # mutmut's, between `x`, the class and the method in a m
 KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout",
           152: "timeout", 255: "timeout", -9: "timeout", -11: "segfault", 37: "killed"}
 SURVIVED = {0: "survived", 5: "no tests", 33: "no tests", 35: "suspicious"}
+# A unit-tier survivor the agent tier's pass failed (tests/mutation/agent_tier.py).
+AGENT_KILLED = "killed by the agent tier"
+KILLED_STATUSES = {*KILLED.values(), AGENT_KILLED}
 
 
 @dataclass(frozen=True)
@@ -124,9 +129,18 @@ def describe(name: str, file: str, diff: str, function_lines: dict[str, int]) ->
     return qualified, line, " ".join(before), " ".join(after)
 
 
+def agent_kills(root: Path = ROOT) -> set[str]:
+    """The mutants the agent tier's pass killed, on the mutated files as they are now."""
+    results = root / "mutants" / agent_tier.RESULTS.name
+    found = json.loads(results.read_text()) if results.exists() else {}
+    return {name for name, result in found.items() if result.get("status") == "killed"
+            and result.get("hash") == agent_tier.function_hash(name, root / "mutants")}
+
+
 def collect(root: Path = ROOT, modules=tuple(GOALS)) -> list[Mutant]:
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
+    killed_by_agent_tier = agent_kills(root)
     mutants = []
     for meta in sorted((root / "mutants").rglob("*.py.meta")):
         file = meta.relative_to(root / "mutants").as_posix().removesuffix(".meta")
@@ -136,6 +150,8 @@ def collect(root: Path = ROOT, modules=tuple(GOALS)) -> list[Mutant]:
         function_lines = _function_lines((root / file).read_text())
         for name, code in sorted(codes.items()):
             status = "not checked" if code is None else KILLED.get(code) or SURVIVED.get(code, "suspicious")
+            if status == "survived" and name in killed_by_agent_tier:
+                status = AGENT_KILLED
             if status in SURVIVED.values():
                 diff = get_diff_for_mutant(name, path=file)
                 function, line, before, after = describe(name, file, diff, function_lines)
@@ -152,7 +168,7 @@ def summarise(mutants: list[Mutant], equivalents: dict) -> dict:
     for m in mutants:
         for bucket in (per_module[module_of(m.file)], per_file[m.file]):
             bucket["mutants"] += 1
-        if m.status in KILLED.values():
+        if m.status in KILLED_STATUSES:
             kind = "killed"
         elif m.key in equivalents:
             kind = "equivalent"
@@ -182,7 +198,8 @@ def summarise(mutants: list[Mutant], equivalents: dict) -> dict:
             "survivors": [asdict(m) for m in sorted(survivors, key=lambda m: (m.file, m.line))],
             "equivalent": [asdict(m) | {"why": equivalents[m.key]} for m in equivalent],
             "stale_equivalents": [dict(zip(("file", "function", "before", "after"), k)) for k in stale],
-            "missed_goals": missed}
+            "missed_goals": missed,
+            "killed_by_agent_tier": sum(m.status == AGENT_KILLED for m in mutants)}
 
 
 def render(summary: dict) -> str:
@@ -196,6 +213,9 @@ def render(summary: dict) -> str:
         goal = f"{GOALS[name]:.0%}" if name in GOALS else ""
         out.append(f"| {name} | {goal} | {row['mutants']} | {row['killed']} | {row['survived']} | "
                    f"{row['equivalent']} | {row['not checked']} | {row['ratio']:.1%} | {row['checked_ratio']:.1%} |")
+    if summary.get("killed_by_agent_tier"):
+        out += ["", f"The agent tier's pass killed {summary['killed_by_agent_tier']} of the unit "
+                "tier's survivors (tests/mutation/agent_tier.py); they count as killed."]
     out += ["", f"## Survivors ({len(summary['survivors'])})", ""]
     out += [f"- {s['file']}:{s['line']} in {s['function']} ({s['status']}, {s['name']}): "
             f"`{s['before']}` -> `{s['after']}`" for s in summary["survivors"]] or ["none"]

@@ -5,9 +5,11 @@ report's arithmetic and its reading of a diff are tested here on such data.
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.mutation import report
+from tests.mutation import agent_tier, report
 from tests.mutation.report import Mutant, describe, load_equivalents, summarise
 
 
@@ -119,3 +121,66 @@ def test_an_equivalent_entry_without_its_reason_is_refused(tmp_path, entry):
 
 def test_the_reviewed_list_reads():
     assert isinstance(load_equivalents(), dict), "tests/mutation/equivalent.yaml must stay valid"
+
+
+def _mutated_tree(tmp_path, codes: dict[str, int | None]) -> None:
+    """A mutants/ as mutmut leaves it: the mutated copy of agent_files/render.py and its
+    .meta (an exit code per mutant)."""
+    (tmp_path / "mutants" / "agent_files").mkdir(parents=True)
+    (tmp_path / "mutants" / "agent_files" / "render.py").write_text("# the mutated copy\n")
+    (tmp_path / "mutants" / "agent_files" / "render.py.meta").write_text(
+        json.dumps({"exit_code_by_key": codes}))
+
+
+def test_a_unit_tier_survivor_the_agent_tier_kills_counts_as_killed(tmp_path):
+    name = "agent_files.render.x_database_user_sql__mutmut_3"
+    _mutated_tree(tmp_path, {name: 0})
+    current = agent_tier.function_hash(name, tmp_path / "mutants")
+    (tmp_path / "mutants" / "agent-tier.json").write_text(
+        json.dumps({name: {"status": "killed", "hash": current}}))
+    assert report.agent_kills(tmp_path) == {name}
+    summary = summarise([mutant("agent_files/render.py", report.AGENT_KILLED)], {})
+    assert summary["modules"]["agent_files/"]["killed"] == 1 and summary["killed_by_agent_tier"] == 1, \
+        "SQL only a real database can judge is judged by the agent tier, and its kill counts"
+
+
+@pytest.mark.parametrize("result", [
+    {"status": "survived", "hash": None},  # the agent tier let it through too
+    {"status": "killed", "hash": "0" * 16},  # judged on a mutated file that has changed since
+])
+def test_an_agent_tier_result_counts_only_as_a_kill_of_the_code_as_it_is(tmp_path, result):
+    name = "agent_files.render.x_bundle_members__mutmut_7"
+    _mutated_tree(tmp_path, {name: 0})
+    current = agent_tier.function_hash(name, tmp_path / "mutants")
+    result = {**result, "hash": result["hash"] or current}
+    (tmp_path / "mutants" / "agent-tier.json").write_text(json.dumps({name: result}))
+    assert report.agent_kills(tmp_path) == set(), \
+        "a survivor stays a survivor unless the agent tier failed on this very mutant"
+
+
+def test_the_agent_pass_takes_the_unit_tiers_survivors_of_the_modules_it_covers(tmp_path):
+    _mutated_tree(tmp_path, {"agent_files.render.x_a__mutmut_1": 0, "agent_files.render.x_a__mutmut_2": 1,
+                             "agent_files.render.x_a__mutmut_3": None})
+    (tmp_path / "mutants" / "agent_files" / "wheels.py.meta").write_text(
+        json.dumps({"exit_code_by_key": {"agent_files.wheels.x_b__mutmut_1": 0}}))
+    assert agent_tier.survivors(tmp_path / "mutants") == ["agent_files.render.x_a__mutmut_1"], \
+        "only what the unit tier let through, in what the agent tier covers"
+
+
+@pytest.mark.parametrize("name, first", [
+    ("agent_files.render.x_database_backup_sql__mutmut_4", "tests/agent/test_database_sql.py"),
+    ("agent_files.db_auth.x_saslprep__mutmut_2", "tests/agent/test_database_sql.py"),
+    ("agent_files.render.x_database_config__mutmut_1", "tests/agent/test_custom_queries.py"),
+    ("agent_files.render.x_bundle_members__mutmut_9", "tests/agent/test_install_sh.py"),
+])
+def test_the_agent_pass_runs_the_whole_tier_starting_where_the_function_is_used(name, first):
+    files = agent_tier.tests_for(name)
+    assert files[0] == first and sorted(files) == sorted(
+        agent_tier.SQL_TESTS + agent_tier.QUERY_TESTS + agent_tier.INSTALL_TESTS), \
+        "every agent-tier test can kill a mutant; the likeliest run first"
+
+
+@pytest.mark.parametrize("code, fate", [(0, "survived"), (1, "killed"), (2, "error 2"), (5, "error 5")])
+def test_the_agent_pass_reads_pytests_exit_code(code, fate):
+    assert agent_tier.outcome(code) == fate, \
+        "only a failing test kills; an interrupted or empty run is no verdict"

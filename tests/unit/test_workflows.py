@@ -238,9 +238,15 @@ def test_mutation_workflow_runs_make_mutate_weekly_and_uploads_the_report():
     assert job["strategy"]["matrix"]["module"] == ["rules", "settings", "agent_files", "components"], \
         "one job per module of the issue's goals, each within a 2-core runner's time"
     assert job["strategy"]["fail-fast"] is False, "every module's report, even when one misses its goal"
-    runs = [s.get("run", "") for s in job["steps"]]
-    assert 'make mutate MODULE="${{ matrix.module }}" JOBS="$(nproc)"' in runs, \
+    runs = {s.get("if"): s["run"] for s in job["steps"] if "make mutate" in s.get("run", "")}
+    assert runs == {
+        "matrix.module != 'agent_files'": 'make mutate MODULE="${{ matrix.module }}" JOBS="$(nproc)"',
+        "matrix.module == 'agent_files'":
+            'sudo --preserve-env=PATH make mutate MODULE=agent_files JOBS="$(nproc)"'}, \
         "the workflow runs the Makefile's target, so a module below its goal fails the job"
+    deps = [s for s in job["steps"] if s.get("run") == "sudo --preserve-env=PATH make deps"]
+    assert [d.get("if") for d in deps] == ["matrix.module == 'agent_files'"], \
+        "agent_files/ gets the agent tier's database servers and runs as root, as make test-agent"
     [upload] = [s for s in job["steps"] if s.get("uses") == "actions/upload-artifact@v4"]
     assert upload["if"] == "always()" and upload["with"]["path"] == "build/mutation/", \
         "the report is uploaded even (above all) when a goal is missed"
