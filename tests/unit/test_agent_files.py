@@ -317,3 +317,16 @@ def test_the_bundle_ships_every_part_install_sh_sources():
     for path in members:
         if path.startswith("install.d/"):
             assert members[path] == (Path(render.__file__).parent / path).read_bytes()
+
+
+@pytest.mark.parametrize("host, key", [
+    (replace(HOST, name="vm1\nINSTALL_AGENT=true"), "HOST_NAME"),
+    (replace(HOST, address="192.0.2.10\rDD_SITE=evil.example"), "HOST_ADDRESS"),
+])
+def test_a_line_break_never_reaches_the_install_scripts_settings(host, key):
+    """install.sh reads settings.env a KEY=value line at a time: a value with a line break
+    would add a setting of its own (the component can be given values settings.py never saw)."""
+    with pytest.raises(ValueError) as refused:
+        render.build_bundle(make_settings(), host, API_KEY, PASSWORD)
+    assert str(refused.value) == f"{key} must be a single line", \
+        "the bundle is refused, naming the value, before any file is written"
