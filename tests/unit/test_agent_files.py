@@ -330,3 +330,14 @@ def test_a_line_break_never_reaches_the_install_scripts_settings(host, key):
         render.build_bundle(make_settings(), host, API_KEY, PASSWORD)
     assert str(refused.value) == f"{key} must be a single line", \
         "the bundle is refused, naming the value, before any file is written"
+
+
+@pytest.mark.parametrize("name, quoted", [
+    ("my-db", '"my-db"'),  # a hyphen: valid only quoted
+    ('we"ird', '"we""ird"'),  # a quote doubled, so the name cannot end the identifier
+])
+def test_the_database_is_granted_under_its_name_quoted_as_a_postgresql_identifier(name, quoted):
+    settings = make_settings(database=replace(make_settings().database, name=name))
+    sql = render.database_user_sql(settings, PASSWORD).decode()
+    assert f"GRANT CONNECT ON DATABASE {quoted} TO datadog;" in sql, \
+        "the name reaches PostgreSQL as one identifier, whatever it holds"
