@@ -102,15 +102,18 @@ def test_a_failed_verification_names_the_host_and_the_step_first(env):
     assert lines[1] == "=== Configuration errors ===", "then the Agent's own message"
 
 
-def test_install_applies_the_sql_as_postgres_in_one_transaction(env):
-    assert env.run("install", bundle(env)).returncode == 0
+@pytest.mark.parametrize("port", [5432, 6543])  # the default, and a databasePort of its own
+def test_install_applies_the_sql_as_postgres_in_one_transaction_on_its_port(env, port):
+    settings = make_settings(database=replace(make_settings().database, port=port))
+    assert env.run("install", write_bundle(settings, env.base / "b1")).returncode == 0
     assert env.calls("runuser postgres") == ["runuser postgres psql"] * 2, \
         "the credentials' backup, then the SQL, each as postgres"
     for psql in env.calls("psql"):
-        assert "-v ON_ERROR_STOP=1 --single-transaction -p 5432 -d postgres -f -" in psql
+        assert f"-v ON_ERROR_STOP=1 --single-transaction -p {port} -d postgres -f -" in psql, \
+            "psql reaches the server on the configured port, not only on PostgreSQL's default"
     sql = (env.base / "psql.stdin").read_bytes()
-    assert sql == render.database_backup_sql(make_settings()) + \
-        render.database_user_sql(make_settings(), PASSWORD), "the SQL arrives on stdin"
+    assert sql == render.database_backup_sql(settings) + \
+        render.database_user_sql(settings, PASSWORD), "the SQL arrives on stdin"
 
 
 def test_psql_runs_from_the_root_directory_which_user_postgres_can_enter(env):
