@@ -172,8 +172,13 @@ def test_mysql_integration_has_options_and_a_custom_query():
     instance = load(make_settings("mysql"), render.DB_CONF["mysql"])["instances"][0]
     assert (instance["host"], instance["port"], instance["username"]) == ("localhost", 3306, "datadog")
     assert instance["password"] == PASSWORD
-    assert isinstance(instance["options"], dict) and instance["options"]["replication"] is False, \
-        "options is a mapping of booleans (not 0/1 as in the seed)"
+    # The option names of integrations-core mysql/datadog_checks/mysql/data/conf.yaml.example
+    # (`options:`): the status and InnoDB metrics on; replication and Galera off (one
+    # server); schema sizes off (a query over information_schema.tables every run).
+    assert instance["options"] == {
+        "replication": False, "galera_cluster": False, "extra_status_metrics": True,
+        "extra_innodb_metrics": True, "schema_size_metrics": False}, \
+        "options is a mapping of booleans (not 0/1 as in the seed) under the check's own names"
     _assert_valid_custom_queries(instance["custom_queries"])
     assert "information_schema.PROCESSLIST" in instance["custom_queries"][0]["query"], \
         "information_schema is always on; performance_schema is off by default on MariaDB"
