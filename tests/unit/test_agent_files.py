@@ -346,3 +346,15 @@ def test_the_database_is_granted_under_its_name_quoted_as_a_postgresql_identifie
     sql = render.database_user_sql(settings, PASSWORD).decode()
     assert f"GRANT CONNECT ON DATABASE {quoted} TO datadog;" in sql, \
         "the name reaches PostgreSQL as one identifier, whatever it holds"
+
+
+def test_the_bundle_holds_each_directory_once_and_empty():
+    """Extracted with the same result either way, but a repeated entry or a directory with a
+    size makes the bundle's bytes (and its hash, which the plan compares) differ."""
+    data = render.build_bundle(make_settings(), HOST, API_KEY, PASSWORD)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        entries = tar.getmembers()
+    names = [m.name for m in entries]
+    directories = [m for m in entries if m.isdir()]
+    assert len(names) == len(set(names)) and len(directories) > 1, "one entry per path"
+    assert all(m.size == 0 for m in directories), "a directory entry carries no data"
