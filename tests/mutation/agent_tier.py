@@ -66,7 +66,7 @@ def survivors(mutants: Path = MUTANTS) -> list[str]:
     return found
 
 
-def function_hash(name: str, mutants: Path = MUTANTS) -> str:
+def mutated_file_hash(name: str, mutants: Path = MUTANTS) -> str:
     """The mutated copy of the mutant's file (mutmut rewrites it when the original changes):
     a result recorded against other text is run again."""
     module = name.rpartition(".")[0]
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     names = survivors()
     done = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    todo = [n for n in names if done.get(n, {}).get("hash") != function_hash(n)]
+    todo = [n for n in names if done.get(n, {}).get("hash") != mutated_file_hash(n)]
     print(f"agent-tier mutation pass: {len(names)} unit-tier survivors in "
           f"{', '.join(COVERED)}; {len(todo)} to run, {len(names) - len(todo)} known")
     if not todo:
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         for count, (name, (fate, seconds, _)) in enumerate(
                 zip(todo, pool.map(lambda n: run(n, python), todo)), 1):
-            done[name] = {"status": fate, "hash": function_hash(name), "seconds": round(seconds, 1)}
+            done[name] = {"status": fate, "hash": mutated_file_hash(name), "seconds": round(seconds, 1)}
             RESULTS.write_text(json.dumps(done, indent=1, sort_keys=True) + "\n")
             print(f"agent-tier mutation pass: {count}/{len(todo)} {name} {fate} "
                   f"[{seconds:.1f} s; {time.monotonic() - started:.0f} s in all]", flush=True)

@@ -134,7 +134,7 @@ def agent_kills(root: Path = ROOT) -> set[str]:
     results = root / "mutants" / agent_tier.RESULTS.name
     found = json.loads(results.read_text()) if results.exists() else {}
     return {name for name, result in found.items() if result.get("status") == "killed"
-            and result.get("hash") == agent_tier.function_hash(name, root / "mutants")}
+            and result.get("hash") == agent_tier.mutated_file_hash(name, root / "mutants")}
 
 
 def collect(root: Path = ROOT, modules=tuple(GOALS)) -> list[Mutant]:

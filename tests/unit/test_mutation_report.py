@@ -135,7 +135,7 @@ def _mutated_tree(tmp_path, codes: dict[str, int | None]) -> None:
 def test_a_unit_tier_survivor_the_agent_tier_kills_counts_as_killed(tmp_path):
     name = "agent_files.render.x_database_user_sql__mutmut_3"
     _mutated_tree(tmp_path, {name: 0})
-    current = agent_tier.function_hash(name, tmp_path / "mutants")
+    current = agent_tier.mutated_file_hash(name, tmp_path / "mutants")
     (tmp_path / "mutants" / "agent-tier.json").write_text(
         json.dumps({name: {"status": "killed", "hash": current}}))
     assert report.agent_kills(tmp_path) == {name}
@@ -151,7 +151,7 @@ def test_a_unit_tier_survivor_the_agent_tier_kills_counts_as_killed(tmp_path):
 def test_an_agent_tier_result_counts_only_as_a_kill_of_the_code_as_it_is(tmp_path, result):
     name = "agent_files.render.x_bundle_members__mutmut_7"
     _mutated_tree(tmp_path, {name: 0})
-    current = agent_tier.function_hash(name, tmp_path / "mutants")
+    current = agent_tier.mutated_file_hash(name, tmp_path / "mutants")
     result = {**result, "hash": result["hash"] or current}
     (tmp_path / "mutants" / "agent-tier.json").write_text(json.dumps({name: result}))
     assert report.agent_kills(tmp_path) == set(), \
